@@ -1,0 +1,284 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Command is one entry of the command list, as /commands shows it.
+type Command struct {
+	Usage string
+	Does  string
+}
+
+// Commands is the whole command set, in the order /commands lists it.
+var Commands = []Command{
+	{"/commands", "show every command (also /help)"},
+	{"/create NAME", "create a room and move into it"},
+	{"/list", "list the rooms and how many are in each"},
+	{"/join NAME", "join a room, leaving the one you are in"},
+	{"/leave", "go back to the Lobby"},
+	{"/quit", "leave the chat"},
+}
+
+// CommandHelp is the command list as text, one command a line.
+func CommandHelp() string {
+	var b strings.Builder
+	b.WriteString("Commands:")
+	for _, c := range Commands {
+		fmt.Fprintf(&b, "\n  %-14s %s", c.Usage, c.Does)
+	}
+	b.WriteString("\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+	return b.String()
+}
+
+type verb int
+
+const (
+	verbChat verb = iota
+	verbCommands
+	verbCreate
+	verbList
+	verbJoin
+	verbLeave
+	verbQuit
+	verbUnknown
+	verbNotChat // a line in the Lobby that is no command
+	verbEmpty
+)
+
+var verbs = map[string]verb{
+	"commands": verbCommands,
+	"help":     verbCommands,
+	"create":   verbCreate,
+	"list":     verbList,
+	"join":     verbJoin,
+	"leave":    verbLeave,
+	"quit":     verbQuit,
+}
+
+// parseLine splits a submitted line into what it asks for and its argument.
+// Slash commands work everywhere; in the Lobby, where there is no chat, the
+// bare forms of the original chatroom do too. "//text" in a room is chat
+// that starts with "/".
+func parseLine(line string, inRoom bool) (verb, string) {
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" {
+		return verbEmpty, ""
+	}
+	if inRoom && strings.HasPrefix(trimmed, "//") {
+		return verbChat, strings.TrimPrefix(strings.TrimLeft(line, " "), "/")
+	}
+	word, arg, _ := strings.Cut(trimmed, " ")
+	arg = strings.TrimSpace(arg)
+	if w, ok := strings.CutPrefix(word, "/"); ok {
+		if v, ok := verbs[strings.ToLower(w)]; ok {
+			return v, arg
+		}
+		return verbUnknown, word
+	}
+	if inRoom {
+		return verbChat, line
+	}
+	if v, ok := verbs[strings.ToLower(word)]; ok {
+		return v, arg
+	}
+	return verbNotChat, ""
+}
+
+// Exec carries out one line the user submitted: a command, or chat in the
+// current room. What it says back arrives as events, in order with
+// everything else. It returns ErrQuit when the line ended the session, the
+// session's end reason when it had already ended, and nil otherwise: a
+// refused command is a notice, not an error.
+func (s *Session) Exec(ctx context.Context, line string) error {
+	l := s.lobby
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.closed {
+		return s.err
+	}
+	if ok, err := s.allowLocked(); !ok {
+		return err
+	}
+	v, arg := parseLine(line, s.room != nil)
+	switch v {
+	case verbEmpty:
+	case verbChat:
+		s.chatLocked(arg)
+	case verbCommands:
+		l.noticeLocked(s, false, "%s", CommandHelp())
+	case verbCreate:
+		return s.createLocked(ctx, arg)
+	case verbList:
+		l.noticeLocked(s, false, "%s", listText(l.roomsLocked()))
+	case verbJoin:
+		return s.joinLocked(ctx, arg)
+	case verbLeave:
+		s.leaveLocked()
+	case verbQuit:
+		l.dropLocked(s, ErrQuit)
+		return ErrQuit
+	case verbUnknown:
+		l.noticeLocked(s, true, "There is no command %s. Type /commands to see them all.", CleanText(arg))
+	case verbNotChat:
+		l.noticeLocked(s, true, "You are in the Lobby, where there is no chat. Join a room with /join NAME or create one with /create NAME; /list shows the rooms.")
+	}
+	return nil
+}
+
+func (s *Session) chatLocked(text string) {
+	l := s.lobby
+	text = strings.TrimRight(CleanText(text), " ")
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if n := utf8.RuneCountInString(text); n > MaxMessageLen {
+		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", n, MaxMessageLen)
+		return
+	}
+	l.postLocked(s.room, KindChat, s.name, text)
+}
+
+func listText(rooms []RoomInfo) string {
+	if len(rooms) == 0 {
+		return "No rooms yet. Create one with /create NAME."
+	}
+	var b strings.Builder
+	b.WriteString("Rooms:")
+	for _, r := range rooms {
+		fmt.Fprintf(&b, "\n  %s (%s)", r.Name, plural(r.Users, "user"))
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (s *Session) createLocked(ctx context.Context, arg string) error {
+	l := s.lobby
+	if arg == "" {
+		l.noticeLocked(s, true, "Usage: /create NAME")
+		return nil
+	}
+	name, ok := validName(CleanText(arg), MaxRoomLen)
+	if !ok {
+		l.noticeLocked(s, true, "%s", capitalize(ErrRoomInvalid.Error())+".")
+		return nil
+	}
+	if r, exists := l.rooms[foldKey(name)]; exists {
+		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+		return nil
+	}
+	rec := RoomRecord{Name: name, Created: l.cfg.Now()}
+	if err := l.store.CreateRoom(ctx, rec); err != nil {
+		l.log.Error("create room", "room", name, "err", err)
+		l.noticeLocked(s, true, "The room could not be created: the server could not save it.")
+		return nil
+	}
+	r := &room{name: name, members: make(map[*Session]struct{}), loaded: true}
+	l.rooms[foldKey(name)] = r
+	l.noticeLocked(s, false, "You created %s.", name)
+	return s.enterLocked(ctx, r)
+}
+
+func (s *Session) joinLocked(ctx context.Context, arg string) error {
+	l := s.lobby
+	if arg == "" {
+		l.noticeLocked(s, true, "Usage: /join NAME")
+		return nil
+	}
+	name := CleanText(arg)
+	r, ok := l.rooms[foldKey(name)]
+	if !ok {
+		l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
+		return nil
+	}
+	if r == s.room {
+		l.noticeLocked(s, false, "You are already in %s.", r.name)
+		return nil
+	}
+	return s.enterLocked(ctx, r)
+}
+
+func (s *Session) enterLocked(ctx context.Context, r *room) error {
+	l := s.lobby
+	if err := l.enterRoomLocked(ctx, s, r); err != nil {
+		l.log.Error("enter room", "room", r.name, "user", s.name, "err", err)
+		if errors.Is(err, ErrHistoryStore) {
+			l.noticeLocked(s, true, "You could not join %s: its history could not be read.", r.name)
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Session) leaveLocked() {
+	l := s.lobby
+	if s.room == nil {
+		l.noticeLocked(s, true, "You are not in a room.")
+		return
+	}
+	name := s.room.name
+	l.leaveRoomLocked(s, fmt.Sprintf("%s left %s", s.name, name))
+	l.deliverLocked(s, Event{Kind: EventEntered})
+	l.noticeLocked(s, false, "You left room %s.", name)
+	l.changedLocked()
+}
+
+// allowLocked applies the flood limit to one action. A refused action gets a
+// notice; too many refusals in a row end the session with ErrFlooding, which
+// it returns. l.mu must be held.
+func (s *Session) allowLocked() (bool, error) {
+	l := s.lobby
+	if s.limiter == nil || s.limiter.Allow() {
+		s.strikes = 0
+		return true, nil
+	}
+	s.strikes++
+	if s.strikes >= l.cfg.FloodStrikes {
+		l.log.Warn("disconnecting flooder", "user", s.name, "refused", s.strikes)
+		l.dropLocked(s, ErrFlooding)
+		return false, ErrFlooding
+	}
+	l.noticeLocked(s, true, "Slow down: you may send %d lines at once, then %g a second. That was not sent.", l.cfg.FloodBurst, l.cfg.FloodRate)
+	return false, nil
+}
+
+// SelectRoom moves the session into the named room as /join would, or back to
+// the Lobby when name is "", for front ends that pick rooms by key or mouse.
+// Each switch posts join and leave notices, so it counts against the flood
+// limit like a typed line.
+func (s *Session) SelectRoom(ctx context.Context, name string) error {
+	l := s.lobby
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.closed {
+		return s.err
+	}
+	if ok, err := s.allowLocked(); !ok {
+		return err
+	}
+	if name == "" {
+		if s.room != nil {
+			s.leaveLocked()
+		}
+		return nil
+	}
+	return s.joinLocked(ctx, name)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

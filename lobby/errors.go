@@ -1,0 +1,19 @@
+package lobby
+
+import "errors"
+
+// Errors a front end can tell apart with errors.Is. Their texts are written
+// for users: a front end may show them as they are.
+var (
+	ErrNameTaken    = errors.New("that name is taken by someone online")
+	ErrNameInvalid  = errors.New("a name is 1 to 24 characters: letters, digits, '-', '_' or '.'")
+	ErrRoomInvalid  = errors.New("a room name is 1 to 32 characters: letters, digits, '-', '_' or '.'")
+	ErrQuit         = errors.New("you left the chat")
+	ErrTooSlow      = errors.New("your connection fell too far behind the chat")
+	ErrFlooding     = errors.New("you kept sending faster than the limit")
+	ErrShutdown     = errors.New("the server is shutting down")
+	ErrClosed       = errors.New("the session has ended")
+	ErrLobbyClosed  = errors.New("the lobby is closed")
+	ErrNoSuchRoom   = errors.New("no such room")
+	ErrHistoryStore = errors.New("history is unavailable")
+)
