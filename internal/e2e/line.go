@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Line is a script talking to the server without a PTY, as `ssh -T`
+// or a bot would.
+type Line struct {
+	t     testing.TB
+	conn  *gossh.Client
+	sess  *gossh.Session
+	Stdin io.WriteCloser
+	mu    sync.Mutex
+	out   bytes.Buffer // everything received, stdout and stderr
+	exit  chan error
+	read  sync.WaitGroup
+}
+
+// ConnectLine opens a session without a PTY to addr.
+func ConnectLine(t testing.TB, addr string) *Line {
+	t.Helper()
+	conn, err := Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	stderr, _ := sess.StderrPipe()
+	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1)}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	c.read.Add(2)
+	go c.copy(stdout)
+	go c.copy(stderr)
+	go func() { c.exit <- sess.Wait() }()
+	t.Cleanup(func() {
+		_ = sess.Close()
+		_ = conn.Close()
+		c.read.Wait()
+	})
+	return c
+}
+
+func (c *Line) copy(r io.Reader) {
+	defer c.read.Done()
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		c.mu.Lock()
+		c.out.Write(buf[:n])
+		c.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Output is everything received so far, stdout and stderr.
+func (c *Line) Output() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.String()
+}
+
+// Send writes one line.
+func (c *Line) Send(line string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.Stdin, line+"\n"); err != nil {
+		c.t.Fatalf("send %q: %v", line, err)
+	}
+}
+
+// WaitText waits until text has been received.
+func (c *Line) WaitText(text string) {
+	c.t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for !strings.Contains(c.Output(), text) {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %q; got:\n%s", text, c.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitExit waits for the session to end and returns its exit status.
+func (c *Line) WaitExit() int {
+	c.t.Helper()
+	select {
+	case err := <-c.exit:
+		code, ok := exitStatus(err)
+		if !ok {
+			c.t.Fatalf("session ended without a status: %v", err)
+		}
+		return code
+	case <-time.After(WaitTimeout):
+		c.t.Fatalf("session did not end; got:\n%s", c.Output())
+	}
+	return -1
+}
+
+// exitStatus reads the exit status out of Session.Wait's error.
+func exitStatus(err error) (int, bool) {
+	var ee *gossh.ExitError
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.As(err, &ee):
+		return ee.ExitStatus(), true
+	}
+	return 0, false
+}

@@ -1,0 +1,230 @@
+// Package e2e drives chatroom the way people do, for end-to-end tests: real
+// SSH clients (golang.org/x/crypto/ssh) with a PTY whose output feeds a
+// terminal emulator (x/vt), read as the visible screen, and plain line-mode
+// clients without a PTY. Every wait has a deadline; nothing sleeps a fixed time.
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// WaitTimeout bounds every wait for something to appear; generous because
+// CI runs the race detector on two cores.
+const WaitTimeout = 15 * time.Second
+
+// Terminal is one user at a terminal: an SSH session with a PTY whose output
+// is fed into a terminal emulator, read as the visible screen.
+type Terminal struct {
+	t      testing.TB
+	conn   *gossh.Client
+	Sess   *gossh.Session
+	Emu    *vt.SafeEmulator
+	stdin  io.WriteCloser
+	exit   chan error // the session's end, once
+	copies sync.WaitGroup
+	closed sync.Once
+}
+
+// Dial connects to addr as any user, trusting any host key.
+func Dial(addr string) (*gossh.Client, error) {
+	return gossh.Dial("tcp", addr, &gossh.ClientConfig{
+		User:            "tester",
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
+		Timeout:         WaitTimeout,
+	})
+}
+
+// Connect opens a PTY session of w×h cells to addr, failing the test on error.
+func Connect(t testing.TB, addr string, w, h int) *Terminal {
+	t.Helper()
+	c, err := TryConnect(t, addr, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TryConnect opens a PTY session of w×h cells to addr. The session is closed
+// when the test ends.
+func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
+	conn, err := Dial(addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	sess, err := conn.NewSession()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("new session: %w", err)
+	}
+	modes := gossh.TerminalModes{gossh.ECHO: 0}
+	if err := sess.RequestPty("xterm-256color", h, w, modes); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("pty: %w", err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	stderr, _ := sess.StderrPipe()
+	c := &Terminal{t: t, conn: conn, Sess: sess, Emu: vt.NewSafeEmulator(w, h), stdin: stdin, exit: make(chan error, 1)}
+	if err := sess.Shell(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	c.copies.Add(3)
+	go func() { defer c.copies.Done(); _, _ = io.Copy(c.Emu, stdout) }()
+	go func() { defer c.copies.Done(); _, _ = io.Copy(c.Emu, stderr) }()
+	// The emulator answers the program's terminal queries through Read; it
+	// blocks its writer until someone reads them.
+	go func() { defer c.copies.Done(); _, _ = io.Copy(stdin, c.Emu) }()
+	go func() { c.exit <- sess.Wait() }()
+	t.Cleanup(c.Close)
+	return c, nil
+}
+
+// Close hangs up and waits for every goroutine the client started.
+func (c *Terminal) Close() {
+	c.closed.Do(func() {
+		_ = c.Sess.Close()
+		_ = c.conn.Close()
+		// Wake the reply copier, blocked reading the emulator's input.
+		_, _ = c.Emu.InputPipe().Write([]byte{0})
+		c.copies.Wait()
+	})
+}
+
+// Screen is the visible text of the terminal.
+func (c *Terminal) Screen() string {
+	return ansi.Strip(c.Emu.Render())
+}
+
+// Lines is the visible text, a row each.
+func (c *Terminal) Lines() []string {
+	return strings.Split(c.Screen(), "\n")
+}
+
+// WaitFor polls the screen until cond holds, failing the test after WaitTimeout.
+func (c *Terminal) WaitFor(what string, cond func(screen string) bool) string {
+	c.t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		s := c.Screen()
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitText waits until text is on the screen.
+func (c *Terminal) WaitText(text string) string {
+	c.t.Helper()
+	return c.WaitFor(fmt.Sprintf("%q", text), func(s string) bool { return strings.Contains(s, text) })
+}
+
+// WaitGone waits until text has left the screen.
+func (c *Terminal) WaitGone(text string) string {
+	c.t.Helper()
+	return c.WaitFor(fmt.Sprintf("%q to go", text), func(s string) bool { return !strings.Contains(s, text) })
+}
+
+// TypeLine types text and presses Enter.
+func (c *Terminal) TypeLine(text string) {
+	c.Emu.SendText(text)
+	c.Emu.SendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
+}
+
+// Key presses one key.
+func (c *Terminal) Key(k uv.KeyPressEvent) { c.Emu.SendKey(k) }
+
+// Login answers the name prompt and waits for the main screen.
+func (c *Terminal) Login(name string) {
+	c.t.Helper()
+	c.WaitText("Enter your screen name")
+	c.TypeLine(name)
+	if name != "" {
+		c.WaitFor("the main screen for "+name, func(s string) bool {
+			return strings.Contains(s, name) && !strings.Contains(s, "Enter your screen name")
+		})
+	}
+}
+
+// WaitExit waits for the session to end and returns its exit status.
+func (c *Terminal) WaitExit() int {
+	c.t.Helper()
+	select {
+	case err := <-c.exit:
+		c.exit <- err
+		code, ok := exitStatus(err)
+		if !ok {
+			c.t.Fatalf("session ended without a status: %v", err)
+		}
+		return code
+	case <-time.After(WaitTimeout):
+		c.t.Fatalf("session did not end; screen:\n%s", c.Screen())
+	}
+	return -1
+}
+
+// FindText returns the cell position of the first occurrence of text on the
+// screen, for clicking it.
+func (c *Terminal) FindText(text string) (x, y int, ok bool) {
+	for y, line := range c.Lines() {
+		if i := strings.Index(line, text); i >= 0 {
+			return ansi.StringWidth(line[:i]), y, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Click presses and releases the left button at cell (x, y).
+func (c *Terminal) Click(x, y int) {
+	c.Emu.SendMouse(vt.MouseClick{X: x, Y: y, Button: vt.MouseLeft})
+	c.Emu.SendMouse(vt.MouseRelease{X: x, Y: y, Button: vt.MouseLeft})
+}
+
+// Eventually polls cond until it holds, failing the test after WaitTimeout.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// CheckGoroutines fails the test if goroutines started during it outlive it.
+func CheckGoroutines(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(WaitTimeout)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("%d goroutines outlive the test (%d before):\n%s", n-before, before, buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
