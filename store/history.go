@@ -220,7 +220,7 @@ func (s *SQLite) scanDesc(ctx context.Context, room string, st *sql.Stmt, n int,
 
 func scanMessage(rows *sql.Rows, room string) (lobby.Message, error) {
 	var (
-		seq, at            int64
+		seq, at          int64
 		from, kind, text string
 	)
 	if err := rows.Scan(&seq, &at, &from, &kind, &text); err != nil {
