@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -63,17 +64,22 @@ var verbs = map[string]verb{
 // parseLine splits a submitted line into what it asks for and its argument.
 // Slash commands work everywhere; in the Lobby, where there is no chat, the
 // bare forms of the original chatroom do too. "//text" in a room is chat
-// that starts with "/".
+// that starts with "/". A command's argument is trimmed and holds no line
+// break (a pasted one becomes a space), so it can only be refused whole,
+// never half-used.
 func parseLine(line string, inRoom bool) (verb, string) {
 	trimmed := strings.TrimSpace(line)
 	if trimmed == "" {
 		return verbEmpty, ""
 	}
 	if inRoom && strings.HasPrefix(trimmed, "//") {
-		return verbChat, strings.TrimPrefix(strings.TrimLeft(line, " "), "/")
+		return verbChat, strings.TrimLeftFunc(line, unicode.IsSpace)[1:]
 	}
-	word, arg, _ := strings.Cut(trimmed, " ")
-	arg = strings.TrimSpace(arg)
+	word, arg := trimmed, ""
+	if i := strings.IndexFunc(trimmed, unicode.IsSpace); i >= 0 {
+		word = trimmed[:i]
+		arg = strings.TrimSpace(strings.Map(breakToSpace, trimmed[i:]))
+	}
 	if w, ok := strings.CutPrefix(word, "/"); ok {
 		if v, ok := verbs[strings.ToLower(w)]; ok {
 			return v, arg
@@ -88,6 +94,49 @@ func parseLine(line string, inRoom bool) (verb, string) {
 	}
 	return verbNotChat, ""
 }
+
+func breakToSpace(r rune) rune {
+	if isLineBreak(r) || r == '\u0085' {
+		return ' '
+	}
+	return r
+}
+
+// maxEcho is how much of a user's own input a notice quotes back.
+const maxEcho = 40
+
+// echo is untrusted input made fit to quote in a notice: clean, and short.
+func echo(s string) string {
+	const maxBytes = 8 * maxEcho // bounds the cleaning, which comes first
+	cut := false
+	if len(s) > maxBytes {
+		i := maxBytes
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s, cut = s[:i], true
+	}
+	s = CleanText(s)
+	if utf8.RuneCountInString(s) > maxEcho {
+		n := 0
+		for i := range s {
+			if n == maxEcho-1 {
+				s, cut = s[:i], true
+				break
+			}
+			n++
+		}
+	}
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// maxLineBytes bounds the work done under the Lobby's lock for one line. A
+// line this long cannot clean down to MaxMessageLen characters unless it is
+// mostly escape sequences, which nobody types.
+const maxLineBytes = 16 * MaxMessageLen
 
 // Exec carries out one line the user submitted: a command, or chat in the
 // current room. What it says back arrives as events, in order with
@@ -104,6 +153,10 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	if ok, err := s.allowLocked(); !ok {
 		return err
 	}
+	if len(line) > maxLineBytes {
+		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", utf8.RuneCountInString(line), MaxMessageLen)
+		return nil
+	}
 	v, arg := parseLine(line, s.room != nil)
 	switch v {
 	case verbEmpty:
@@ -112,20 +165,28 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	case verbCommands:
 		l.noticeLocked(s, false, "%s", CommandHelp())
 	case verbCreate:
-		return s.createLocked(ctx, arg)
+		if err := s.createLocked(ctx, arg); err != nil {
+			return err
+		}
 	case verbList:
 		l.noticeLocked(s, false, "%s", listText(l.roomsLocked()))
 	case verbJoin:
-		return s.joinLocked(ctx, arg)
+		if err := s.joinLocked(ctx, arg); err != nil {
+			return err
+		}
 	case verbLeave:
 		s.leaveLocked()
 	case verbQuit:
 		l.dropLocked(s, ErrQuit)
 		return ErrQuit
 	case verbUnknown:
-		l.noticeLocked(s, true, "There is no command %s. Type /commands to see them all.", CleanText(arg))
+		l.noticeLocked(s, true, "There is no command %s. Type /commands to see them all.", echo(arg))
 	case verbNotChat:
 		l.noticeLocked(s, true, "You are in the Lobby, where there is no chat. Join a room with /join NAME or create one with /create NAME; /list shows the rooms.")
+	}
+	if s.closed {
+		// Dropped while answering (its queue overflowed): say why.
+		return s.err
 	}
 	return nil
 }
@@ -168,7 +229,9 @@ func (s *Session) createLocked(ctx context.Context, arg string) error {
 		l.noticeLocked(s, true, "Usage: /create NAME")
 		return nil
 	}
-	name, ok := validName(CleanText(arg), MaxRoomLen)
+	// Validated as typed: a name with anything else in it is refused, not
+	// quietly cleaned into a different one.
+	name, ok := validName(arg, MaxRoomLen)
 	if !ok {
 		l.noticeLocked(s, true, "%s", capitalize(ErrRoomInvalid.Error())+".")
 		return nil
@@ -195,10 +258,13 @@ func (s *Session) joinLocked(ctx context.Context, arg string) error {
 		l.noticeLocked(s, true, "Usage: /join NAME")
 		return nil
 	}
-	name := CleanText(arg)
-	r, ok := l.rooms[foldKey(name)]
+	r, ok := l.rooms[foldKey(CleanText(arg))]
 	if !ok {
-		l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
+		if name, valid := validName(arg, MaxRoomLen); valid {
+			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
+		} else {
+			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms.", echo(arg))
+		}
 		return nil
 	}
 	if r == s.room {
@@ -211,6 +277,9 @@ func (s *Session) joinLocked(ctx context.Context, arg string) error {
 func (s *Session) enterLocked(ctx context.Context, r *room) error {
 	l := s.lobby
 	if err := l.enterRoomLocked(ctx, s, r); err != nil {
+		if s.closed {
+			return err
+		}
 		l.log.Error("enter room", "room", r.name, "user", s.name, "err", err)
 		if errors.Is(err, ErrHistoryStore) {
 			l.noticeLocked(s, true, "You could not join %s: its history could not be read.", r.name)
@@ -239,7 +308,9 @@ func (s *Session) leaveLocked() {
 // it returns. l.mu must be held.
 func (s *Session) allowLocked() (bool, error) {
 	l := s.lobby
-	if s.limiter == nil || s.limiter.Allow() {
+	// The lobby's clock, so that tests with a fixed one decide when tokens
+	// come back.
+	if s.limiter == nil || s.limiter.AllowN(l.cfg.Now(), 1) {
 		s.strikes = 0
 		return true, nil
 	}

@@ -6,8 +6,8 @@ import "errors"
 // for users: a front end may show them as they are.
 var (
 	ErrNameTaken    = errors.New("that name is taken by someone online")
-	ErrNameInvalid  = errors.New("a name is 1 to 24 characters: letters, digits, '-', '_' or '.'")
-	ErrRoomInvalid  = errors.New("a room name is 1 to 32 characters: letters, digits, '-', '_' or '.'")
+	ErrNameInvalid  = errors.New("a name is 1 to 24 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
+	ErrRoomInvalid  = errors.New("a room name is 1 to 32 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
 	ErrQuit         = errors.New("you left the chat")
 	ErrTooSlow      = errors.New("your connection fell too far behind the chat")
 	ErrFlooding     = errors.New("you kept sending faster than the limit")

@@ -119,16 +119,18 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 // It refuses a name that breaks the rule (ErrNameInvalid) or that someone
 // online already has, compared without case (ErrNameTaken).
 func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
-	name = strings.TrimSpace(CleanText(name))
+	// Surrounding spaces are a slip at the prompt; anything else that is
+	// not allowed is refused as typed, not cleaned into a different name.
+	name = strings.TrimSpace(name)
 	guest := name == ""
 	if !guest {
 		var ok bool
 		if name, ok = validName(name, MaxNameLen); !ok {
 			return nil, ErrNameInvalid
 		}
-		if l.nameTaken(name) {
-			return nil, ErrNameTaken
-		}
+	}
+	if err := l.admitting(name); err != nil {
+		return nil, err
 	}
 	for {
 		// Count first: the counter is persistent and the name depends on it.
@@ -147,11 +149,20 @@ func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
 	}
 }
 
-func (l *Lobby) nameTaken(name string) bool {
+// admitting says why a user named name (or a guest, for "") cannot be
+// admitted right now, before the user is counted.
+func (l *Lobby) admitting(name string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, taken := l.users[foldKey(name)]
-	return taken
+	if l.closed {
+		return ErrLobbyClosed
+	}
+	if name != "" {
+		if _, taken := l.users[foldKey(name)]; taken {
+			return ErrNameTaken
+		}
+	}
+	return nil
 }
 
 func (l *Lobby) add(name string) (*Session, error) {
@@ -267,9 +278,21 @@ func (l *Lobby) Close(ctx context.Context) error {
 func (l *Lobby) commitLoop() {
 	defer close(l.commitDone)
 	var batch []Message
+	maxBatch := max(1, l.cfg.Queue/2)
 	for range l.wake {
 		l.mu.Lock()
-		batch, l.pending = l.pending, batch[:0]
+		// A batch is delivered at once, so one bigger than a session's
+		// queue would drop every member of a busy room however fast they
+		// read. Half a queue leaves room for what they have not read yet.
+		more := len(l.pending) > maxBatch
+		if more {
+			batch = append(batch[:0], l.pending[:maxBatch]...)
+			n := copy(l.pending, l.pending[maxBatch:])
+			clear(l.pending[n:])
+			l.pending = l.pending[:n]
+		} else {
+			batch, l.pending = l.pending, batch[:0]
+		}
 		closed := l.closed
 		l.mu.Unlock()
 
@@ -286,6 +309,13 @@ func (l *Lobby) commitLoop() {
 			}
 			l.mu.Unlock()
 			clear(batch) // the batch's strings now belong to the rooms' recent lines
+		}
+		if more {
+			select {
+			case l.wake <- struct{}{}:
+			default:
+			}
+			continue
 		}
 		if closed {
 			l.mu.Lock()
@@ -402,6 +432,11 @@ func (l *Lobby) leaveRoomLocked(s *Session, notice string) {
 // enterRoomLocked moves s into r, loading r's recent lines on first use, and
 // tells s with the history it should show. l.mu must be held.
 func (l *Lobby) enterRoomLocked(ctx context.Context, s *Session, r *room) error {
+	if s.closed {
+		// Dropped earlier in the same command (a notice overflowed its
+		// queue): it must not become a member nobody will ever remove.
+		return s.err
+	}
 	if !r.loaded {
 		// Once per room per process: the tail is small and indexed, and
 		// loading it under the lock keeps it consistent with new lines.
@@ -416,7 +451,11 @@ func (l *Lobby) enterRoomLocked(ctx context.Context, s *Session, r *room) error 
 	}
 	r.members[s] = struct{}{}
 	s.room = r
-	l.deliverLocked(s, Event{Kind: EventEntered, Room: r.name, History: slices.Clone(r.recent)})
+	history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds up to twice that
+	l.deliverLocked(s, Event{Kind: EventEntered, Room: r.name, History: slices.Clone(history)})
+	if s.closed {
+		return s.err // dropped: its leave is posted already, so no join after it
+	}
 	l.postLocked(r, KindSystem, s.name, fmt.Sprintf("%s joined %s", s.name, r.name))
 	l.changedLocked()
 	return nil

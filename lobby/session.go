@@ -99,6 +99,21 @@ func (s *Session) Next(ctx context.Context) (Event, error) {
 			}
 			return ev, nil
 		case <-changed:
+			// An event that arrived meanwhile goes first, for the reason
+			// above and so that an ended session reports its end rather
+			// than one more refresh; the signal is kept for next time.
+			select {
+			case ev, ok := <-s.events:
+				select {
+				case s.changed <- struct{}{}:
+				default:
+				}
+				if !ok {
+					return Event{}, s.err
+				}
+				return ev, nil
+			default:
+			}
 			s.lastChange = time.Now()
 			return Event{Kind: EventRoomsChanged}, nil
 		case <-wait:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -16,67 +17,297 @@ const (
 	MaxRoomLen    = 32
 	MaxMessageLen = 2000
 	tabWidth      = 4
+	// maxMarks is how many combining marks CleanText keeps on one base
+	// character. Real text needs two or three; a "Zalgo" line stacks dozens
+	// so that its glyphs paint over the lines above and below.
+	maxMarks = 4
 )
 
 // CleanText makes untrusted text inert for every terminal that will show it:
-// invalid UTF-8 becomes U+FFFD, escape sequences of every kind are removed,
-// a tab becomes spaces, and C0/C1 controls, DEL, bidirectional overrides and
-// isolates are dropped. Everything a user sends passes through it before
-// anybody else can see it.
+// invalid UTF-8 becomes U+FFFD; escape sequences of every kind (7-bit and
+// 8-bit CSI, OSC, DCS, SOS, PM, APC and plain ESC sequences) are removed with
+// their payloads; a tab becomes spaces and a line break one space; all other
+// C0 and C1 controls, DEL and the bidirectional controls (embeddings,
+// overrides, isolates, marks) are dropped; runs of combining marks are cut to
+// a few per character. Everything a user sends passes through it before
+// anybody else can see it. CleanText(CleanText(s)) == CleanText(s).
 func CleanText(s string) string {
+	if isPlainASCII(s) {
+		return s // the common case: nothing to do and nothing to allocate
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	// 8-bit C1 introducers (U+009B CSI, U+009D OSC...) are stripped below as
-	// runes; ansi.Strip removes the 7-bit ESC forms with their payloads.
-	s = ansi.Strip(s)
+	s = sevenBitC1(s)
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		// ansi.Strip parses like a DEC terminal and removes every sequence
+		// with its payload, including unterminated ones. On valid UTF-8
+		// without ESC it changes nothing, so it is skipped then. What it
+		// lets through (lone controls, stray bytes where its parser and
+		// UTF-8 disagree) is dealt with rune by rune below.
+		s = ansi.Strip(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
+	marks := 0 // combining marks kept since the last base character
 	for _, r := range s {
 		switch {
 		case r == '\t':
-			b.WriteString(strings.Repeat(" ", tabWidth))
+			b.WriteString("    "[:tabWidth])
+			marks = 0
+		case isLineBreak(r):
+			b.WriteByte(' ')
+			marks = 0
 		case isUnsafeRune(r):
-			// dropped
-		default:
+			// Dropped without resetting marks: removing a control between
+			// two runs of marks must not let them add up past the cap on a
+			// second pass.
+		case isCombining(r):
+			if marks >= maxMarks {
+				continue
+			}
+			marks++
 			b.WriteRune(r)
+		case unicode.Is(unicode.Cf, r):
+			// Zero-width format characters (ZWJ in emoji, tags in flags)
+			// are kept but are no base: marks after them still stack on
+			// the character before.
+			b.WriteRune(r)
+		default:
+			// r may be utf8.RuneError for a byte ansi.Strip left alone
+			// inside a multi-byte character; writing it gives U+FFFD.
+			b.WriteRune(r)
+			marks = 0
 		}
 	}
 	return b.String()
 }
 
-// isUnsafeRune reports whether r could change how a terminal shows the text
-// around it rather than being shown itself.
-func isUnsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true // C0, DEL, C1
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true // bidi embeddings, overrides, isolates and marks
-	case r == utf8.RuneError:
-		return false // shown as the replacement glyph
+// isPlainASCII reports whether s is printable ASCII only, which CleanText
+// returns as it is.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// sevenBitC1 rewrites each C1 control written as a UTF-8 character (U+0080 to
+// U+009F) into its 7-bit form, ESC and a byte, so that ansi.Strip, which sees
+// those characters as text, removes an 8-bit CSI or OSC with its payload just
+// as it removes the 7-bit one. s must be valid UTF-8.
+func sevenBitC1(s string) string {
+	i := indexC1(s)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		b.WriteString(s[:i])
+		b.WriteByte(0x1b)
+		b.WriteByte(s[i+1] - 0x40) // U+0080+x is C2 80+x; its 7-bit form is ESC 40+x
+		s = s[i+2:]
+		i = indexC1(s)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// indexC1 is the byte offset of the first U+0080..U+009F in valid UTF-8 s, or
+// -1. Those are exactly the two-byte sequences C2 80 to C2 9F.
+func indexC1(s string) int {
+	off := 0
+	for {
+		i := strings.IndexByte(s[off:], 0xc2)
+		if i < 0 || off+i+1 >= len(s) {
+			return -1
+		}
+		off += i
+		if c := s[off+1]; c >= 0x80 && c <= 0x9f {
+			return off
+		}
+		off++
+	}
+}
+
+// isLineBreak reports whether r ends a line. A message is one line, so each
+// becomes a space rather than vanishing and gluing two words together.
+func isLineBreak(r rune) bool {
+	switch r {
+	case '\n', '\v', '\f', '\r', '\u2028', '\u2029':
+		return true
 	}
 	return false
 }
 
-var folder = cases.Fold()
+// isUnsafeRune reports whether r could change how a terminal shows the text
+// around it rather than being shown itself.
+func isUnsafeRune(r rune) bool {
+	if r < 0x80 {
+		return r < 0x20 || r == 0x7f // C0 and DEL
+	}
+	// C1, and the bidi embeddings, overrides, isolates and marks (U+061C,
+	// U+200E-F, U+202A-E, U+2066-9), which reorder the rest of the line.
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+}
 
-// foldKey is the form two names are compared in: NFC, then case-folded.
+// isCombining reports whether r draws on the cell of the character before it:
+// a combining mark, or a Hangul medial or final jamo, which terminals also
+// stack onto the preceding cell.
+func isCombining(r rune) bool {
+	if r < 0x300 {
+		return false
+	}
+	return unicode.Is(unicode.M, r) ||
+		(r >= 0x1160 && r <= 0x11ff) || (r >= 0xd7b0 && r <= 0xd7ff)
+}
+
+var folder = cases.Fold() // stateless: safe for concurrent use
+
+// foldKey is the form two names are compared in: Unicode canonical caseless
+// matching (case folding between canonical decompositions), kept in NFC.
 func foldKey(s string) string {
-	return folder.String(norm.NFC.String(s))
+	return norm.NFC.String(folder.String(norm.NFD.String(s)))
 }
 
 // validName checks a screen name or room name against the rule shared by
-// both: 1 to max characters, each a letter, a digit, '-', '_' or '.'. It
-// returns the name in NFC, as it will be shown.
+// both and returns it in NFC, as it will be shown. The rule:
+//
+//   - 1 to maxLen characters, each a letter, a digit, '-', '_' or '.', or a
+//     combining mark (at most maxMarks) on a letter or digit, for scripts
+//     whose letters need them;
+//   - nothing PRECIS (RFC 8264) disallows in identifiers: no spaces, controls,
+//     zero-width or other default-ignorable characters, no compatibility
+//     forms (fullwidth "ａｌｉｃｅ", ligatures, styled mathematical letters),
+//     and right-to-left names must pass the Bidi Rule (RFC 5893);
+//   - letters of one script (Common and Inherited characters go with any),
+//     except the mixes a language needs: Japanese (Latin, Han, Hiragana,
+//     Katakana), Chinese (Latin, Han, Bopomofo), Korean (Latin, Han,
+//     Hangul). So "аlice" with a Cyrillic а cannot pose as "alice".
+//
+// A name that breaks the rule is refused, never silently changed; only the
+// canonically equivalent NFC form is taken.
 func validName(s string, maxLen int) (string, bool) {
-	s = norm.NFC.String(s)
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > maxLen || !utf8.ValidString(s) {
+	if !utf8.ValidString(s) {
 		return "", false
 	}
+	s = norm.NFC.String(s)
+	if n := utf8.RuneCountInString(s); n == 0 || n > maxLen {
+		return "", false
+	}
+	// PRECIS maps fullwidth forms to plain ones and refuses what
+	// identifiers must not hold; a name it had to change is refused too.
+	if p, err := precis.UsernameCasePreserved.String(s); err != nil || p != s {
+		return "", false
+	}
+	var scripts scriptSet
+	marks, afterBase := 0, false
 	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.') {
+		switch {
+		case r == '-' || r == '_' || r == '.':
+			marks, afterBase = 0, false
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			marks, afterBase = 0, true
+		case unicode.In(r, unicode.Mn, unicode.Mc):
+			if !afterBase || marks >= maxMarks {
+				return "", false
+			}
+			marks++
+		default:
+			return "", false
+		}
+		if !scripts.add(r) {
 			return "", false
 		}
 	}
 	return s, true
+}
+
+// scriptSet collects the scripts of a name's characters.
+type scriptSet struct {
+	bits  uint8
+	other *unicode.RangeTable // the one script outside knownScripts, if any
+}
+
+// Bits of scriptSet.bits.
+const (
+	scriptLatin uint8 = 1 << iota
+	scriptHan
+	scriptHiragana
+	scriptKatakana
+	scriptBopomofo
+	scriptHangul
+	scriptOther // scriptSet.other
+)
+
+// Mixes of scripts a name may use: those of UTS #39's "highly restrictive"
+// level. Any single script is allowed as well.
+var scriptMixes = []uint8{
+	scriptLatin | scriptHan | scriptHiragana | scriptKatakana, // Japanese
+	scriptLatin | scriptHan | scriptBopomofo,                  // Chinese
+	scriptLatin | scriptHan | scriptHangul,                    // Korean
+}
+
+// The scripts that take part in the mixes, tried before the long list.
+var knownScripts = []struct {
+	table *unicode.RangeTable
+	bit   uint8
+}{
+	{unicode.Latin, scriptLatin},
+	{unicode.Han, scriptHan},
+	{unicode.Hiragana, scriptHiragana},
+	{unicode.Katakana, scriptKatakana},
+	{unicode.Bopomofo, scriptBopomofo},
+	{unicode.Hangul, scriptHangul},
+}
+
+// add records r's script and reports whether the set is still one script or
+// an allowed mix.
+func (set *scriptSet) add(r rune) bool {
+	if r < 0x80 {
+		if unicode.IsLetter(r) {
+			set.bits |= scriptLatin
+		}
+		return set.allowed()
+	}
+	if unicode.Is(unicode.Common, r) || unicode.Is(unicode.Inherited, r) {
+		return true // digits, some punctuation, generic combining marks
+	}
+	if set.other != nil && unicode.Is(set.other, r) {
+		return true
+	}
+	for _, k := range knownScripts {
+		if unicode.Is(k.table, r) {
+			set.bits |= k.bit
+			return set.allowed()
+		}
+	}
+	if set.other != nil {
+		return false // a second script outside the mixes
+	}
+	for name, t := range unicode.Scripts {
+		if name != "Common" && name != "Inherited" && unicode.Is(t, r) {
+			set.other = t
+			break
+		}
+	}
+	if set.other == nil {
+		return false // no script at all: unassigned
+	}
+	set.bits |= scriptOther
+	return set.allowed()
+}
+
+func (set *scriptSet) allowed() bool {
+	if set.bits&(set.bits-1) == 0 {
+		return true // none or one
+	}
+	for _, mix := range scriptMixes {
+		if set.bits&^mix == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,290 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitLimit bounds every wait in these tests; nothing here should come close.
+const waitLimit = 5 * time.Second
+
+// fixedTime is the clock of every test lobby unless a test moves it.
+var fixedTime = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// clock is a settable Config.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newLobby starts a lobby on cfg (a MemoryStore, the fixed clock and a silent
+// logger unless set) and, when the test ends, closes it and checks that no
+// goroutine it started is left.
+func newLobby(t *testing.T, cfg Config) *Lobby {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return fixedTime }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	l, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := l.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		waitGoroutines(t, before)
+	})
+	return l
+}
+
+// waitGoroutines fails t unless the number of goroutines drops to at most
+// want before the deadline.
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines left, want at most %d:\n%s", n, want, buf)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// register admits name or fails the test, and reads the first event (where
+// the user is).
+func register(t *testing.T, l *Lobby, name string) *Session {
+	t.Helper()
+	s, err := l.Register(context.Background(), name)
+	if err != nil {
+		t.Fatalf("Register(%q): %v", name, err)
+	}
+	ev := next(t, s)
+	if ev.Kind != EventEntered || ev.Room != "" {
+		t.Fatalf("first event of %q = %+v, want EventEntered in the Lobby", name, ev)
+	}
+	return s
+}
+
+// next returns s's next event other than a room-list refresh.
+func next(t *testing.T, s *Session) Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			t.Fatalf("%s: Next: %v", s.Name(), err)
+		}
+		if ev.Kind != EventRoomsChanged {
+			return ev
+		}
+	}
+}
+
+// until reads s's events up to and including the first that match reports
+// true for, and returns them all, room-list refreshes left out.
+func until(t *testing.T, s *Session, match func(Event) bool) []Event {
+	t.Helper()
+	var seen []Event
+	for {
+		ev := next(t, s)
+		seen = append(seen, ev)
+		if match(ev) {
+			return seen
+		}
+	}
+}
+
+// isLine matches a live line with this text.
+func isLine(text string) func(Event) bool {
+	return func(ev Event) bool { return ev.Kind == EventMessage && ev.Msg.Text == text }
+}
+
+// exec runs line for s and fails the test on an unexpected error.
+func exec(t *testing.T, s *Session, line string) {
+	t.Helper()
+	if err := s.Exec(context.Background(), line); err != nil {
+		t.Fatalf("%s: Exec(%q): %v", s.Name(), line, err)
+	}
+}
+
+// notice reads s's next event, which must be a notice of the given kind
+// containing want.
+func notice(t *testing.T, s *Session, isErr bool, want string) Event {
+	t.Helper()
+	ev := next(t, s)
+	if ev.Kind != EventNotice || ev.Error != isErr || !strings.Contains(ev.Text, want) {
+		t.Fatalf("%s: got %s, want notice (error %v) containing %q", s.Name(), describe(ev), isErr, want)
+	}
+	return ev
+}
+
+// entered reads s's next event, which must say it is now in room.
+func entered(t *testing.T, s *Session, room string) Event {
+	t.Helper()
+	ev := next(t, s)
+	if ev.Kind != EventEntered || ev.Room != room {
+		t.Fatalf("%s: got %s, want EventEntered %q", s.Name(), describe(ev), room)
+	}
+	return ev
+}
+
+// line reads s's next event, which must be a live line with this text.
+func line(t *testing.T, s *Session, kind Kind, text string) *Message {
+	t.Helper()
+	ev := next(t, s)
+	if ev.Kind != EventMessage || ev.Msg.Kind != kind || ev.Msg.Text != text {
+		t.Fatalf("%s: got %s, want %v line %q", s.Name(), describe(ev), kind, text)
+	}
+	return ev.Msg
+}
+
+// quiet checks that s has no event waiting other than room-list refreshes.
+// Only meaningful once everything posted before has been delivered: see
+// barrier.
+func quiet(t *testing.T, s *Session) {
+	t.Helper()
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatalf("%s: ended (%v), want it running and quiet", s.Name(), s.Err())
+			}
+			t.Fatalf("%s: unexpected %s", s.Name(), describe(ev))
+		default:
+			return
+		}
+	}
+}
+
+// barrier waits until every line posted so far has been stored and
+// delivered (and so is safe to check for absence with quiet). It assumes no
+// line was lost to a failing store.
+func barrier(t *testing.T, l *Lobby) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !committed(l) {
+		if time.Now().After(deadline) {
+			t.Fatal("history not committed in time")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// committed reports whether every room's last handed-out Seq is the last of
+// its recent lines, i.e. published: publishing delivers under the same lock.
+func committed(l *Lobby) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.rooms {
+		if r.seq == 0 || !r.loaded {
+			continue
+		}
+		if n := len(r.recent); n == 0 || r.recent[n-1].Seq != r.seq {
+			return false
+		}
+	}
+	return true
+}
+
+func describe(ev Event) string {
+	switch ev.Kind {
+	case EventMessage:
+		return "line " + ev.Msg.Kind.String() + " " + ev.Msg.From + ": " + ev.Msg.Text
+	case EventNotice:
+		if ev.Error {
+			return "error notice " + ev.Text
+		}
+		return "notice " + ev.Text
+	case EventEntered:
+		return "entered " + ev.Room
+	case EventRoomsChanged:
+		return "rooms changed"
+	}
+	return "unknown event"
+}
+
+// failStore is a MemoryStore whose methods fail while their switch is on.
+type failStore struct {
+	*MemoryStore
+	mu         sync.Mutex
+	failAppend func([]Message) bool
+	failRecent bool
+	failCount  bool
+	appends    int // batches stored
+}
+
+var errDisk = errors.New("disk on fire")
+
+func newFailStore() *failStore { return &failStore{MemoryStore: NewMemoryStore()} }
+
+func (f *failStore) Append(ctx context.Context, batch []Message) error {
+	f.mu.Lock()
+	fail := f.failAppend != nil && f.failAppend(batch)
+	f.mu.Unlock()
+	if fail {
+		return errDisk
+	}
+	if err := f.MemoryStore.Append(ctx, batch); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.appends++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *failStore) Recent(ctx context.Context, room string, n int) ([]Message, error) {
+	f.mu.Lock()
+	fail := f.failRecent
+	f.mu.Unlock()
+	if fail {
+		return nil, errDisk
+	}
+	return f.MemoryStore.Recent(ctx, room, n)
+}
+
+func (f *failStore) CountUser(ctx context.Context) (uint64, error) {
+	f.mu.Lock()
+	fail := f.failCount
+	f.mu.Unlock()
+	if fail {
+		return 0, errDisk
+	}
+	return f.MemoryStore.CountUser(ctx)
+}
