@@ -1,0 +1,51 @@
+// Package tui is the full-screen terminal UI of one SSH session: the name
+// prompt, then a room-list sidebar, the scrollback, a status line, the input
+// line and the key help. It talks to the chat only through the lobby
+// package's Go API and knows nothing of SSH.
+//
+// # Contract with the SSH server
+//
+//	m := tui.New(tui.Options{Lobby: l, Context: sess.Context(), MaxSessions: n, Width: w, Height: h})
+//	p := tea.NewProgram(m, opts...) // tea.WithoutSignalHandler, tea.WithContext, bubbletea.MakeOptions(sess)...
+//	final, _ := p.Run()
+//	fm := final.(*tui.Model)
+//	if s := fm.Session(); s != nil {
+//		s.Close() // frees the name even if the program was killed
+//	}
+//	wish.Println(sess, fm.Goodbye())
+//	sess.Exit(fm.ExitCode())
+//
+// The model is a pointer: New returns *Model and the final model is the same
+// *Model. Session is nil until a name was accepted. Goodbye is the line to
+// print after the alt screen is left ("Goodbye, alice.", "The server is
+// shutting down. Goodbye, alice.", "Disconnected: your connection fell too
+// far behind the chat."). ExitCode is 0 for /quit, Ctrl+C and a server
+// shutdown, 1 when the lobby cut the session loose (too slow, flooding).
+//
+// Options.Context should be the SSH session's context: every lobby call is
+// bounded by it, and a lobby session that Register returned just as the
+// program stopped (so Session still reports nil) is closed when it ends.
+//
+// # Concurrency
+//
+// Only the program's event loop calls the model. Every lobby call that can
+// wait (Register, Exec, SelectRoom, Older, Next) runs in a tea.Cmd; the
+// event pump is one Cmd blocked in Session.Next, re-issued after each event.
+// Nothing calls Program.Send. Submitted lines and room choices go through a
+// small queue so they reach the lobby in the order the user made them.
+//
+// # Cost per frame
+//
+// bubbletea parses and diffs the whole frame on every tick that changed it,
+// so View must be cheap and must not grow with the scrollback. Every
+// scrollback entry keeps its wrapped, styled rows for the current width;
+// View copies only the visible rows, the sidebar's rows (re-rendered only
+// when the room list, focus or size changes), and cached status, input and
+// help lines into one pre-sized builder. The layout keeps terminal rows
+// shiftable: the sidebar's blank rows are identical strings, nothing on the
+// right edge changes, and the status, input and help lines stay put, so when
+// a line arrives the renderer can scroll the region instead of repainting.
+//
+// Styles and key bindings are built per session; nothing here reads the
+// server's terminal or holds package-level mutable state.
+package tui

@@ -1,0 +1,94 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+)
+
+// keyMap holds one session's key bindings; it is built per session and also
+// feeds the help line.
+type keyMap struct {
+	Send     key.Binding
+	Focus    key.Binding
+	Next     key.Binding
+	Prev     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	LineUp   key.Binding
+	LineDown key.Binding
+	Join     key.Binding
+	Back     key.Binding
+	Help     key.Binding // "?" only when it would not be typed
+	HelpF1   key.Binding
+	Quit     key.Binding
+
+	sidebar bool // which short help to show
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "rooms")),
+		Next:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "next room")),
+		Prev:     key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "prev room")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
+		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
+		Bottom:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest")),
+		LineUp:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "scroll a line")),
+		LineDown: key.NewBinding(key.WithKeys("down")),
+		Join:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "join")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to typing")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
+		HelpF1:   key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "keys")),
+		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k keyMap) ShortHelp() []key.Binding {
+	if k.sidebar {
+		move := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "choose"))
+		return []key.Binding{move, k.Join, k.Back, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Send, k.Focus, k.Next, k.Prev, k.PageUp, k.Help, k.Quit}
+}
+
+// FullHelp implements help.KeyMap.
+func (k keyMap) FullHelp() [][]key.Binding {
+	move := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓ enter", "rooms: choose, join"))
+	click := key.NewBinding(key.WithKeys("click"), key.WithHelp("click", "join a room"))
+	wheel := key.NewBinding(key.WithKeys("wheel"), key.WithHelp("wheel", "scroll"))
+	helpKeys := key.NewBinding(key.WithKeys("?"), key.WithHelp("?/f1", "keys"))
+	return [][]key.Binding{
+		{k.Send, k.Focus, k.Next, k.Prev},
+		{k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.LineUp, wheel, click, move},
+		{k.Back, helpKeys, k.Quit},
+	}
+}
+
+// keyHelpText is the key list the Lobby shows, one binding a line.
+func keyHelpText() string {
+	return "Keys:\n" +
+		"  Enter          send the line; in the room list, join the room\n" +
+		"  Tab            move between typing and the room list (Esc goes back)\n" +
+		"  Ctrl+N Ctrl+P  next or previous room (the Lobby is first)\n" +
+		"  PgUp PgDn      scroll; past the top, older messages are loaded\n" +
+		"  Home End       oldest or newest line, when nothing is typed\n" +
+		"  ↑ ↓, wheel     scroll a little; click a room to join it\n" +
+		"  ? or F1        all keys (? only when nothing is typed)\n" +
+		"  Ctrl+C         quit"
+}
+
+// quietInput turns off the text input bindings this UI uses for itself or
+// must not have: ctrl+v reads the server's clipboard, tab and the arrows
+// drive suggestions we do not offer.
+func quietInput(in *textinput.Model) {
+	in.KeyMap.Paste.SetEnabled(false)
+	in.KeyMap.AcceptSuggestion.SetEnabled(false)
+	in.KeyMap.NextSuggestion.SetEnabled(false)
+	in.KeyMap.PrevSuggestion.SetEnabled(false)
+}

@@ -1,0 +1,785 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// Options configure one session's UI.
+type Options struct {
+	// Lobby is the chat; required.
+	Lobby *lobby.Lobby
+	// Context bounds every lobby call the UI makes. Pass the SSH session's
+	// context: when it ends, a lobby session the UI registered is closed
+	// even if the program stopped before it could hand it back. nil means
+	// context.Background().
+	Context context.Context
+	// MaxSessions is the server's session limit, shown as "N online /
+	// MaxSessions"; 0 leaves the limit out.
+	MaxSessions int
+	// Width and Height are the terminal's size at the start; each
+	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then.
+	Width, Height int
+	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
+	Scrollback int
+}
+
+// The smallest window the UI draws in; below it, it says so instead.
+const (
+	MinWidth  = 40
+	MinHeight = 12
+)
+
+// maxQueued bounds the lines submitted but not yet executed.
+const maxQueued = 16
+
+type screen uint8
+
+const (
+	screenPrompt screen = iota
+	screenMain
+)
+
+type focus uint8
+
+const (
+	focusInput focus = iota
+	focusSidebar
+)
+
+// Model is the Bubble Tea model of one SSH session. Use it through a
+// pointer: New returns *Model, and the program's final model is a *Model.
+// It is not safe for concurrent use; only the program's event loop calls it.
+type Model struct {
+	lobby  *lobby.Lobby
+	ctx    context.Context
+	maxSes int
+
+	st   *styles
+	keys keyMap
+	w, h int
+
+	screen screen
+
+	// name prompt
+	name        textinput.Model
+	nameErr     string
+	registering bool
+
+	// main screen
+	sess    *lobby.Session
+	me      string
+	room    string // "" is the Lobby
+	gen     uint64 // counts room entries; ties pages of older lines to one
+	online  int
+	focus   focus
+	input   textinput.Model
+	side    sidebar
+	sb      scrollback
+	help    help.Model
+	showAll bool
+	carry   []entry // notices since the last submit, kept across a room change
+
+	queue   []op // actions waiting for the one in flight
+	busy    bool // an Exec or SelectRoom is in flight
+	chooses int  // room choices queued or in flight
+	want    string
+
+	// the end
+	done     bool
+	goodbye  string
+	exitCode int
+
+	// layout and per-frame caches
+	bodyH      int
+	inputView  string
+	inputDirty bool
+	helpView   string
+	helpKey    helpKey
+	helpRows   int
+	statusView string
+	statusKey  statusKey
+	frameSize  int
+}
+
+type helpKey struct {
+	width   int
+	all     bool
+	sidebar bool
+}
+
+type statusKey struct {
+	width, online, unread int
+	room                  string
+	detached, loading     bool
+}
+
+// New builds the model for one session. It starts on the name prompt and
+// talks to opts.Lobby only once the user submits a name.
+func New(opts Options) *Model {
+	if opts.Lobby == nil {
+		panic("tui.New: Options.Lobby is nil")
+	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := newStyles()
+	m := &Model{
+		lobby:  opts.Lobby,
+		ctx:    ctx,
+		maxSes: opts.MaxSessions,
+		st:     st,
+		keys:   newKeyMap(),
+		w:      opts.Width,
+		h:      opts.Height,
+		help:   help.New(),
+		side:   newSidebar(st),
+	}
+	if m.w <= 0 || m.h <= 0 {
+		m.w, m.h = 80, 24
+	}
+	limit := opts.Scrollback
+	if limit <= 0 {
+		limit = 1000
+	}
+	m.sb = newScrollback(st, limit)
+	m.help.Styles = st.help
+
+	m.name = newInput(st, lobby.MaxNameLen, "your name, or Enter for a guest name")
+	m.name.Focus()
+	m.input = newInput(st, lobby.MaxMessageLen, "")
+	m.input.Focus()
+	m.setPlaceholder()
+	m.layout()
+	return m
+}
+
+func newInput(st *styles, limit int, placeholder string) textinput.Model {
+	in := textinput.New()
+	in.SetStyles(st.input) // cursor blink off: see newStyles
+	in.Prompt = "> "
+	in.CharLimit = limit
+	in.Placeholder = placeholder
+	quietInput(&in)
+	return in
+}
+
+// Session is the lobby session the user signed in with, nil before a name
+// was accepted. The caller closes it when the program has ended.
+func (m *Model) Session() *lobby.Session { return m.sess }
+
+// Goodbye is the line to print once the terminal is restored.
+func (m *Model) Goodbye() string {
+	if m.goodbye != "" {
+		return m.goodbye
+	}
+	return m.bye()
+}
+
+// ExitCode is the SSH exit status: 0 for /quit, Ctrl+C and a server
+// shutdown, 1 when the lobby cut the session loose (too slow, flooding).
+func (m *Model) ExitCode() int { return m.exitCode }
+
+func (m *Model) bye() string {
+	if m.me == "" {
+		return "Goodbye."
+	}
+	return "Goodbye, " + m.me + "."
+}
+
+// Init implements tea.Model. Nothing runs until the user gives a name.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case registeredMsg:
+		return m, m.registered(msg)
+	case eventMsg:
+		m.event(msg)
+		return m, nextEventCmd(m.ctx, m.lobby, m.sess)
+	case endedMsg:
+		return m, m.finish(msg.err)
+	case execDoneMsg:
+		return m, m.execDone(msg)
+	case olderMsg:
+		m.older(msg)
+		return m, nil
+	case tea.KeyPressMsg:
+		if m.screen == screenPrompt {
+			return m, m.promptKey(msg)
+		}
+		return m, m.mainKey(msg)
+	case tea.PasteMsg:
+		return m, m.paste(msg)
+	case tea.MouseClickMsg:
+		return m, m.click(msg.Mouse())
+	case tea.MouseWheelMsg:
+		return m, m.wheel(msg.Mouse())
+	}
+	return m, nil
+}
+
+// finish records why the session ended and quits the program.
+func (m *Model) finish(err error) tea.Cmd {
+	if m.done {
+		return tea.Quit
+	}
+	m.done = true
+	switch {
+	case errors.Is(err, lobby.ErrShutdown), errors.Is(err, lobby.ErrLobbyClosed):
+		m.goodbye = "The server is shutting down. " + m.bye()
+	case errors.Is(err, lobby.ErrTooSlow), errors.Is(err, lobby.ErrFlooding):
+		m.goodbye = "Disconnected: " + err.Error() + "."
+		m.exitCode = 1
+	case err == nil, errors.Is(err, lobby.ErrQuit), errors.Is(err, lobby.ErrClosed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		m.goodbye = m.bye()
+	default:
+		m.goodbye = "Disconnected: " + err.Error() + "."
+		m.exitCode = 1
+	}
+	return tea.Quit
+}
+
+// sessionOver reports whether err from Exec means the session has ended.
+func sessionOver(err error) bool {
+	for _, e := range []error{lobby.ErrQuit, lobby.ErrTooSlow, lobby.ErrFlooding, lobby.ErrShutdown, lobby.ErrClosed, lobby.ErrLobbyClosed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- name prompt ----
+
+func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.finish(nil)
+	case m.registering:
+		return nil
+	case key.Matches(msg, m.keys.Send):
+		m.registering, m.nameErr = true, ""
+		return registerCmd(m.ctx, m.lobby, m.name.Value())
+	}
+	var cmd tea.Cmd
+	m.name, cmd = m.name.Update(msg)
+	return cmd
+}
+
+func (m *Model) registered(msg registeredMsg) tea.Cmd {
+	m.registering = false
+	if m.done {
+		return nil // the context's AfterFunc closes a late session
+	}
+	if err := msg.err; err != nil {
+		switch {
+		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
+			m.nameErr = capitalize(err.Error()) + "."
+		case errors.Is(err, lobby.ErrLobbyClosed):
+			return m.finish(lobby.ErrShutdown)
+		default:
+			m.nameErr = "You could not be signed in (" + err.Error() + "). Please try again."
+		}
+		return nil
+	}
+	m.sess, m.me, m.screen = msg.sess, msg.sess.Name(), screenMain
+	m.online = msg.online
+	m.side.setRooms(msg.rooms, msg.online, m.room)
+	m.layout()
+	return nextEventCmd(m.ctx, m.lobby, m.sess)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ---- lobby events ----
+
+func (m *Model) event(msg eventMsg) {
+	ev := msg.ev
+	switch ev.Kind {
+	case lobby.EventMessage:
+		if ev.Msg != nil {
+			m.sb.add(messageEntry(ev.Msg, false))
+		}
+	case lobby.EventNotice:
+		e := entry{kind: entNotice, text: ev.Text}
+		if ev.Error {
+			e.kind = entError
+		}
+		m.sb.add(e)
+		if len(m.carry) < 8 {
+			m.carry = append(m.carry, e)
+		}
+	case lobby.EventEntered:
+		m.enter(ev)
+	case lobby.EventRoomsChanged:
+		m.online = msg.online
+		m.side.setRooms(msg.rooms, msg.online, m.room)
+	}
+}
+
+// enter starts a new scrollback for the room (or the Lobby) just entered.
+func (m *Model) enter(ev lobby.Event) {
+	m.room = ev.Room
+	m.gen++
+	m.sb.reset()
+	if ev.Room == "" {
+		m.sb.add(entry{kind: entInfoHead, text: "You are in the Lobby, " + m.me + "."})
+		m.sb.add(entry{kind: entInfo, text: lobby.CommandHelp()})
+		m.sb.add(entry{kind: entInfo, text: keyHelpText()})
+	} else {
+		h := ev.History
+		if len(h) == 0 || h[0].Seq <= 1 {
+			m.sb.add(entry{kind: entBeginning, text: ev.Room})
+		}
+		if len(h) > 0 {
+			m.sb.add(entry{kind: entRuleHistory})
+			for i := range h {
+				m.sb.add(messageEntry(&h[i], true))
+			}
+			m.sb.add(entry{kind: entRuleNow})
+		}
+	}
+	// Replies that came just before the move ("You created alpha.") belong
+	// with it, not with the scrollback it replaced.
+	for _, e := range m.carry {
+		e.width, e.rows = 0, nil
+		m.sb.add(e)
+	}
+	m.carry = m.carry[:0]
+	m.side.setCurrent(ev.Room)
+	m.setPlaceholder()
+}
+
+func (m *Model) setPlaceholder() {
+	if m.room == "" {
+		m.input.Placeholder = "/join NAME or /create NAME · /commands for help"
+	} else {
+		m.input.Placeholder = "Message " + m.room + " · /commands for help"
+	}
+	m.inputDirty = true
+}
+
+// ---- actions ----
+
+// enqueue runs o after the actions before it: Exec and SelectRoom run in
+// Cmds, each on its own goroutine, so without this queue two lines typed
+// quickly could reach the lobby in the wrong order.
+func (m *Model) enqueue(o op) tea.Cmd {
+	if len(m.queue) >= maxQueued {
+		m.sb.add(entry{kind: entError, text: "Slow down: your earlier lines are still being sent."})
+		return nil
+	}
+	m.carry = m.carry[:0]
+	if o.choose {
+		m.chooses++
+		m.want = o.room
+	}
+	m.queue = append(m.queue, o)
+	if m.busy {
+		return nil
+	}
+	return m.runNext()
+}
+
+func (m *Model) runNext() tea.Cmd {
+	if len(m.queue) == 0 || m.sess == nil {
+		m.busy = false
+		return nil
+	}
+	o := m.queue[0]
+	m.queue = m.queue[1:]
+	m.busy = true
+	return execCmd(m.ctx, m.sess, o)
+}
+
+func (m *Model) execDone(msg execDoneMsg) tea.Cmd {
+	m.busy = false
+	if msg.choose {
+		m.chooses--
+	}
+	if err := msg.err; err != nil {
+		if sessionOver(err) {
+			return m.finish(err)
+		}
+		m.sb.add(entry{kind: entError, text: "That did not work: " + err.Error() + "."})
+	}
+	return m.runNext()
+}
+
+func (m *Model) submit() tea.Cmd {
+	line := m.input.Value()
+	if strings.TrimSpace(line) == "" {
+		return nil
+	}
+	if len(m.queue) >= maxQueued {
+		return m.enqueue(op{}) // says why; keeps the line in the input
+	}
+	m.input.Reset()
+	m.inputDirty = true
+	m.sb.toBottom()
+	return m.enqueue(op{line: line})
+}
+
+// choose moves to the room (or the Lobby, "") the user picked.
+func (m *Model) choose(name string) tea.Cmd {
+	base := m.room
+	if m.chooses > 0 {
+		base = m.want
+	}
+	if strings.EqualFold(base, name) {
+		return nil
+	}
+	return m.enqueue(op{choose: true, room: name})
+}
+
+// step moves d rooms along the sidebar from where the user is going.
+func (m *Model) step(d int) tea.Cmd {
+	base := m.room
+	if m.chooses > 0 {
+		base = m.want
+	}
+	return m.choose(m.side.step(base, d))
+}
+
+// ---- scrolling and older history ----
+
+func (m *Model) scrollUp(n int) tea.Cmd {
+	m.sb.scrollUp(n)
+	return m.loadOlder()
+}
+
+// loadOlder fetches the page before the oldest line once the top is on
+// screen.
+func (m *Model) loadOlder() tea.Cmd {
+	if m.room == "" || !m.sb.atTop() || !m.sb.canPage() {
+		return nil
+	}
+	before := m.sb.firstSeq()
+	m.sb.startLoading()
+	return olderCmd(m.ctx, m.lobby, m.gen, m.room, before)
+}
+
+func (m *Model) older(msg olderMsg) {
+	if msg.gen != m.gen {
+		return // for a scrollback that has been replaced
+	}
+	if msg.err != nil {
+		m.sb.loadFailed()
+		return
+	}
+	begin := len(msg.msgs) == 0 || msg.msgs[0].Seq <= 1 || len(msg.msgs) < m.lobby.HistoryPage()
+	m.sb.prepend(m.room, msg.msgs, begin)
+}
+
+// ---- keys, paste, mouse ----
+
+func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.finish(nil)
+	case key.Matches(msg, k.HelpF1):
+		m.toggleHelp()
+		return nil
+	case key.Matches(msg, k.Next):
+		return m.step(1)
+	case key.Matches(msg, k.Prev):
+		return m.step(-1)
+	case key.Matches(msg, k.Focus):
+		m.setFocus(1 - m.focus)
+		return nil
+	case key.Matches(msg, k.PageUp):
+		return m.scrollUp(max(m.bodyH-1, 1))
+	case key.Matches(msg, k.PageDown):
+		m.sb.scrollDown(max(m.bodyH-1, 1))
+		return nil
+	}
+	if m.focus == focusSidebar {
+		return m.sidebarKey(msg)
+	}
+	return m.inputKey(msg)
+}
+
+func (m *Model) sidebarKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.LineUp):
+		m.side.move(-1)
+	case key.Matches(msg, k.LineDown):
+		m.side.move(1)
+	case key.Matches(msg, k.Join):
+		name := m.side.items[m.side.cursor].name
+		m.setFocus(focusInput)
+		return m.choose(name)
+	case key.Matches(msg, k.Back):
+		m.setFocus(focusInput)
+	case key.Matches(msg, k.Help):
+		m.toggleHelp()
+	case key.Matches(msg, k.Top):
+		m.sb.toTop()
+		return m.loadOlder()
+	case key.Matches(msg, k.Bottom):
+		m.sb.toBottom()
+	default:
+		if msg.Text != "" {
+			// Typing in the room list means typing.
+			m.setFocus(focusInput)
+			return m.inputKey(msg)
+		}
+	}
+	return nil
+}
+
+func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	empty := m.input.Value() == ""
+	switch {
+	case key.Matches(msg, k.Send):
+		return m.submit()
+	case key.Matches(msg, k.Help) && empty:
+		m.toggleHelp()
+		return nil
+	case key.Matches(msg, k.Top) && empty:
+		m.sb.toTop()
+		return m.loadOlder()
+	case key.Matches(msg, k.Bottom) && empty:
+		m.sb.toBottom()
+		return nil
+	case key.Matches(msg, k.LineUp):
+		return m.scrollUp(1)
+	case key.Matches(msg, k.LineDown):
+		m.sb.scrollDown(1)
+		return nil
+	case key.Matches(msg, k.Back):
+		return nil // bare Esc may be half of a split escape sequence: do nothing
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	m.inputDirty = true
+	return cmd
+}
+
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	// A multi-line paste is one message, not one per line.
+	text := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(msg.Content)
+	var cmd tea.Cmd
+	if m.screen == screenPrompt {
+		if !m.registering {
+			m.name, cmd = m.name.Update(tea.PasteMsg{Content: text})
+		}
+		return cmd
+	}
+	m.setFocus(focusInput)
+	m.input, cmd = m.input.Update(tea.PasteMsg{Content: text})
+	m.inputDirty = true
+	return cmd
+}
+
+func (m *Model) click(mo tea.Mouse) tea.Cmd {
+	if mo.Button != tea.MouseLeft || m.screen != screenMain || m.tooSmall() {
+		return nil
+	}
+	switch {
+	case mo.X < m.side.width && mo.Y < m.bodyH:
+		if i := m.side.hit(mo.Y); i >= 0 {
+			m.setFocus(focusInput)
+			return m.choose(m.side.items[i].name)
+		}
+	case mo.Y == m.bodyH+1:
+		m.setFocus(focusInput)
+	}
+	return nil
+}
+
+func (m *Model) wheel(mo tea.Mouse) tea.Cmd {
+	if m.screen != screenMain {
+		return nil
+	}
+	switch mo.Button {
+	case tea.MouseWheelUp:
+		return m.scrollUp(3)
+	case tea.MouseWheelDown:
+		m.sb.scrollDown(3)
+	}
+	return nil
+}
+
+func (m *Model) setFocus(f focus) {
+	if f == m.focus {
+		return
+	}
+	m.focus = f
+	m.side.setFocus(f == focusSidebar)
+	if f == focusSidebar {
+		m.input.Blur()
+	} else {
+		m.input.Focus()
+	}
+	m.inputDirty = true
+	m.layout()
+}
+
+func (m *Model) toggleHelp() {
+	m.showAll = !m.showAll
+	m.layout()
+}
+
+// ---- layout and view ----
+
+func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
+
+// layout sizes every part from the window size and the help's height.
+func (m *Model) layout() {
+	m.keys.sidebar = m.focus == focusSidebar
+	m.help.ShowAll = m.showAll
+	m.help.SetWidth(m.w)
+	m.renderHelp()
+	m.bodyH = max(m.h-2-m.helpRows, 1)
+	sideW := sideWide
+	if m.w < 64 {
+		sideW = sideNarrow
+	}
+	m.side.setSize(sideW, m.bodyH)
+	m.sb.setSize(m.w-sideW, m.bodyH)
+	m.input.SetWidth(max(m.w-3, 1)) // the prompt and the cursor cell
+	m.name.SetWidth(max(m.w-7, 1))
+	m.inputDirty = true
+}
+
+func (m *Model) renderHelp() {
+	hk := helpKey{width: m.w, all: m.showAll, sidebar: m.keys.sidebar}
+	if hk == m.helpKey && m.helpView != "" {
+		return
+	}
+	lines := strings.Split(m.help.View(m.keys), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, m.w, "")
+	}
+	m.helpView, m.helpRows, m.helpKey = strings.Join(lines, "\n"), len(lines), hk
+}
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.content())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+func (m *Model) content() string {
+	switch {
+	case m.tooSmall():
+		return m.tooSmallView()
+	case m.screen == screenPrompt:
+		return m.promptView()
+	}
+	side := m.side.view()
+	body := m.sb.visible()
+	var b strings.Builder
+	b.Grow(m.frameSize + 256) // one allocation per frame
+	for i := range m.bodyH {
+		b.WriteString(side[i])
+		b.WriteString(body[i])
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.status())
+	b.WriteByte('\n')
+	b.WriteString(m.inputLine())
+	b.WriteByte('\n')
+	b.WriteString(m.helpView)
+	m.frameSize = b.Len()
+	return b.String()
+}
+
+func (m *Model) tooSmallView() string {
+	text := fmt.Sprintf("Window too small: %d×%d, need at least %d×%d.", m.w, m.h, MinWidth, MinHeight)
+	rows := wrapText(nil, text, &m.st.warn, max(m.w, 1))
+	return strings.Join(rows[:min(len(rows), max(m.h, 1))], "\n")
+}
+
+func (m *Model) promptView() string {
+	st, w := m.st, max(m.w-4, 1)
+	rows := []string{""}
+	rows = wrapText(rows, "Welcome to the Lobby. Enter your screen name:", &st.title, w)
+	rows = append(rows, ansi.Truncate(m.name.View(), w, ""), "")
+	switch {
+	case m.registering:
+		rows = wrapText(rows, "Signing in…", &st.faint, w)
+	case m.nameErr != "":
+		rows = wrapText(rows, m.nameErr, &st.warn, w)
+	}
+	rows = wrapText(rows, "Leave it empty to get a guest name. A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
+	rows = wrapText(rows, "Ctrl+C quits.", &st.faint, w)
+	var b strings.Builder
+	for i, r := range rows[:min(len(rows), m.h)] {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("  ")
+		b.WriteString(r)
+	}
+	return b.String()
+}
+
+// status is the line under the scrollback: who, where, how many; on the
+// right what the scrollback is doing. Rebuilt only when one of those changes.
+func (m *Model) status() string {
+	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading}
+	if sk == m.statusKey && m.statusView != "" {
+		return m.statusView
+	}
+	where := m.room
+	if where == "" {
+		where = "Lobby"
+	}
+	left := " " + m.me + " · " + where + " · " + strconv.Itoa(m.online) + " online"
+	if m.maxSes > 0 {
+		left += " / " + strconv.Itoa(m.maxSes)
+	}
+	right := ""
+	switch {
+	case sk.unread > 0:
+		right = "↓ " + strconv.Itoa(sk.unread) + " new · End "
+	case sk.detached:
+		right = "End: newest "
+	case sk.loading:
+		right = "loading… "
+	}
+	left = ansi.Truncate(left, max(m.w-ansi.StringWidth(right), 0), "…")
+	line := padRight(left, m.w-ansi.StringWidth(right)) + right
+	m.statusView = m.st.status.Render(ansi.Truncate(line, m.w, ""))
+	m.statusKey = sk
+	return m.statusView
+}
+
+func (m *Model) inputLine() string {
+	if m.inputDirty {
+		m.inputView = ansi.Truncate(m.input.View(), m.w, "")
+		m.inputDirty = false
+	}
+	return m.inputView
+}

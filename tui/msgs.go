@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"context"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// Every call into the lobby that can wait (store I/O, the event queue) runs
+// in a tea.Cmd and reports back with one of these messages; Update itself
+// never blocks and nothing here calls Program.Send.
+
+// registeredMsg is the outcome of Lobby.Register.
+type registeredMsg struct {
+	sess   *lobby.Session
+	rooms  []lobby.RoomInfo
+	online int
+	err    error
+}
+
+// eventMsg is one event from Session.Next. For EventRoomsChanged it carries
+// the room list and online count, read in the Cmd so Update never takes the
+// lobby's lock.
+type eventMsg struct {
+	ev     lobby.Event
+	rooms  []lobby.RoomInfo
+	online int
+}
+
+// endedMsg says Session.Next returned: the session is over.
+type endedMsg struct{ err error }
+
+// execDoneMsg is the outcome of one Session.Exec or Session.SelectRoom.
+type execDoneMsg struct {
+	err    error
+	choose bool // it was a SelectRoom
+}
+
+// olderMsg is a page from Lobby.Older. gen ties it to the scrollback that
+// asked, so a page for a room the user has since left is dropped.
+type olderMsg struct {
+	gen  uint64
+	msgs []lobby.Message
+	err  error
+}
+
+func registerCmd(ctx context.Context, l *lobby.Lobby, name string) tea.Cmd {
+	return func() tea.Msg {
+		s, err := l.Register(ctx, name)
+		if err != nil {
+			return registeredMsg{err: err}
+		}
+		// The program can end before this message is read (Ctrl+C while
+		// Register ran, a dropped connection); then nobody would ever see
+		// this session to close it. Tie it to the SSH session's context.
+		context.AfterFunc(ctx, s.Close)
+		return registeredMsg{sess: s, rooms: l.Rooms(), online: l.Online()}
+	}
+}
+
+// nextEventCmd waits for the session's next event: the event pump. Update
+// issues it again after each event, so exactly one is waiting at a time.
+func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd {
+	return func() tea.Msg {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			return endedMsg{err: err}
+		}
+		msg := eventMsg{ev: ev}
+		if ev.Kind == lobby.EventRoomsChanged {
+			msg.rooms, msg.online = l.Rooms(), l.Online()
+		}
+		return msg
+	}
+}
+
+// op is one queued action: a submitted line, or a room chosen by key/mouse.
+type op struct {
+	line   string
+	choose bool
+	room   string
+}
+
+func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {
+	return func() tea.Msg {
+		if o.choose {
+			return execDoneMsg{err: s.SelectRoom(ctx, o.room), choose: true}
+		}
+		return execDoneMsg{err: s.Exec(ctx, o.line)}
+	}
+}
+
+func olderCmd(ctx context.Context, l *lobby.Lobby, gen uint64, room string, before uint64) tea.Cmd {
+	return func() tea.Msg {
+		msgs, err := l.Older(ctx, room, before)
+		return olderMsg{gen: gen, msgs: msgs, err: err}
+	}
+}

@@ -1,0 +1,529 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// The scrollback is written here rather than taken from bubbles/viewport:
+// viewport.SetContent/SetContentLines scan every line (max width, newline
+// split) on each update and its View re-wraps and pads the visible text
+// through lipgloss on every frame. With thousands of sessions each redrawing
+// on every message, the frame cost must not grow with the scrollback. This
+// one keeps every entry's wrapped, styled rows cached per width and touches
+// only the entries on screen, so View and a new line cost O(visible rows).
+
+type entryKind uint8
+
+const (
+	entChat        entryKind = iota + 1
+	entSystem                // a join or leave line from the room's history
+	entNotice                // a reply for this session alone
+	entError                 // a refusal or failure for this session alone
+	entInfo                  // help text
+	entInfoHead              // a heading in the help text
+	entRuleHistory           // "── history ──" above replayed lines
+	entRuleNow               // "── now ──" between history and live lines
+	entBeginning             // "This is the beginning of ROOM."
+	entLoading               // "loading older messages…"
+	entLoadFailed            // a page of older lines could not be read
+)
+
+// entry is one logical line of the scrollback and its rendered rows.
+type entry struct {
+	kind    entryKind
+	history bool   // a replayed or paged line: shown dimmed
+	seq     uint64 // the room line's Seq; 0 for lines that are not the room's
+	at      time.Time
+	from    string
+	text    string
+
+	width int      // the width rows were made for; 0: not made yet
+	rows  []string // self-contained styled rows, each at most width cells
+}
+
+func messageEntry(m *lobby.Message, history bool) entry {
+	e := entry{kind: entChat, history: history, seq: m.Seq, at: m.At, from: m.From, text: m.Text}
+	if m.Kind == lobby.KindSystem {
+		e.kind = entSystem
+	}
+	return e
+}
+
+// isHeader reports whether e belongs to the markers kept above the oldest
+// line, which a page of older lines goes beneath.
+func (e *entry) isHeader() bool {
+	switch e.kind {
+	case entRuleHistory, entBeginning, entLoading, entLoadFailed:
+		return true
+	}
+	return false
+}
+
+// scrollback is the message pane: a bounded list of entries and a position.
+//
+// Position: either following the newest line (follow), or the top of the
+// view is row topRow of entry top. Positions are kept by entry, not by total
+// row number, so no operation needs the height of the whole scrollback and a
+// resize re-wraps only what is shown.
+//
+// Memory is bounded: at most limit entries (plus limit/8 of slack, so the
+// front is trimmed in chunks, not one copy per line). Live lines push out
+// the oldest ones while the user reads near the bottom; when a page of older
+// lines pushes past the limit while the user reads far back, the newest
+// entries are set aside instead ("detached") and the live lines that keep
+// arriving go to a tail bounded the same way. End (or scrolling down past
+// the last entry) drops the far-back window and shows the tail; the lines
+// between are fetched again, as older history, when the user scrolls up.
+type scrollback struct {
+	st     *styles
+	width  int
+	height int
+
+	entries []entry
+	follow  bool
+	top     int
+	topRow  int
+	unread  int // lines added since the user scrolled away from the bottom
+
+	limit    int
+	detached bool
+	tail     []entry
+
+	loading bool // a page of older lines is being fetched
+
+	out  []string // the visible rows, reused frame to frame
+	span []span   // scratch for rendering
+}
+
+func newScrollback(st *styles, limit int) scrollback {
+	return scrollback{st: st, follow: true, limit: max(limit, 50)}
+}
+
+func (s *scrollback) slack() int { return max(s.limit/8, 16) }
+
+// reset empties the scrollback, as when the user enters a room.
+func (s *scrollback) reset() {
+	clear(s.entries)
+	s.entries = s.entries[:0]
+	s.tail = nil
+	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
+	s.detached, s.loading = false, false
+}
+
+func (s *scrollback) setSize(width, height int) {
+	s.width, s.height = max(width, 1), max(height, 1)
+	if cap(s.out) < s.height {
+		s.out = make([]string, s.height)
+	}
+	s.out = s.out[:s.height]
+	if !s.follow && s.top < len(s.entries) {
+		s.topRow = min(s.topRow, len(s.rowsOf(s.top))-1)
+	}
+	s.normalize()
+}
+
+// add appends a live line.
+func (s *scrollback) add(e entry) {
+	if s.detached {
+		s.tail = append(s.tail, e)
+		if len(s.tail) > s.limit+s.slack() {
+			s.tail = dropFront(s.tail, len(s.tail)-s.limit)
+		}
+		s.unread++
+		return
+	}
+	s.entries = append(s.entries, e)
+	if !s.follow {
+		s.unread++
+	}
+	if len(s.entries) <= s.limit+s.slack() {
+		return
+	}
+	if s.follow || s.top >= len(s.entries)/2 {
+		d := len(s.entries) - s.limit
+		s.entries = dropFront(s.entries, d)
+		if !s.follow {
+			s.top -= d
+		}
+		return
+	}
+	s.detach()
+}
+
+// detach sets aside the entries past the limit, which are far below what
+// the user is reading.
+func (s *scrollback) detach() {
+	if s.follow || len(s.entries) <= s.limit || s.top >= s.limit {
+		return
+	}
+	cut := s.entries[s.limit:]
+	tail := make([]entry, 0, len(cut)+len(s.tail))
+	tail = append(tail, cut...)
+	tail = append(tail, s.tail...)
+	if len(tail) > s.limit {
+		tail = dropFront(tail, len(tail)-s.limit)
+	}
+	clear(cut)
+	s.entries = s.entries[:s.limit]
+	s.tail, s.detached = tail, true
+	s.unread = len(tail)
+}
+
+// dropFront removes the first d entries in place.
+func dropFront(es []entry, d int) []entry {
+	n := copy(es, es[d:])
+	clear(es[n:])
+	return es[:n]
+}
+
+// reattach leaves a far-back window for the newest lines.
+func (s *scrollback) reattach() {
+	if !s.detached {
+		return
+	}
+	clear(s.entries)
+	s.entries = append(s.entries[:0], s.tail...)
+	s.tail, s.detached = nil, false
+	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
+}
+
+// firstSeq is the Seq of the oldest room line held, 0 when none is.
+func (s *scrollback) firstSeq() uint64 {
+	for i := range s.entries {
+		if s.entries[i].seq > 0 {
+			return s.entries[i].seq
+		}
+	}
+	return 0
+}
+
+// canPage reports whether older lines may exist before the first one held.
+func (s *scrollback) canPage() bool {
+	if s.loading || len(s.entries) == 0 || s.entries[0].kind == entBeginning {
+		return false
+	}
+	return s.firstSeq() > 1
+}
+
+// startLoading shows the "loading" line above everything.
+func (s *scrollback) startLoading() {
+	s.loading = true
+	if len(s.entries) > 0 && s.entries[0].kind == entLoadFailed {
+		s.entries[0] = entry{kind: entLoading}
+		return
+	}
+	s.insertHeader(entry{kind: entLoading})
+}
+
+// insertHeader puts e first, keeping the view where it is unless the view
+// was at the very top, where e is meant to be seen.
+func (s *scrollback) insertHeader(e entry) {
+	s.entries = append(s.entries, entry{})
+	copy(s.entries[1:], s.entries)
+	s.entries[0] = e
+	if !s.follow && (s.top > 0 || s.topRow > 0) {
+		s.top++
+	}
+}
+
+// loadFailed replaces the loading line with a failure line.
+func (s *scrollback) loadFailed() {
+	s.loading = false
+	if len(s.entries) > 0 && s.entries[0].kind == entLoading {
+		s.entries[0] = entry{kind: entLoadFailed}
+	}
+}
+
+// prepend puts a page of older lines above the oldest one held, under the
+// header markers, and keeps the line the user was reading where it was on
+// screen. begin says the page reaches the room's first line.
+func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
+	s.loading = false
+	k := 0 // header entries to replace
+	hadRule := false
+	for k < len(s.entries) && s.entries[k].isHeader() {
+		hadRule = hadRule || s.entries[k].kind == entRuleHistory
+		k++
+	}
+	// How far below the top of the view the first kept entry sits, when
+	// the top of the view is among the headers being replaced.
+	inHeader := !s.follow && s.top < k
+	above := 0
+	if inHeader {
+		above = len(s.rowsOf(s.top)) - s.topRow
+		for i := s.top + 1; i < k; i++ {
+			above += len(s.rowsOf(i))
+		}
+	}
+
+	front := make([]entry, 0, len(older)+2+len(s.entries)-k)
+	if begin {
+		front = append(front, entry{kind: entBeginning, text: room})
+	}
+	if len(older) > 0 || hadRule {
+		front = append(front, entry{kind: entRuleHistory})
+	}
+	first := s.firstSeq()
+	for i := range older {
+		if first == 0 || older[i].Seq < first {
+			front = append(front, messageEntry(&older[i], true))
+		}
+	}
+	n := len(front)
+	front = append(front, s.entries[k:]...)
+	clear(s.entries)
+	s.entries = front
+
+	switch {
+	case s.follow:
+	case inHeader && n < len(s.entries):
+		s.top, s.topRow = n, 0
+		s.scrollUp(above)
+	case inHeader:
+		s.follow = true
+	default:
+		s.top += n - k
+	}
+	if len(s.entries) > s.limit+s.slack() {
+		s.detach()
+	}
+	s.normalize()
+}
+
+// rowsOf returns entry i's rows at the current width, making them if the
+// width changed since they were made.
+func (s *scrollback) rowsOf(i int) []string {
+	e := &s.entries[i]
+	if e.width != s.width || e.rows == nil {
+		e.rows = s.render(e, e.rows[:0])
+		e.width = s.width
+	}
+	return e.rows
+}
+
+// pin turns "following the bottom" into an explicit position.
+func (s *scrollback) pin() {
+	if !s.follow {
+		return
+	}
+	s.follow = false
+	need := s.height
+	for i := len(s.entries) - 1; i >= 0; i-- {
+		n := len(s.rowsOf(i))
+		if n >= need {
+			s.top, s.topRow = i, n-need
+			return
+		}
+		need -= n
+	}
+	s.top, s.topRow = 0, 0
+}
+
+// normalize follows the bottom again once the view reaches it.
+func (s *scrollback) normalize() {
+	if len(s.entries) == 0 {
+		s.follow, s.top, s.topRow = true, 0, 0
+	}
+	if s.follow {
+		if !s.detached {
+			s.unread = 0
+		}
+		return
+	}
+	s.top = min(s.top, len(s.entries)-1)
+	rows := len(s.rowsOf(s.top)) - s.topRow
+	for i := s.top + 1; i < len(s.entries) && rows <= s.height; i++ {
+		rows += len(s.rowsOf(i))
+	}
+	if rows <= s.height {
+		s.follow = true
+		if !s.detached {
+			s.unread = 0
+		}
+	}
+}
+
+// atTop reports whether the first row is on screen.
+func (s *scrollback) atTop() bool {
+	if len(s.entries) == 0 {
+		return true
+	}
+	if !s.follow {
+		return s.top == 0 && s.topRow == 0
+	}
+	rows := 0
+	for i := len(s.entries) - 1; i >= 0 && rows <= s.height; i-- {
+		rows += len(s.rowsOf(i))
+	}
+	return rows <= s.height
+}
+
+func (s *scrollback) scrollUp(n int) {
+	if len(s.entries) == 0 || n <= 0 {
+		return
+	}
+	s.pin()
+	for n > 0 {
+		if s.topRow > 0 {
+			d := min(n, s.topRow)
+			s.topRow -= d
+			n -= d
+			continue
+		}
+		if s.top == 0 {
+			break
+		}
+		s.top--
+		s.topRow = len(s.rowsOf(s.top))
+	}
+	s.normalize()
+}
+
+func (s *scrollback) scrollDown(n int) {
+	if s.follow {
+		if s.detached && n > 0 {
+			s.reattach()
+		}
+		return
+	}
+	for n > 0 {
+		if rows := len(s.rowsOf(s.top)); s.topRow+1 < rows {
+			d := min(n, rows-1-s.topRow)
+			s.topRow += d
+			n -= d
+			continue
+		}
+		if s.top == len(s.entries)-1 {
+			break
+		}
+		s.top++
+		s.topRow = 0
+		n--
+	}
+	s.normalize()
+}
+
+func (s *scrollback) toTop() {
+	if len(s.entries) == 0 {
+		return
+	}
+	s.follow, s.top, s.topRow = false, 0, 0
+	s.normalize()
+}
+
+func (s *scrollback) toBottom() {
+	s.reattach()
+	s.follow = true
+	s.normalize()
+}
+
+// visible returns the rows on screen, top to bottom, always s.height of
+// them ("" for empty rows). It touches only the entries on screen.
+func (s *scrollback) visible() []string {
+	out := s.out
+	if s.follow {
+		k := len(out) - 1
+		for i := len(s.entries) - 1; i >= 0 && k >= 0; i-- {
+			rows := s.rowsOf(i)
+			for r := len(rows) - 1; r >= 0 && k >= 0; r-- {
+				out[k] = rows[r]
+				k--
+			}
+		}
+		if k >= 0 {
+			// Fewer rows than the screen: start at the top.
+			shift := k + 1
+			copy(out, out[shift:])
+			clear(out[len(out)-shift:])
+		}
+		return out
+	}
+	k := 0
+	for i, r := s.top, s.topRow; k < len(out) && i < len(s.entries); i, r = i+1, 0 {
+		rows := s.rowsOf(i)
+		for ; r < len(rows) && k < len(out); r++ {
+			out[k] = rows[r]
+			k++
+		}
+	}
+	clear(out[k:])
+	return out
+}
+
+// render makes e's rows at s.width.
+func (s *scrollback) render(e *entry, dst []string) []string {
+	st, w := s.st, s.width
+	switch e.kind {
+	case entChat, entSystem:
+		stamp := e.at.Format("15:04")
+		ey, em, ed := e.at.Date()
+		if ny, nm, nd := time.Now().Date(); ey != ny || em != nm || ed != nd {
+			stamp = e.at.Format("01-02 15:04") // an older line says its day
+		}
+		gw := len(stamp) + 1
+		if w < gw+8 {
+			gw = 0 // too narrow for a time column
+		}
+		sp := s.span[:0]
+		if e.kind == entChat {
+			text, name := &st.text, &st.users[userIndex(e.from)]
+			if e.history {
+				text, name = &st.history, &st.usersOld[userIndex(e.from)]
+			}
+			sp = append(sp, span{name, e.from}, span{text, ": " + e.text})
+		} else {
+			sys := &st.system
+			if e.history {
+				sys = &st.history
+			}
+			sp = append(sp, span{sys, "* " + e.text})
+		}
+		start := len(dst)
+		dst = wrapSpans(dst, sp, w-gw)
+		s.span = sp[:0]
+		if gw > 0 {
+			pad := strings.Repeat(" ", gw)
+			for i := start; i < len(dst); i++ {
+				if i == start {
+					dst[i] = st.gutter.Render(stamp) + " " + dst[i]
+				} else {
+					dst[i] = pad + dst[i]
+				}
+			}
+		}
+		return dst
+	case entNotice:
+		return wrapText(dst, e.text, &st.notice, w)
+	case entError:
+		return wrapText(dst, "! "+e.text, &st.errNote, w)
+	case entInfo:
+		return wrapText(dst, e.text, &st.info, w)
+	case entInfoHead:
+		return wrapText(dst, e.text, &st.infoHead, w)
+	case entRuleHistory:
+		return append(dst, rule(st, "history", w))
+	case entRuleNow:
+		return append(dst, rule(st, "now", w))
+	case entBeginning:
+		return wrapText(dst, "This is the beginning of "+e.text+".", &st.system, w)
+	case entLoading:
+		return wrapText(dst, "loading older messages…", &st.faint, w)
+	case entLoadFailed:
+		return wrapText(dst, "Older messages could not be loaded; scroll up to try again.", &st.errNote, w)
+	}
+	return append(dst, "")
+}
+
+// rule is a full-width "── label ───…" line.
+func rule(st *styles, label string, w int) string {
+	head := "── " + label + " "
+	if n := w - ansi.StringWidth(head); n > 0 {
+		return st.rule.Render(head + strings.Repeat("─", n))
+	}
+	return st.rule.Render(ansi.Truncate(head, w, ""))
+}

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+)
+
+// userPalette holds mid-luminance colours that stay readable on dark and on
+// light backgrounds, so no background detection is needed. The renderer
+// downsamples them to each session's colour profile.
+var userPalette = [...]string{
+	"#d7005f", "#0087d7", "#00af87", "#d75f00",
+	"#8700d7", "#5f8700", "#af8700", "#0087af",
+	"#af5f87", "#5f5fd7", "#d70087", "#008700",
+}
+
+// styles are one session's styles. They are values built in New, never
+// shared between sessions, so nothing here is package-level mutable state.
+type styles struct {
+	gutter   lipgloss.Style // the time column
+	text     lipgloss.Style // chat text
+	history  lipgloss.Style // a replayed or paged line
+	system   lipgloss.Style // joins and leaves
+	notice   lipgloss.Style
+	errNote  lipgloss.Style
+	rule     lipgloss.Style
+	info     lipgloss.Style // the Lobby's help text
+	infoHead lipgloss.Style
+	users    [len(userPalette)]lipgloss.Style
+	usersOld [len(userPalette)]lipgloss.Style // the same, for history lines
+
+	sideHead      lipgloss.Style
+	sideHeadFocus lipgloss.Style
+	sideItem      lipgloss.Style
+	sideCurrent   lipgloss.Style
+	sideCursor    lipgloss.Style
+	sideCount     lipgloss.Style
+	border        lipgloss.Style
+
+	status     lipgloss.Style
+	statusWarn lipgloss.Style
+	prompt     lipgloss.Style
+	title      lipgloss.Style
+	warn       lipgloss.Style
+	faint      lipgloss.Style
+
+	help  help.Styles
+	input textinput.Styles
+}
+
+func newStyles() *styles {
+	s := &styles{}
+	base := lipgloss.NewStyle()
+	s.gutter = base.Faint(true)
+	s.text = base
+	s.history = base.Faint(true)
+	s.system = base.Foreground(lipgloss.Color("245")).Italic(true)
+	s.notice = base.Foreground(lipgloss.Color("#0087af"))
+	s.errNote = base.Foreground(lipgloss.Color("#d75f00")).Bold(true)
+	s.rule = base.Faint(true)
+	s.info = base
+	s.infoHead = base.Bold(true)
+	for i, c := range userPalette {
+		s.users[i] = base.Foreground(lipgloss.Color(c)).Bold(true)
+		s.usersOld[i] = base.Foreground(lipgloss.Color(c)).Faint(true)
+	}
+
+	s.sideHead = base.Bold(true)
+	s.sideHeadFocus = base.Bold(true).Underline(true)
+	s.sideItem = base
+	s.sideCurrent = base.Reverse(true).Bold(true)
+	s.sideCursor = base.Foreground(lipgloss.Color("#0087d7")).Bold(true)
+	s.sideCount = base.Faint(true)
+	s.border = base.Faint(true)
+
+	s.status = base.Reverse(true)
+	s.statusWarn = base.Reverse(true).Bold(true)
+	s.prompt = base.Bold(true)
+	s.title = base.Bold(true)
+	s.warn = base.Foreground(lipgloss.Color("#d75f00")).Bold(true)
+	s.faint = base.Faint(true)
+
+	s.help = help.Styles{
+		Ellipsis:       base.Faint(true),
+		ShortKey:       base.Bold(true),
+		ShortDesc:      base.Faint(true),
+		ShortSeparator: base.Faint(true),
+		FullKey:        base.Bold(true),
+		FullDesc:       base.Faint(true),
+		FullSeparator:  base.Faint(true),
+	}
+
+	in := textinput.DefaultStyles(true)
+	// A blinking cursor re-renders every session twice a second and keeps
+	// the idle timeout from ever firing; a steady block is enough.
+	in.Cursor.Blink = false
+	faint := base.Faint(true)
+	in.Focused.Placeholder, in.Blurred.Placeholder = faint, faint
+	in.Focused.Suggestion, in.Blurred.Suggestion = faint, faint
+	in.Focused.Prompt = base.Bold(true)
+	in.Blurred.Prompt = faint
+	in.Focused.Text = base
+	in.Blurred.Text = faint
+	s.input = in
+	return s
+}
+
+// userIndex maps a name to a palette slot. FNV-1a over the lower-cased name
+// is stable across runs and processes, so a user keeps one colour everywhere
+// and "Alice" in old history matches "alice" today.
+func userIndex(name string) int {
+	h := uint32(2166136261)
+	for _, c := range []byte(strings.ToLower(name)) {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return int(h % uint32(len(userPalette)))
+}

@@ -1,0 +1,116 @@
+package tui
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// span is a piece of one line's text with the style it is shown in.
+type span struct {
+	style *lipgloss.Style // nil: unstyled
+	text  string
+}
+
+// wrapSpans wraps one paragraph (text without '\n') made of spans to width
+// cells and appends one string per row to dst. Every row opens and closes its
+// own styles, so it can be drawn beside anything (the sidebar, a border).
+//
+// The line breaking is ansi.Wrap's (grapheme clusters, wide characters count
+// two cells, words break at spaces, overlong words are cut). It runs on the
+// plain text and the styles are laid on afterwards, because ansi.Wrap carries
+// an open escape sequence across a break without closing it, which would
+// bleed into whatever is drawn next to the row.
+func wrapSpans(dst []string, spans []span, width int) []string {
+	var plain strings.Builder
+	for _, sp := range spans {
+		plain.WriteString(sp.text)
+	}
+	p := plain.String()
+	if p == "" {
+		return append(dst, "")
+	}
+	w := ansi.Wrap(p, max(1, width), "")
+
+	// ansi.Wrap only inserts '\n' and drops spaces at breaks, so the
+	// wrapped runes are the plain runes in order minus some spaces: walk
+	// both to learn which span each wrapped rune came from. Rune by rune,
+	// never byte by byte, so that a style change can never split a
+	// character.
+	var (
+		row      strings.Builder
+		j        int // index in p
+		si       int // span holding p[j]
+		spanEnd  = len(spans[0].text)
+		cur      = -1 // span of the run being built
+		runStart int  // index in w where that run starts
+	)
+	closeRun := func(end int) {
+		if cur >= 0 && end > runStart {
+			if st := spans[cur].style; st != nil {
+				row.WriteString(st.Render(w[runStart:end]))
+			} else {
+				row.WriteString(w[runStart:end])
+			}
+		}
+		cur = -1
+	}
+	emit := func() {
+		r := row.String()
+		if ansi.StringWidth(r) > width {
+			// Not expected from ansi.Wrap; a guard so a row can never
+			// push the layout sideways.
+			r = ansi.Truncate(r, width, "")
+		}
+		dst = append(dst, r)
+		row.Reset()
+	}
+	for i := 0; i < len(w); {
+		r, n := utf8.DecodeRuneInString(w[i:])
+		if r == '\n' {
+			closeRun(i)
+			emit()
+			i += n
+			continue
+		}
+		for j < len(p) {
+			pr, pn := utf8.DecodeRuneInString(p[j:])
+			if pr == r {
+				break
+			}
+			j += pn
+		}
+		for si < len(spans)-1 && j >= spanEnd {
+			si++
+			spanEnd += len(spans[si].text)
+		}
+		if si != cur {
+			closeRun(i)
+			cur, runStart = si, i
+		}
+		j += n
+		i += n
+	}
+	closeRun(len(w))
+	emit()
+	return dst
+}
+
+// wrapText wraps text that may hold several paragraphs ('\n'), all in one
+// style, appending the rows to dst.
+func wrapText(dst []string, text string, style *lipgloss.Style, width int) []string {
+	for para := range strings.SplitSeq(text, "\n") {
+		dst = wrapSpans(dst, []span{{style, para}}, width)
+	}
+	return dst
+}
+
+// padRight pads s with spaces to width cells (s must not be wider).
+func padRight(s string, width int) string {
+	if n := width - ansi.StringWidth(s); n > 0 {
+		return s + strings.Repeat(" ", n)
+	}
+	return s
+}
