@@ -28,6 +28,10 @@ const FileName = "chatroom.db"
 // connection (the sqlite3 shell taking a backup, say) before failing.
 const busyTimeoutMS = 5000
 
+// walSizeLimit is the size the write-ahead log is cut back to after a
+// checkpoint (PRAGMA journal_size_limit).
+const walSizeLimit = 64 << 20
+
 // readConns bounds the reader pool. Reads never wait on the writer in WAL
 // mode; a few connections let a history page and a start-up scan overlap.
 const readConns = 4
@@ -104,8 +108,10 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 		"_busy_timeout": {strconv.Itoa(busyTimeoutMS)},
 		"_foreign_keys": {"1"},
 		"_journal_mode": {"WAL"},
-		"_synchronous":  {opt.synchronous},
-		"_txlock":       {"immediate"},
+		// After a checkpoint, shrink a log that a long reader let grow.
+		"_pragma":      {fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)},
+		"_synchronous": {opt.synchronous},
+		"_txlock":      {"immediate"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -113,6 +114,7 @@ func TestMigrate(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"synchronous", "2"}, // FULL
 		{"busy_timeout", fmt.Sprint(busyTimeoutMS)},
+		{"journal_size_limit", fmt.Sprint(walSizeLimit)},
 	} {
 		var got string
 		if err := s.w.QueryRow("PRAGMA " + pragma.name).Scan(&got); err != nil {
@@ -523,6 +525,43 @@ func TestReadOnly(t *testing.T) {
 	if err != nil || len(recs) != 2 || recs[0].LastSeq != 8 {
 		t.Errorf("read-only Rooms: got %+v, %v; want alpha:8, beta:1", recs, err)
 	}
+}
+
+// TestSQLiteShell checks what the package documentation promises operators:
+// the sqlite3 shell can read the database and take a backup while the server
+// has it open, and the backup is a complete store.
+func TestSQLiteShell(t *testing.T) {
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("no sqlite3 shell installed")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openT(t, dir)
+	createRooms(t, s, "alpha")
+	appendT(t, s, lines("alpha", 1, 20))
+
+	out, err := exec.Command(shell, "-readonly", s.Path(), "SELECT count(*), max(seq) FROM messages").CombinedOutput()
+	if got := strings.TrimSpace(string(out)); err != nil || got != "20|20" {
+		t.Fatalf("sqlite3 query: got %q, %v; want 20|20", got, err)
+	}
+	backup := t.TempDir()
+	out, err = exec.Command(shell, s.Path(), ".backup "+filepath.Join(backup, FileName)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3 .backup: %v: %s", err, out)
+	}
+	appendT(t, s, lines("alpha", 21, 21)) // the server is not held up
+
+	b, err := OpenReadOnly(ctx, backup)
+	if err != nil {
+		t.Fatalf("open the backup: %v", err)
+	}
+	defer b.Close()
+	got, err := b.Recent(ctx, "alpha", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMessages(t, "the backup", got, lines("alpha", 1, 20))
 }
 
 func TestWithLobby(t *testing.T) {

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// Run with
+//
+//	go test -run '^$' -bench . -benchtime 2s ./store/
+//
+// The 1,000,000-line fixture is built once, by the first benchmark that needs
+// it, and kept under os.TempDir() for later runs (about 150 MB). -short skips
+// every benchmark that needs it.
+
+const (
+	bigRoom   = "big"
+	pageLines = 100
+)
+
+// benchLine is a chat line of realistic, varying length (20 to 140 bytes).
+func benchLine(rng *rand.Rand, room string, seq uint64) lobby.Message {
+	const words = "the quick brown fox jumps over a lazy dog while chatting about sqlite and group commit "
+	start := rng.IntN(len(words) / 2)
+	text := strings.TrimSpace(words[start : start+20+rng.IntN(len(words)/2-20)])
+	if n := rng.IntN(120); n > 0 {
+		text += strings.Repeat("!", n/4)
+	}
+	return lobby.Message{Room: room, Seq: seq, At: t0.Add(time.Duration(seq) * time.Millisecond), From: fmt.Sprintf("user%d", rng.IntN(50)), Kind: lobby.KindChat, Text: text}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	for _, level := range []string{syncFull, syncNormal} {
+		for _, batch := range []int{1, 64, 256} {
+			b.Run(fmt.Sprintf("sync=%s/batch=%d", level, batch), func(b *testing.B) {
+				ctx := context.Background()
+				s, err := open(ctx, b.TempDir(), quiet(), options{synchronous: level})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: "alpha", Created: t0}); err != nil {
+					b.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(1, 2))
+				msgs := make([]lobby.Message, batch)
+				for i := range msgs {
+					msgs[i] = benchLine(rng, "alpha", 0)
+				}
+				seq := uint64(0)
+				b.ResetTimer()
+				// b.N counts lines, so ns/op is the cost of one line.
+				for done := 0; done < b.N; done += batch {
+					k := min(batch, b.N-done)
+					for i := range k {
+						seq++
+						msgs[i].Seq = seq
+					}
+					if err := s.Append(ctx, msgs[:k]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer() // the deferred Close is not an append
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+			})
+		}
+	}
+}
+
+// fixture returns a folder holding a database whose room "big" has n lines,
+// plus a few small rooms. Small fixtures are built per process; the large
+// one is cached across runs under os.TempDir(), keyed by schema version.
+func fixture(b *testing.B, n int) string {
+	b.Helper()
+	fixturesMu.Lock()
+	defer fixturesMu.Unlock()
+	if dir, ok := fixtures[n]; ok {
+		return dir
+	}
+	migs, err := migrations()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dir string
+	if n >= 100_000 {
+		if testing.Short() {
+			b.Skip("the large fixture is skipped under -short")
+		}
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("chatroom-store-bench-v%d-%d", len(migs), n))
+		if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+			b.Logf("building the %d-line fixture in %s (once)", n, dir)
+			buildFixture(b, dir, n)
+		}
+	} else {
+		dir = filepath.Join(fixtureTemp(b), fmt.Sprint(n))
+		buildFixtureIn(b, dir, n)
+	}
+	fixtures[n] = dir
+	return dir
+}
+
+var (
+	fixturesMu sync.Mutex
+	fixtures   = map[int]string{}
+	tempOnce   sync.Once
+	tempDir    string
+)
+
+// fixtureTemp is a folder for this process's small fixtures. b.TempDir would
+// be removed when the first benchmark that asked for it ends.
+func fixtureTemp(b *testing.B) string {
+	tempOnce.Do(func() {
+		var err error
+		tempDir, err = os.MkdirTemp("", "chatroom-store-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+	return tempDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tempDir != "" {
+		os.RemoveAll(tempDir)
+	}
+	os.Exit(code)
+}
+
+// buildFixture builds into a fresh folder and renames it into place, so an
+// interrupted build is never mistaken for a finished one.
+func buildFixture(b *testing.B, dir string, n int) {
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	start := time.Now()
+	buildFixtureIn(b, tmp, n)
+	if err := os.Rename(tmp, dir); err != nil && !os.IsExist(err) {
+		b.Fatal(err)
+	}
+	b.Logf("built the %d-line fixture in %v", n, time.Since(start).Round(time.Millisecond))
+}
+
+func buildFixtureIn(b *testing.B, dir string, n int) {
+	ctx := context.Background()
+	// NORMAL: a fixture needs no power-loss safety, and is built faster.
+	s, err := open(ctx, dir, quiet(), options{synchronous: syncNormal})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	rooms := []string{bigRoom, "r1", "r2", "r3", "empty"}
+	for _, r := range rooms {
+		if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: r, Created: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, r := range rooms[1:4] {
+		batch := make([]lobby.Message, 0, 100)
+		for seq := uint64(1); seq <= 100; seq++ {
+			batch = append(batch, benchLine(rng, r, seq))
+		}
+		if err := s.Append(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const chunk = 20_000
+	batch := make([]lobby.Message, 0, chunk)
+	for seq := uint64(1); seq <= uint64(n); seq++ {
+		batch = append(batch, benchLine(rng, bigRoom, seq))
+		if len(batch) == chunk || seq == uint64(n) {
+			if err := s.Append(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+var historySizes = []int{1_000, 1_000_000}
+
+// BenchmarkRecent reads the newest page of a room, as a first join does.
+func BenchmarkRecent(b *testing.B) {
+	for _, n := range historySizes {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			s := openBench(b, fixture(b, n))
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := s.Recent(ctx, bigRoom, pageLines)
+				if err != nil || len(got) != pageLines {
+					b.Fatalf("Recent: got %d lines, %v", len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBefore reads a page of older history at a random place in the
+// room, as scrolling back does.
+func BenchmarkBefore(b *testing.B) {
+	for _, n := range historySizes {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			s := openBench(b, fixture(b, n))
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(5, 6))
+			b.ResetTimer()
+			for b.Loop() {
+				seq := uint64(pageLines + 1 + rng.IntN(n-pageLines))
+				got, err := s.Before(ctx, bigRoom, seq, pageLines)
+				if err != nil || len(got) != pageLines || got[0].Seq != seq-pageLines {
+					b.Fatalf("Before(%d): got %d lines from %s, %v", seq, len(got), seqs(got), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOpen is a server start: Open, Rooms, Close.
+func BenchmarkOpen(b *testing.B) {
+	for _, n := range []int{0, 1_000_000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			dir := b.TempDir()
+			if n > 0 {
+				dir = fixture(b, n)
+			} else {
+				openBench(b, dir).Close() // migrated once, outside the timing
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				s, err := Open(ctx, dir, quiet())
+				if err != nil {
+					b.Fatal(err)
+				}
+				recs, err := s.Rooms(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n > 0 && (len(recs) != 5 || recs[0].LastSeq != uint64(n)) {
+					b.Fatalf("Rooms: got %+v", recs)
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func openBench(b *testing.B, dir string) *SQLite {
+	s, err := Open(context.Background(), dir, quiet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
