@@ -70,17 +70,15 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	}
 }
 
-// keyHelpText is the key list the Lobby shows, one binding a line.
+// keyHelpText is the key list the Lobby shows.
 func keyHelpText() string {
 	return "Keys:\n" +
-		"  Enter          send the line; in the room list, join the room\n" +
-		"  Tab            move between typing and the room list (Esc goes back)\n" +
-		"  Ctrl+N Ctrl+P  next or previous room (the Lobby is first)\n" +
-		"  PgUp PgDn      scroll; past the top, older messages are loaded\n" +
-		"  Home End       oldest or newest line, when nothing is typed\n" +
-		"  ↑ ↓, wheel     scroll a little; click a room to join it\n" +
-		"  ? or F1        all keys (? only when nothing is typed)\n" +
-		"  Ctrl+C         quit"
+		"  Enter          send; in the room list, join\n" +
+		"  Tab, Esc       to the room list and back\n" +
+		"  Ctrl+N Ctrl+P  next or previous room\n" +
+		"  PgUp PgDn      scroll (older lines load at the top)\n" +
+		"  Home End       oldest, newest (input empty)\n" +
+		"  ? or F1        all keys    Ctrl+C  quit"
 }
 
 // quietInput turns off the text input bindings this UI uses for itself or

@@ -66,10 +66,10 @@ func (e *entry) isHeader() bool {
 
 // scrollback is the message pane: a bounded list of entries and a position.
 //
-// Position: either following the newest line (follow), or the top of the
-// view is row topRow of entry top. Positions are kept by entry, not by total
-// row number, so no operation needs the height of the whole scrollback and a
-// resize re-wraps only what is shown.
+// Position: the top of the view is row topRow of entry top. follow means the
+// last row is on screen, and new lines keep it there by moving the top.
+// Positions are kept by entry, not by total row number, so nothing needs the
+// height of the whole scrollback and a resize re-wraps only what is shown.
 //
 // Memory is bounded: at most limit entries (plus limit/8 of slack, so the
 // front is trimmed in chunks, not one copy per line). Live lines push out
@@ -85,10 +85,10 @@ type scrollback struct {
 	height int
 
 	entries []entry
-	follow  bool
 	top     int
 	topRow  int
-	unread  int // lines added since the user scrolled away from the bottom
+	follow  bool
+	unread  int // lines added while the last row was off screen
 
 	limit    int
 	detached bool
@@ -121,7 +121,11 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
-	if !s.follow && s.top < len(s.entries) {
+	if s.follow {
+		s.top, s.topRow = s.bottomTop()
+		return
+	}
+	if s.top < len(s.entries) {
 		s.topRow = min(s.topRow, len(s.rowsOf(s.top))-1)
 	}
 	s.normalize()
@@ -138,7 +142,9 @@ func (s *scrollback) add(e entry) {
 		return
 	}
 	s.entries = append(s.entries, e)
-	if !s.follow {
+	if s.follow {
+		s.stick()
+	} else {
 		s.unread++
 	}
 	if len(s.entries) <= s.limit+s.slack() {
@@ -147,12 +153,19 @@ func (s *scrollback) add(e entry) {
 	if s.follow || s.top >= len(s.entries)/2 {
 		d := len(s.entries) - s.limit
 		s.entries = dropFront(s.entries, d)
-		if !s.follow {
-			s.top -= d
+		if s.top -= d; s.top < 0 {
+			s.top, s.topRow = 0, 0
 		}
 		return
 	}
 	s.detach()
+}
+
+// stick keeps the last row on screen after the content grew.
+func (s *scrollback) stick() {
+	if s.rowsFromTop() > s.height {
+		s.top, s.topRow = s.bottomTop()
+	}
 }
 
 // detach sets aside the entries past the limit, which are far below what
@@ -189,7 +202,8 @@ func (s *scrollback) reattach() {
 	clear(s.entries)
 	s.entries = append(s.entries[:0], s.tail...)
 	s.tail, s.detached = nil, false
-	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
+	s.follow, s.unread = true, 0
+	s.top, s.topRow = s.bottomTop()
 }
 
 // firstSeq is the Seq of the oldest room line held, 0 when none is.
@@ -217,18 +231,13 @@ func (s *scrollback) startLoading() {
 		s.entries[0] = entry{kind: entLoading}
 		return
 	}
-	s.insertHeader(entry{kind: entLoading})
-}
-
-// insertHeader puts e first, keeping the view where it is unless the view
-// was at the very top, where e is meant to be seen.
-func (s *scrollback) insertHeader(e entry) {
 	s.entries = append(s.entries, entry{})
 	copy(s.entries[1:], s.entries)
-	s.entries[0] = e
-	if !s.follow && (s.top > 0 || s.topRow > 0) {
-		s.top++
+	s.entries[0] = entry{kind: entLoading}
+	if s.top > 0 || s.topRow > 0 {
+		s.top++ // keep the view; at the very top the line is meant to be seen
 	}
+	s.normalize()
 }
 
 // loadFailed replaces the loading line with a failure line.
@@ -252,7 +261,7 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	}
 	// How far below the top of the view the first kept entry sits, when
 	// the top of the view is among the headers being replaced.
-	inHeader := !s.follow && s.top < k
+	inHeader := s.top < k
 	above := 0
 	if inHeader {
 		above = len(s.rowsOf(s.top)) - s.topRow
@@ -280,12 +289,11 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	s.entries = front
 
 	switch {
-	case s.follow:
 	case inHeader && n < len(s.entries):
 		s.top, s.topRow = n, 0
 		s.scrollUp(above)
 	case inHeader:
-		s.follow = true
+		s.top, s.topRow = s.bottomTop()
 	default:
 		s.top += n - k
 	}
@@ -306,69 +314,51 @@ func (s *scrollback) rowsOf(i int) []string {
 	return e.rows
 }
 
-// pin turns "following the bottom" into an explicit position.
-func (s *scrollback) pin() {
-	if !s.follow {
-		return
-	}
-	s.follow = false
+// bottomTop is the top position that puts the last row at the bottom of
+// the view, or the very top when everything fits.
+func (s *scrollback) bottomTop() (top, topRow int) {
 	need := s.height
 	for i := len(s.entries) - 1; i >= 0; i-- {
 		n := len(s.rowsOf(i))
 		if n >= need {
-			s.top, s.topRow = i, n-need
-			return
+			return i, n - need
 		}
 		need -= n
 	}
-	s.top, s.topRow = 0, 0
+	return 0, 0
 }
 
-// normalize follows the bottom again once the view reaches it.
-func (s *scrollback) normalize() {
+// rowsFromTop counts the rows from the top of the view to the end, stopping
+// once it passes the height of the view.
+func (s *scrollback) rowsFromTop() int {
 	if len(s.entries) == 0 {
-		s.follow, s.top, s.topRow = true, 0, 0
+		return 0
 	}
-	if s.follow {
-		if !s.detached {
-			s.unread = 0
-		}
-		return
-	}
-	s.top = min(s.top, len(s.entries)-1)
 	rows := len(s.rowsOf(s.top)) - s.topRow
 	for i := s.top + 1; i < len(s.entries) && rows <= s.height; i++ {
 		rows += len(s.rowsOf(i))
 	}
-	if rows <= s.height {
-		s.follow = true
-		if !s.detached {
-			s.unread = 0
-		}
+	return rows
+}
+
+// normalize clamps the position and works out whether the last row shows.
+func (s *scrollback) normalize() {
+	if len(s.entries) == 0 {
+		s.top, s.topRow = 0, 0
+	} else if s.top >= len(s.entries) {
+		s.top, s.topRow = s.bottomTop()
+	}
+	s.follow = s.rowsFromTop() <= s.height
+	if s.follow && !s.detached {
+		s.unread = 0
 	}
 }
 
 // atTop reports whether the first row is on screen.
-func (s *scrollback) atTop() bool {
-	if len(s.entries) == 0 {
-		return true
-	}
-	if !s.follow {
-		return s.top == 0 && s.topRow == 0
-	}
-	rows := 0
-	for i := len(s.entries) - 1; i >= 0 && rows <= s.height; i-- {
-		rows += len(s.rowsOf(i))
-	}
-	return rows <= s.height
-}
+func (s *scrollback) atTop() bool { return s.top == 0 && s.topRow == 0 }
 
 func (s *scrollback) scrollUp(n int) {
-	if len(s.entries) == 0 || n <= 0 {
-		return
-	}
-	s.pin()
-	for n > 0 {
+	for n > 0 && len(s.entries) > 0 {
 		if s.topRow > 0 {
 			d := min(n, s.topRow)
 			s.topRow -= d
@@ -405,20 +395,20 @@ func (s *scrollback) scrollDown(n int) {
 		s.topRow = 0
 		n--
 	}
+	if s.rowsFromTop() < s.height {
+		s.top, s.topRow = s.bottomTop() // no blank rows below the end
+	}
 	s.normalize()
 }
 
 func (s *scrollback) toTop() {
-	if len(s.entries) == 0 {
-		return
-	}
-	s.follow, s.top, s.topRow = false, 0, 0
+	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
 	s.reattach()
-	s.follow = true
+	s.top, s.topRow = s.bottomTop()
 	s.normalize()
 }
 
@@ -426,23 +416,6 @@ func (s *scrollback) toBottom() {
 // them ("" for empty rows). It touches only the entries on screen.
 func (s *scrollback) visible() []string {
 	out := s.out
-	if s.follow {
-		k := len(out) - 1
-		for i := len(s.entries) - 1; i >= 0 && k >= 0; i-- {
-			rows := s.rowsOf(i)
-			for r := len(rows) - 1; r >= 0 && k >= 0; r-- {
-				out[k] = rows[r]
-				k--
-			}
-		}
-		if k >= 0 {
-			// Fewer rows than the screen: start at the top.
-			shift := k + 1
-			copy(out, out[shift:])
-			clear(out[len(out)-shift:])
-		}
-		return out
-	}
 	k := 0
 	for i, r := s.top, s.topRow; k < len(out) && i < len(s.entries); i, r = i+1, 0 {
 		rows := s.rowsOf(i)

@@ -1,0 +1,495 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// register signs a user in directly, for the other side of a conversation.
+func register(t *testing.T, l *lobby.Lobby, name string) *lobby.Session {
+	t.Helper()
+	s, err := l.Register(context.Background(), name)
+	if err != nil {
+		t.Fatalf("Register(%q): %v", name, err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func exec(t *testing.T, s *lobby.Session, line string) {
+	t.Helper()
+	if err := s.Exec(context.Background(), line); err != nil {
+		t.Fatalf("Exec(%q): %v", line, err)
+	}
+}
+
+func TestPromptShowsWelcome(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+	if got, want := h.screen(), "Welcome to the Lobby. Enter your screen name:"; !strings.Contains(got, want) {
+		t.Fatalf("prompt screen = %q, want it to contain %q", got, want)
+	}
+	if h.m.Session() != nil {
+		t.Fatalf("Session() = %v before a name, want nil", h.m.Session())
+	}
+}
+
+func TestEmptyNameGivesGuest(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+	h.enter()
+	h.waitText("You are in the Lobby, Guest1.")
+	if got := h.m.Session(); got == nil || got.Name() != "Guest1" {
+		t.Fatalf("Session() = %v, want the session of Guest1", got)
+	}
+	// The Lobby screen: command list, keys, status line.
+	for _, want := range []string{"/create NAME", "/join NAME", "Ctrl+N", "Guest1 · Lobby · 1 online / 10", " Rooms", "Lobby"} {
+		if !strings.Contains(h.screen(), want) {
+			t.Errorf("Lobby screen lacks %q:\n%s", want, h.screen())
+		}
+	}
+}
+
+func TestNameRefusedInPlace(t *testing.T) {
+	tests := []struct {
+		name, typed, want string
+	}{
+		{"taken, other case", "ALICE", "That name is taken by someone online."},
+		{"invalid", "a/b", "A name is 1 to 24 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newTestLobby(t, lobby.Config{})
+			register(t, l, "alice")
+			h := newHarness(t, l, 80, 24)
+			h.line(tt.typed)
+			h.waitText(tt.want)
+			if got := h.screen(); !strings.Contains(got, "Enter your screen name:") || !strings.Contains(got, "> "+tt.typed) {
+				t.Fatalf("after a refused name the prompt should stay with the name typed; screen:\n%s", got)
+			}
+			// Fix it in place and go on.
+			for range tt.typed {
+				h.key(tea.KeyBackspace)
+			}
+			h.login("carol")
+		})
+	}
+}
+
+func TestCreateJoinChat(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	a := newHarness(t, l, 100, 30)
+	b := newHarness(t, l, 100, 30)
+	a.login("alice")
+	b.login("bob")
+
+	a.line("/create alpha")
+	a.waitText("You created alpha.")
+	a.waitText("alice joined alpha")
+	a.waitText("alice · alpha · 2 online / 10")
+
+	b.waitText("alpha") // the sidebar learns of the room
+	b.line("/join alpha")
+	b.waitText("bob joined alpha")
+	a.waitText("bob joined alpha")
+
+	a.line("hi")
+	for _, h := range []*harness{a, b} {
+		h.waitText("alice: hi")
+	}
+	// Own lines are not echoed locally: exactly once on alice's screen.
+	if n := strings.Count(a.screen(), "alice: hi"); n != 1 {
+		t.Fatalf("alice sees %q %d times, want 1", "alice: hi", n)
+	}
+	// The sidebar highlights the room and counts its users.
+	if got := b.screen(); !strings.Contains(got, "alpha") || !strings.Contains(got, "2 ") {
+		t.Fatalf("bob's sidebar should list alpha with 2 users:\n%s", got)
+	}
+}
+
+func TestHistoryIsMarked(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	alice := register(t, l, "alice")
+	exec(t, alice, "/create alpha")
+	for i := range 3 {
+		exec(t, alice, fmt.Sprintf("old line %d", i))
+	}
+	h := newHarness(t, l, 100, 30)
+	h.login("bob")
+	h.waitText("alpha")
+	h.line("/join alpha")
+	h.waitText("bob joined alpha")
+
+	rows := rowsOf(h.screen())
+	find := func(s string) int {
+		for i, r := range rows {
+			if strings.Contains(r, s) {
+				return i
+			}
+		}
+		t.Fatalf("no row contains %q:\n%s", s, h.screen())
+		return -1
+	}
+	begin, hist, old, now, live := find("This is the beginning of alpha."), find("── history"), find("alice: old line 2"), find("── now"), find("bob joined alpha")
+	if !(begin < hist && hist < old && old < now && now < live) {
+		t.Fatalf("rows: beginning %d, history rule %d, old line %d, now rule %d, live %d; want increasing:\n%s", begin, hist, old, now, live, h.screen())
+	}
+	// History lines are dimmed (SGR 2), live ones are not.
+	raw := rowsOf(h.m.View().Content)
+	if !strings.Contains(raw[old], "\x1b[2") && !strings.Contains(raw[old], ";2m") {
+		t.Errorf("history row is not faint: %q", raw[old])
+	}
+}
+
+func TestWindowTooSmall(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+	h.login("alice")
+	h.send(tea.WindowSizeMsg{Width: 30, Height: 10})
+	if got, want := h.screen(), "Window too small: 30×10, need at least 40×12."; strings.Join(strings.Fields(got), " ") != want {
+		t.Fatalf("screen = %q, want %q", got, want)
+	}
+	h.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	if got := h.screen(); strings.Contains(got, "too small") || !strings.Contains(got, "alice") {
+		t.Fatalf("at 40x12 the UI should draw:\n%s", got)
+	}
+	for i, r := range rowsOf(h.screen()) {
+		if w := ansi.StringWidth(r); w > 40 {
+			t.Errorf("row %d is %d cells wide at 40 columns: %q", i, w, r)
+		}
+	}
+	if n := len(rowsOf(h.screen())); n != 12 {
+		t.Errorf("screen has %d rows, want 12", n)
+	}
+}
+
+func TestResizeRewraps(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	h := newHarness(t, l, 120, 30)
+	h.login("alice")
+	h.line("/create alpha")
+	h.waitText("alice joined alpha")
+	long := "漢字とemoji 😀 mixed with plain words that go on and on until the line is long"
+	h.line(long)
+	h.waitText("alice: 漢字")
+	check := func(w int) {
+		t.Helper()
+		screen := h.screen()
+		var got strings.Builder
+		for i, r := range rowsOf(screen) {
+			if cw := ansi.StringWidth(r); cw > w {
+				t.Errorf("width %d: row %d is %d cells: %q", w, i, cw, r)
+			}
+			if strings.Contains(r, "alice: 漢字") || got.Len() > 0 && got.Len() < len(long)+20 {
+				got.WriteString(r[strings.Index(r, "│")+len("│"):])
+			}
+		}
+		if flat := strings.Join(strings.Fields(got.String()), ""); !strings.Contains(flat, strings.Join(strings.Fields(long), "")) {
+			t.Errorf("width %d: the message is not intact across its rows:\n%s", w, screen)
+		}
+	}
+	check(120)
+	for _, w := range []int{60, 47, 41, 90} {
+		h.send(tea.WindowSizeMsg{Width: w, Height: 30})
+		check(w)
+	}
+}
+
+func TestQuitAndCtrlC(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(h *harness)
+	}{
+		{"/quit", func(h *harness) { h.line("/quit") }},
+		{"ctrl+c", func(h *harness) { h.key('c', tea.ModCtrl) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+			h.login("alice")
+			tt.do(h)
+			h.waitQuit()
+			if got, want := h.m.Goodbye(), "Goodbye, alice."; got != want {
+				t.Errorf("Goodbye() = %q, want %q", got, want)
+			}
+			if got := h.m.ExitCode(); got != 0 {
+				t.Errorf("ExitCode() = %d, want 0", got)
+			}
+		})
+	}
+}
+
+func TestCtrlCOnPrompt(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+	h.key('c', tea.ModCtrl)
+	h.waitQuit()
+	if got, want := h.m.Goodbye(), "Goodbye."; got != want {
+		t.Errorf("Goodbye() = %q, want %q", got, want)
+	}
+}
+
+func TestShutdownSaysSo(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	h := newHarness(t, l, 80, 24)
+	h.login("alice")
+	l.Shutdown()
+	h.waitQuit()
+	if got, want := h.m.Goodbye(), "The server is shutting down. Goodbye, alice."; got != want {
+		t.Errorf("Goodbye() = %q, want %q", got, want)
+	}
+	if got := h.m.ExitCode(); got != 0 {
+		t.Errorf("ExitCode() = %d, want 0", got)
+	}
+}
+
+func TestTooSlowExitsWithOne(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{Queue: 4})
+	h := newHarness(t, l, 80, 24)
+	h.login("alice")
+	h.line("/create alpha")
+	h.waitText("alice joined alpha")
+	bob := register(t, l, "bob")
+	seen := drain(t, bob)
+	exec(t, bob, "/join alpha")
+	// The harness reads nothing while these arrive, like a stalled client.
+	// One line at a time, so that bob (who reads) is never sent a batch
+	// bigger than his own small queue.
+	for i := range 20 {
+		exec(t, bob, fmt.Sprintf("line %d", i))
+		select {
+		case <-seen:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("bob never saw line %d", i)
+		}
+	}
+	h.waitQuit()
+	if got, want := h.m.Goodbye(), "Disconnected: your connection fell too far behind the chat."; got != want {
+		t.Errorf("Goodbye() = %q, want %q", got, want)
+	}
+	if got := h.m.ExitCode(); got != 1 {
+		t.Errorf("ExitCode() = %d, want 1", got)
+	}
+}
+
+func TestCtrlNCtrlPCycleRooms(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	other := register(t, l, "zed")
+	exec(t, other, "/create beta")
+	exec(t, other, "/create alpha")
+	exec(t, other, "/leave")
+	h := newHarness(t, l, 100, 30)
+	h.login("alice")
+	h.waitText("beta")
+	steps := []struct {
+		mod  rune
+		want string
+	}{
+		{'n', "alice · alpha"},
+		{'n', "alice · beta"},
+		{'n', "alice · Lobby"},
+		{'p', "alice · beta"},
+		{'p', "alice · alpha"},
+	}
+	for _, s := range steps {
+		h.key(s.mod, tea.ModCtrl)
+		h.waitText(s.want)
+	}
+}
+
+func TestTabFocusesSidebar(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	other := register(t, l, "zed")
+	exec(t, other, "/create alpha")
+	exec(t, other, "/leave")
+	h := newHarness(t, l, 100, 30)
+	h.login("alice")
+	h.waitText("alpha")
+
+	h.key(tea.KeyTab)
+	h.waitText("Rooms (esc: back)")
+	if !strings.Contains(h.screen(), ">Lobby") {
+		t.Fatalf("the cursor should start on the current room (Lobby):\n%s", h.screen())
+	}
+	h.key(tea.KeyDown)
+	h.waitText(">alpha")
+	h.enter()
+	h.waitText("alice · alpha")
+	if h.m.focus != focusInput {
+		t.Errorf("after joining from the sidebar focus = %v, want the input", h.m.focus)
+	}
+	// Esc goes back to the input and changes nothing else.
+	h.key(tea.KeyTab)
+	h.waitText("Rooms (esc: back)")
+	h.key(tea.KeyEscape)
+	if h.m.focus != focusInput || !strings.Contains(h.screen(), "alice · alpha") {
+		t.Fatalf("Esc should only return focus to the input:\n%s", h.screen())
+	}
+	// Typing while the sidebar is focused types into the input.
+	h.key(tea.KeyTab)
+	h.typeText("x")
+	if h.m.focus != focusInput || h.m.input.Value() != "x" {
+		t.Fatalf("typing in the sidebar: focus %v, input %q; want input focused holding \"x\"", h.m.focus, h.m.input.Value())
+	}
+}
+
+func TestQuestionMarkHelp(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
+	h.login("alice")
+	full := "scroll a line" // only in the full help
+	if strings.Contains(h.screen(), full) {
+		t.Fatalf("full help shown before asked:\n%s", h.screen())
+	}
+	h.typeText("?")
+	if !strings.Contains(h.screen(), full) || h.m.input.Value() != "" {
+		t.Fatalf("? on an empty input should toggle the full help and not be typed; input %q:\n%s", h.m.input.Value(), h.screen())
+	}
+	h.typeText("?")
+	if strings.Contains(h.screen(), full) {
+		t.Fatalf("a second ? should hide the full help:\n%s", h.screen())
+	}
+	h.typeText("why?")
+	if got := h.m.input.Value(); got != "why?" {
+		t.Fatalf("? after text is a character: input = %q, want %q", got, "why?")
+	}
+	if strings.Contains(h.screen(), full) {
+		t.Fatalf("a typed ? must not toggle the help")
+	}
+	h.key(tea.KeyF1)
+	if !strings.Contains(h.screen(), full) {
+		t.Fatalf("F1 should toggle the help even with text typed:\n%s", h.screen())
+	}
+}
+
+func TestPasteIsOneLine(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
+	h.login("alice")
+	h.send(tea.PasteMsg{Content: "one\ntwo\r\nthree"})
+	if got, want := h.m.input.Value(), "one two three"; got != want {
+		t.Fatalf("after a paste the input = %q, want %q", got, want)
+	}
+	h.m.input.Reset()
+	h.key('v', tea.ModCtrl) // must not read the server's clipboard
+	h.settle()
+	if got := h.m.input.Value(); got != "" {
+		t.Fatalf("ctrl+v put %q into the input, want nothing", got)
+	}
+}
+
+func TestClickRoomJoins(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	other := register(t, l, "zed")
+	exec(t, other, "/create alpha")
+	exec(t, other, "/create beta")
+	exec(t, other, "/leave")
+	h := newHarness(t, l, 100, 30)
+	h.login("alice")
+	h.waitText("beta")
+	y := -1
+	for i, r := range rowsOf(h.screen()) {
+		if strings.HasPrefix(r, " beta") {
+			y = i
+		}
+	}
+	if y < 0 {
+		t.Fatalf("no sidebar row for beta:\n%s", h.screen())
+	}
+	h.send(tea.MouseClickMsg{X: 3, Y: y, Button: tea.MouseLeft})
+	h.waitText("alice · beta")
+	// A click right of the sidebar joins nothing.
+	h.send(tea.MouseClickMsg{X: 40, Y: y - 1, Button: tea.MouseLeft})
+	h.settle()
+	if !strings.Contains(h.screen(), "alice · beta") {
+		t.Fatalf("a click in the scrollback changed the room:\n%s", h.screen())
+	}
+}
+
+func TestPagingOlderHistory(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{History: 10})
+	alice := register(t, l, "alice")
+	exec(t, alice, "/create alpha")
+	const lines = 45
+	for i := 1; i <= lines; i++ {
+		exec(t, alice, fmt.Sprintf("line %02d", i))
+	}
+	exec(t, alice, "/leave")
+
+	h := newHarness(t, l, 80, 20)
+	h.login("bob")
+	h.waitText("alpha")
+	h.line("/join alpha")
+	h.waitText("bob joined alpha")
+	if strings.Contains(h.screen(), "beginning of alpha") {
+		t.Fatalf("only the last page was replayed, yet the beginning is shown:\n%s", h.screen())
+	}
+
+	// Scroll up a line at a time: at the top a page is fetched, and the
+	// line that was first on screen stays on its row.
+	for guard := 0; !strings.Contains(h.screen(), "This is the beginning of alpha."); guard++ {
+		if guard > 500 {
+			t.Fatalf("never reached the beginning:\n%s", h.screen())
+		}
+		h.key(tea.KeyUp)
+		if !h.m.sb.loading {
+			continue
+		}
+		if !strings.Contains(h.screen(), "loading older messages") {
+			t.Fatalf("no loading line while a page is fetched:\n%s", h.screen())
+		}
+		before := rowsOf(h.screen())
+		h.waitFor("the page", func(string) bool { return !h.m.sb.loading })
+		after := rowsOf(h.screen())
+		// The first message line on screen keeps its row.
+		for i := range before {
+			if strings.Contains(before[i], "alice: line") {
+				if got, want := pane(after[i]), pane(before[i]); got != want {
+					t.Fatalf("view moved when the page arrived: row %d was %q, now %q\nbefore:\n%s\nafter:\n%s", i, want, got, strings.Join(before, "\n"), strings.Join(after, "\n"))
+				}
+				break
+			}
+		}
+	}
+	if !strings.Contains(h.screen(), "alice: line 01") {
+		t.Fatalf("the first line should be on screen under the beginning marker:\n%s", h.screen())
+	}
+	// End returns to the live end.
+	h.key(tea.KeyEnd)
+	h.waitText("bob joined alpha")
+}
+
+// pane is the scrollback part of a screen row.
+func pane(row string) string {
+	_, after, _ := strings.Cut(row, "│")
+	return after
+}
+
+// drain reads a directly registered session's events until it ends, so it
+// is never dropped as too slow. It returns the chat lines it sees.
+func drain(t *testing.T, s *lobby.Session) <-chan string {
+	done := make(chan struct{})
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(done)
+		for {
+			ev, err := s.Next(context.Background())
+			if err != nil {
+				return
+			}
+			if ev.Msg != nil && ev.Msg.Kind == lobby.KindChat {
+				select {
+				case lines <- ev.Msg.Text:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		s.Close()
+		<-done
+	})
+	return lines
+}
