@@ -18,12 +18,12 @@ import (
 // through a channel, and the test decides when to feed messages to Update.
 // That makes the screen (View) inspectable at every step.
 type harness struct {
-	t      *testing.T
-	m      *Model
-	msgs   chan tea.Msg
-	ctx    context.Context
-	wg     sync.WaitGroup
-	quit   bool
+	t    *testing.T
+	m    *Model
+	msgs chan tea.Msg
+	ctx  context.Context
+	wg   sync.WaitGroup
+	quit bool
 }
 
 func newTestLobby(t *testing.T, cfg lobby.Config) *lobby.Lobby {
