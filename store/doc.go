@@ -3,7 +3,8 @@
 // is modernc.org/sqlite, pure Go, so the binary needs no cgo and no library.
 //
 // It owns the file chatroom.db in the data folder (with its -wal and -shm
-// companions while open), the schema (migrations/NNNN_name.sql, embedded and
+// companions while open, and chatroom.lock, which Open locks so that two
+// servers never write one database), the schema (migrations/NNNN_name.sql, embedded and
 // applied at Open in transactions, recorded in PRAGMA user_version) and the
 // history export. SQLite implements lobby.Store; the package imports lobby
 // for its types and nothing from SSH or the terminal UI.

@@ -24,6 +24,12 @@ import (
 // FileName is the database file Open creates inside its folder.
 const FileName = "chatroom.db"
 
+// ErrInUse means another process (another server) has the data folder open
+// for writing.
+var ErrInUse = errors.New("the data folder is in use by another chatroom server")
+
+func lockPath(dir string) string { return filepath.Join(dir, "chatroom.lock") }
+
 // busyTimeoutMS is how long a statement waits for a lock held by another
 // connection (the sqlite3 shell taking a backup, say) before failing.
 const busyTimeoutMS = 5000
@@ -57,6 +63,8 @@ type SQLite struct {
 	path     string
 	log      *slog.Logger
 	readOnly bool
+
+	lock *os.File // held while open for writing; see lockDir
 
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
@@ -99,7 +107,17 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &SQLite{path: path, log: logger, ids: make(map[string]int64)}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeDBs()
+		}
+	}()
 
 	// _txlock=immediate: every transaction takes the write lock at BEGIN, so
 	// it waits (busy_timeout) instead of failing half way when another
@@ -122,7 +140,6 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	s.w.SetMaxIdleConns(1)
 
 	if err := s.migrate(ctx); err != nil {
-		s.w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 
@@ -131,16 +148,15 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 		"_query_only":   {"1"},
 	}))
 	if err != nil {
-		s.w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.r.SetMaxOpenConns(readConns)
 	s.r.SetMaxIdleConns(readConns)
 
 	if err := s.prepare(ctx); err != nil {
-		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	ok = true
 	var version string
 	_ = s.r.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version)
 	s.log.Info("store open", "path", path, "sqlite", version, "synchronous", opt.synchronous)
@@ -242,6 +258,10 @@ func (s *SQLite) closeDBs() error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if s.lock != nil {
+		// Last: the database is closed before another server may open it.
+		errs = append(errs, s.lock.Close())
 	}
 	return errors.Join(errs...)
 }

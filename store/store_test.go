@@ -152,6 +152,28 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+func TestSecondWriterRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openT(t, dir)
+	if s2, err := Open(ctx, dir, quiet()); !errors.Is(err, ErrInUse) {
+		if err == nil {
+			s2.Close()
+		}
+		t.Fatalf("second Open of one folder: got %v, want ErrInUse", err)
+	}
+	// Readers are welcome.
+	r, err := OpenReadOnly(ctx, dir)
+	if err != nil {
+		t.Fatalf("OpenReadOnly beside the writer: %v", err)
+	}
+	r.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openT(t, dir) // the folder is free again
+}
+
 func TestRoomsAndAppend(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, t.TempDir())
