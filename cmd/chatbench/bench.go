@@ -155,6 +155,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Size: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Rooms: cfg.Rooms, History: cfg.History, Stall: cfg.Stall,
 		ServerArgs: cfg.ServerArgs,
 	}
+	if cfg.Profile == profLine {
+		b.res.Size = "none"
+	}
 	if cfg.Server != "" {
 		srv, err := startServer(ctx, cfg.Server, cfg.Profile, cfg.ServerArgs, cfg.ServerEnv)
 		if err != nil {
