@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -26,10 +27,13 @@ type harness struct {
 	quit bool
 }
 
-func newTestLobby(t *testing.T, cfg lobby.Config) *lobby.Lobby {
+func newTestLobby(t testing.TB, cfg lobby.Config) *lobby.Lobby {
 	t.Helper()
 	if cfg.Store == nil {
 		cfg.Store = lobby.NewMemoryStore()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.FloodRate == 0 {
 		cfg.FloodRate = -1 // tests type faster than people

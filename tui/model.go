@@ -213,6 +213,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.registered(msg)
 	case eventMsg:
 		m.event(msg)
+		if m.sess == nil {
+			return m, nil
+		}
 		return m, nextEventCmd(m.ctx, m.lobby, m.sess)
 	case endedMsg:
 		return m, m.finish(msg.err)

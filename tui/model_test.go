@@ -116,9 +116,10 @@ func TestCreateJoinChat(t *testing.T) {
 func TestHistoryIsMarked(t *testing.T) {
 	l := newTestLobby(t, lobby.Config{})
 	alice := register(t, l, "alice")
+	seen := drain(t, alice)
 	exec(t, alice, "/create alpha")
 	for i := range 3 {
-		exec(t, alice, fmt.Sprintf("old line %d", i))
+		say(t, alice, seen, fmt.Sprintf("old line %d", i))
 	}
 	h := newHarness(t, l, 100, 30)
 	h.login("bob")
@@ -260,12 +261,7 @@ func TestTooSlowExitsWithOne(t *testing.T) {
 	// One line at a time, so that bob (who reads) is never sent a batch
 	// bigger than his own small queue.
 	for i := range 20 {
-		exec(t, bob, fmt.Sprintf("line %d", i))
-		select {
-		case <-seen:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("bob never saw line %d", i)
-		}
+		say(t, bob, seen, fmt.Sprintf("line %d", i))
 	}
 	h.waitQuit()
 	if got, want := h.m.Goodbye(), "Disconnected: your connection fell too far behind the chat."; got != want {
@@ -411,11 +407,13 @@ func TestClickRoomJoins(t *testing.T) {
 func TestPagingOlderHistory(t *testing.T) {
 	l := newTestLobby(t, lobby.Config{History: 10})
 	alice := register(t, l, "alice")
+	seen := drain(t, alice)
 	exec(t, alice, "/create alpha")
 	const lines = 45
 	for i := 1; i <= lines; i++ {
 		exec(t, alice, fmt.Sprintf("line %02d", i))
 	}
+	waitLine(t, seen, fmt.Sprintf("line %02d", lines)) // stored, so it is history
 	exec(t, alice, "/leave")
 
 	h := newHarness(t, l, 80, 20)
@@ -492,4 +490,26 @@ func drain(t *testing.T, s *lobby.Session) <-chan string {
 		<-done
 	})
 	return lines
+}
+
+// say sends a chat line and waits until it comes back, stored and delivered.
+func say(t *testing.T, s *lobby.Session, seen <-chan string, text string) {
+	t.Helper()
+	exec(t, s, text)
+	waitLine(t, seen, text)
+}
+
+func waitLine(t *testing.T, seen <-chan string, text string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case got := <-seen:
+			if got == text {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%q never came back", text)
+		}
+	}
 }

@@ -88,7 +88,8 @@ type scrollback struct {
 	top     int
 	topRow  int
 	follow  bool
-	unread  int // lines added while the last row was off screen
+	unread  int  // lines added while the last row was off screen
+	pending bool // lines were added while following; sync() is due
 
 	limit    int
 	detached bool
@@ -112,7 +113,7 @@ func (s *scrollback) reset() {
 	s.entries = s.entries[:0]
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
-	s.detached, s.loading = false, false
+	s.detached, s.loading, s.pending = false, false, false
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -121,6 +122,7 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
+	s.pending = false
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 		return
@@ -143,7 +145,9 @@ func (s *scrollback) add(e entry) {
 	}
 	s.entries = append(s.entries, e)
 	if s.follow {
-		s.stick()
+		// Moving the view waits for the next look at it, so a burst of
+		// lines (a replayed history) wraps only the ones that end up shown.
+		s.pending = true
 	} else {
 		s.unread++
 	}
@@ -161,9 +165,14 @@ func (s *scrollback) add(e entry) {
 	s.detach()
 }
 
-// stick keeps the last row on screen after the content grew.
-func (s *scrollback) stick() {
-	if s.rowsFromTop() > s.height {
+// sync moves the view down to the last row if lines were added while
+// following. Everything that reads the position calls it first.
+func (s *scrollback) sync() {
+	if !s.pending {
+		return
+	}
+	s.pending = false
+	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 	}
 }
@@ -226,6 +235,7 @@ func (s *scrollback) canPage() bool {
 
 // startLoading shows the "loading" line above everything.
 func (s *scrollback) startLoading() {
+	s.sync()
 	s.loading = true
 	if len(s.entries) > 0 && s.entries[0].kind == entLoadFailed {
 		s.entries[0] = entry{kind: entLoading}
@@ -252,6 +262,7 @@ func (s *scrollback) loadFailed() {
 // header markers, and keeps the line the user was reading where it was on
 // screen. begin says the page reaches the room's first line.
 func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
+	s.sync()
 	s.loading = false
 	k := 0 // header entries to replace
 	hadRule := false
@@ -355,9 +366,13 @@ func (s *scrollback) normalize() {
 }
 
 // atTop reports whether the first row is on screen.
-func (s *scrollback) atTop() bool { return s.top == 0 && s.topRow == 0 }
+func (s *scrollback) atTop() bool {
+	s.sync()
+	return s.top == 0 && s.topRow == 0
+}
 
 func (s *scrollback) scrollUp(n int) {
+	s.sync()
 	for n > 0 && len(s.entries) > 0 {
 		if s.topRow > 0 {
 			d := min(n, s.topRow)
@@ -375,6 +390,7 @@ func (s *scrollback) scrollUp(n int) {
 }
 
 func (s *scrollback) scrollDown(n int) {
+	s.sync()
 	if s.follow {
 		if s.detached && n > 0 {
 			s.reattach()
@@ -402,11 +418,13 @@ func (s *scrollback) scrollDown(n int) {
 }
 
 func (s *scrollback) toTop() {
+	s.pending = false
 	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
+	s.pending = false
 	s.reattach()
 	s.top, s.topRow = s.bottomTop()
 	s.normalize()
@@ -415,6 +433,7 @@ func (s *scrollback) toBottom() {
 // visible returns the rows on screen, top to bottom, always s.height of
 // them ("" for empty rows). It touches only the entries on screen.
 func (s *scrollback) visible() []string {
+	s.sync()
 	out := s.out
 	k := 0
 	for i, r := s.top, s.topRow; k < len(out) && i < len(s.entries); i, r = i+1, 0 {
@@ -463,7 +482,7 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 			pad := strings.Repeat(" ", gw)
 			for i := start; i < len(dst); i++ {
 				if i == start {
-					dst[i] = st.gutter.Render(stamp) + " " + dst[i]
+					dst[i] = st.gutter.render(stamp) + " " + dst[i]
 				} else {
 					dst[i] = pad + dst[i]
 				}
@@ -496,7 +515,7 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 func rule(st *styles, label string, w int) string {
 	head := "── " + label + " "
 	if n := w - ansi.StringWidth(head); n > 0 {
-		return st.rule.Render(head + strings.Repeat("─", n))
+		return st.rule.render(head + strings.Repeat("─", n))
 	}
-	return st.rule.Render(ansi.Truncate(head, w, ""))
+	return st.rule.render(ansi.Truncate(head, w, ""))
 }

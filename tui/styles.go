@@ -20,17 +20,22 @@ var userPalette = [...]string{
 // styles are one session's styles. They are values built in New, never
 // shared between sessions, so nothing here is package-level mutable state.
 type styles struct {
-	gutter   lipgloss.Style // the time column
-	text     lipgloss.Style // chat text
-	history  lipgloss.Style // a replayed or paged line
-	system   lipgloss.Style // joins and leaves
-	notice   lipgloss.Style
-	errNote  lipgloss.Style
-	rule     lipgloss.Style
-	info     lipgloss.Style // the Lobby's help text
-	infoHead lipgloss.Style
-	users    [len(userPalette)]lipgloss.Style
-	usersOld [len(userPalette)]lipgloss.Style // the same, for history lines
+	// Text styles, as paints: made once per session so a new line does
+	// not go through lipgloss's full Render machinery.
+	gutter   paint // the time column
+	text     paint // chat text
+	history  paint // a replayed or paged line
+	system   paint // joins and leaves
+	notice   paint
+	errNote  paint
+	rule     paint
+	info     paint // the Lobby's help text
+	infoHead paint
+	users    [len(userPalette)]paint
+	usersOld [len(userPalette)]paint // the same, for history lines
+	title    paint
+	warn     paint
+	faint    paint
 
 	sideHead      lipgloss.Style
 	sideHeadFocus lipgloss.Style
@@ -40,12 +45,7 @@ type styles struct {
 	sideCount     lipgloss.Style
 	border        lipgloss.Style
 
-	status     lipgloss.Style
-	statusWarn lipgloss.Style
-	prompt     lipgloss.Style
-	title      lipgloss.Style
-	warn       lipgloss.Style
-	faint      lipgloss.Style
+	status lipgloss.Style
 
 	help  help.Styles
 	input textinput.Styles
@@ -54,19 +54,22 @@ type styles struct {
 func newStyles() *styles {
 	s := &styles{}
 	base := lipgloss.NewStyle()
-	s.gutter = base.Faint(true)
-	s.text = base
-	s.history = base.Faint(true)
-	s.system = base.Foreground(lipgloss.Color("245")).Italic(true)
-	s.notice = base.Foreground(lipgloss.Color("#0087af"))
-	s.errNote = base.Foreground(lipgloss.Color("#d75f00")).Bold(true)
-	s.rule = base.Faint(true)
-	s.info = base
-	s.infoHead = base.Bold(true)
+	s.gutter = paintOf(base.Faint(true))
+	s.text = paintOf(base)
+	s.history = paintOf(base.Faint(true))
+	s.system = paintOf(base.Foreground(lipgloss.Color("245")).Italic(true))
+	s.notice = paintOf(base.Foreground(lipgloss.Color("#0087af")))
+	s.errNote = paintOf(base.Foreground(lipgloss.Color("#d75f00")).Bold(true))
+	s.rule = paintOf(base.Faint(true))
+	s.info = paintOf(base)
+	s.infoHead = paintOf(base.Bold(true))
 	for i, c := range userPalette {
-		s.users[i] = base.Foreground(lipgloss.Color(c)).Bold(true)
-		s.usersOld[i] = base.Foreground(lipgloss.Color(c)).Faint(true)
+		s.users[i] = paintOf(base.Foreground(lipgloss.Color(c)).Bold(true))
+		s.usersOld[i] = paintOf(base.Foreground(lipgloss.Color(c)).Faint(true))
 	}
+	s.title = paintOf(base.Bold(true))
+	s.warn = paintOf(base.Foreground(lipgloss.Color("#d75f00")).Bold(true))
+	s.faint = paintOf(base.Faint(true))
 
 	s.sideHead = base.Bold(true)
 	s.sideHeadFocus = base.Bold(true).Underline(true)
@@ -77,11 +80,6 @@ func newStyles() *styles {
 	s.border = base.Faint(true)
 
 	s.status = base.Reverse(true)
-	s.statusWarn = base.Reverse(true).Bold(true)
-	s.prompt = base.Bold(true)
-	s.title = base.Bold(true)
-	s.warn = base.Foreground(lipgloss.Color("#d75f00")).Bold(true)
-	s.faint = base.Faint(true)
 
 	s.help = help.Styles{
 		Ellipsis:       base.Faint(true),
@@ -118,4 +116,35 @@ func userIndex(name string) int {
 		h *= 16777619
 	}
 	return int(h % uint32(len(userPalette)))
+}
+
+// paint is a text style reduced to the escape sequences around the text,
+// taken from what lipgloss renders for it. Only for styles that treat every
+// character alike (colours, bold, faint, italic: no padding, borders or
+// width), which is all the scrollback uses.
+type paint struct{ pre, post string }
+
+func paintOf(st lipgloss.Style) paint {
+	r := st.Render("x") // 'x' cannot occur inside an SGR sequence
+	i := strings.IndexByte(r, 'x')
+	return paint{pre: r[:i], post: r[i+1:]}
+}
+
+// render styles text (which must not hold newlines).
+func (p *paint) render(text string) string {
+	if p.pre == "" || text == "" {
+		return text
+	}
+	return p.pre + text + p.post
+}
+
+// write styles text into b.
+func (p *paint) write(b *strings.Builder, text string) {
+	if p.pre == "" || text == "" {
+		b.WriteString(text)
+		return
+	}
+	b.WriteString(p.pre)
+	b.WriteString(text)
+	b.WriteString(p.post)
 }

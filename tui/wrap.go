@@ -4,13 +4,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // span is a piece of one line's text with the style it is shown in.
 type span struct {
-	style *lipgloss.Style // nil: unstyled
+	style *paint // nil: unstyled
 	text  string
 }
 
@@ -50,7 +49,7 @@ func wrapSpans(dst []string, spans []span, width int) []string {
 	closeRun := func(end int) {
 		if cur >= 0 && end > runStart {
 			if st := spans[cur].style; st != nil {
-				row.WriteString(st.Render(w[runStart:end]))
+				st.write(&row, w[runStart:end])
 			} else {
 				row.WriteString(w[runStart:end])
 			}
@@ -100,7 +99,7 @@ func wrapSpans(dst []string, spans []span, width int) []string {
 
 // wrapText wraps text that may hold several paragraphs ('\n'), all in one
 // style, appending the rows to dst.
-func wrapText(dst []string, text string, style *lipgloss.Style, width int) []string {
+func wrapText(dst []string, text string, style *paint, width int) []string {
 	for para := range strings.SplitSeq(text, "\n") {
 		dst = wrapSpans(dst, []span{{style, para}}, width)
 	}

@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+var benchNames = []string{"alice", "bob", "carol", "dave", "李小龍", "zoë", "mallory", "trent"}
+
+// benchMessage is a chat line of varied length, some with wide characters.
+func benchMessage(seq int) *lobby.Message {
+	words := []string{"hello", "there", "漢字", "😀", "quite", "a", "long", "message", "about", "nothing", "much"}
+	var b strings.Builder
+	for i := range 3 + seq%25 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words[(seq+i)%len(words)])
+	}
+	return &lobby.Message{Room: "alpha", Seq: uint64(seq), At: time.Now(), From: benchNames[seq%len(benchNames)], Kind: lobby.KindChat, Text: b.String()}
+}
+
+// benchModel is a signed-in model at w×h in room alpha with lines of
+// scrollback (100 replayed as history, the rest live), as the real event
+// path builds it.
+func benchModel(tb testing.TB, lines, w, h int) *Model {
+	l := newTestLobby(tb, lobby.Config{})
+	m := New(Options{Lobby: l, MaxSessions: 100, Width: w, Height: h, Scrollback: lines + 100})
+	m.screen, m.me, m.online = screenMain, "alice", 42
+	var rooms []lobby.RoomInfo
+	for _, r := range []string{"alpha", "beta", "gamma", "delta", "epsilon"} {
+		rooms = append(rooms, lobby.RoomInfo{Name: r, Users: 7})
+	}
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventRoomsChanged}, rooms: rooms, online: 42})
+	var hist []lobby.Message
+	for i := 1; i <= min(lines, 100); i++ {
+		hist = append(hist, *benchMessage(i))
+	}
+	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: hist}})
+	for i := 101; i <= lines; i++ {
+		m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(i)}})
+	}
+	m.View()
+	return m
+}
+
+func BenchmarkView(b *testing.B) {
+	for _, lines := range []int{100, 5000} {
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			m := benchModel(b, lines, 120, 40)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
+
+func BenchmarkNewMessage(b *testing.B) {
+	for _, lines := range []int{100, 5000} {
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			m := benchModel(b, lines, 120, 40)
+			msgs := make([]eventMsg, 1024)
+			for i := range msgs {
+				msgs[i] = eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(lines + 1 + i)}}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				m.Update(msgs[i%len(msgs)])
+				_ = m.View()
+				i++
+			}
+		})
+	}
+}
+
+// TestViewCostIndependentOfScrollback checks the property the benchmarks
+// measure: a frame allocates the same with 100 or 5,000 lines behind it.
+func TestViewCostIndependentOfScrollback(t *testing.T) {
+	small := benchModel(t, 100, 120, 40)
+	big := benchModel(t, 5000, 120, 40)
+	a := testing.AllocsPerRun(50, func() { _ = small.View() })
+	b := testing.AllocsPerRun(50, func() { _ = big.View() })
+	if a != b || a > 4 {
+		t.Fatalf("allocations per View: %v with 100 lines, %v with 5000; want equal and small", a, b)
+	}
+	next := 6000
+	a = testing.AllocsPerRun(50, func() {
+		small.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(next)}})
+		_ = small.View()
+		next++
+	})
+	b = testing.AllocsPerRun(50, func() {
+		big.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(next)}})
+		_ = big.View()
+		next++
+	})
+	if diff := a - b; diff > 2 || diff < -2 {
+		t.Fatalf("allocations per new line: %v with 100 lines, %v with 5000; want about equal", a, b)
+	}
+}

@@ -1,0 +1,227 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+func msgs(from, to uint64) []lobby.Message {
+	var out []lobby.Message
+	for seq := from; seq <= to; seq++ {
+		out = append(out, lobby.Message{Room: "alpha", Seq: seq, At: time.Now(), From: "alice", Kind: lobby.KindChat, Text: fmt.Sprintf("line %d", seq)})
+	}
+	return out
+}
+
+func newTestScrollback(limit, w, h int) *scrollback {
+	s := newScrollback(newStyles(), limit)
+	s.setSize(w, h)
+	return &s
+}
+
+func addLines(s *scrollback, from, to uint64, history bool) {
+	for _, m := range msgs(from, to) {
+		s.add(messageEntry(&m, history))
+	}
+}
+
+func screenOf(s *scrollback) []string {
+	var out []string
+	for _, r := range s.visible() {
+		out = append(out, ansi.Strip(r))
+	}
+	return out
+}
+
+func rendered(s *scrollback, width int) int {
+	n := 0
+	for i := range s.entries {
+		if s.entries[i].width == width {
+			n++
+		}
+	}
+	return n
+}
+
+func TestScrollbackRendersOnlyWhatIsShown(t *testing.T) {
+	s := newTestScrollback(10000, 50, 10)
+	addLines(s, 1, 5000, false)
+	s.visible()
+	if n := rendered(s, 50); n > 11 {
+		t.Fatalf("%d of 5000 entries were wrapped for a 10-row view, want at most 11", n)
+	}
+	s.setSize(20, 10)
+	rows := s.visible()
+	if n := rendered(s, 20); n > 11 {
+		t.Fatalf("after a resize %d entries were re-wrapped, want only the visible ones (≤11)", n)
+	}
+	for i, r := range rows {
+		if w := ansi.StringWidth(r); w > 20 {
+			t.Errorf("row %d is %d cells at width 20: %q", i, w, r)
+		}
+	}
+	if got := ansi.Strip(rows[len(rows)-1]); !strings.Contains(got, "5000") {
+		t.Fatalf("last row = %q, want the newest line", got)
+	}
+}
+
+func TestScrollbackCacheInvalidatedOnResize(t *testing.T) {
+	s := newTestScrollback(100, 40, 10)
+	long := lobby.Message{Seq: 1, At: time.Now(), From: "alice", Kind: lobby.KindChat, Text: strings.Repeat("word ", 20)}
+	s.add(messageEntry(&long, false))
+	at40 := append([]string(nil), s.rowsOf(0)...)
+	s.setSize(20, 10)
+	at20 := s.rowsOf(0)
+	if len(at20) <= len(at40) {
+		t.Fatalf("at width 20 the line has %d rows, at 40 %d; want more at 20", len(at20), len(at40))
+	}
+	s.setSize(40, 10)
+	back := s.rowsOf(0)
+	if strings.Join(back, "\n") != strings.Join(at40, "\n") {
+		t.Fatalf("back at width 40 the rows differ:\n%q\n%q", back, at40)
+	}
+	// Same width, same rows: the cache is used, not re-made.
+	if &s.rowsOf(0)[0] != &back[0] {
+		t.Fatalf("rows were re-made without a width change")
+	}
+}
+
+func TestScrollbackPagingKeepsAnchor(t *testing.T) {
+	s := newTestScrollback(1000, 40, 6)
+	s.add(entry{kind: entRuleHistory})
+	for _, m := range msgs(101, 120) {
+		s.add(messageEntry(&m, true))
+	}
+	s.toTop()
+	s.scrollDown(3) // the top of the view is now "line 103"
+	if got := screenOf(s)[0]; !strings.Contains(got, "line 103") {
+		t.Fatalf("top row = %q, want line 103", got)
+	}
+	s.toTop()
+	if !s.canPage() || s.firstSeq() != 101 {
+		t.Fatalf("canPage %v firstSeq %d, want true, 101", s.canPage(), s.firstSeq())
+	}
+	s.startLoading()
+	if got := screenOf(s)[0]; !strings.Contains(got, "loading older messages") {
+		t.Fatalf("top row while loading = %q", got)
+	}
+	before := screenOf(s)
+	anchor := -1
+	for i, r := range before {
+		if strings.Contains(r, "line 101") {
+			anchor = i
+		}
+	}
+	s.prepend("alpha", msgs(91, 100), false)
+	after := screenOf(s)
+	if after[anchor] != before[anchor] {
+		t.Fatalf("line 101 moved: row %d was %q, now %q\nafter: %q", anchor, before[anchor], after[anchor], after)
+	}
+	if !strings.Contains(after[anchor-1], "line 100") {
+		t.Fatalf("row above the anchor = %q, want the newest older line", after[anchor-1])
+	}
+	// Scroll to the top: the history rule is above the oldest line.
+	s.toTop()
+	if got := screenOf(s); !strings.Contains(got[0], "── history") || !strings.Contains(got[1], "line 91") {
+		t.Fatalf("top after paging = %q", got)
+	}
+	s.startLoading()
+	s.prepend("alpha", msgs(1, 90)[80:], true)
+	s.toTop()
+	if got := screenOf(s); !strings.Contains(got[0], "This is the beginning of alpha.") || !strings.Contains(got[2], "line 81") {
+		t.Fatalf("top at the beginning = %q", got)
+	}
+	if s.canPage() {
+		t.Fatalf("canPage at the beginning")
+	}
+}
+
+func TestScrollbackLimit(t *testing.T) {
+	s := newTestScrollback(100, 40, 10)
+	addLines(s, 1, 1000, false)
+	if n := len(s.entries); n > 100+s.slack() {
+		t.Fatalf("holding %d entries, limit 100 (+%d slack)", n, s.slack())
+	}
+	if got := screenOf(s); !strings.Contains(got[len(got)-1], "line 1000") {
+		t.Fatalf("last row %q, want line 1000", got[len(got)-1])
+	}
+	if s.firstSeq() <= 1 || !s.canPage() {
+		t.Fatalf("dropped lines must be fetchable again: firstSeq %d canPage %v", s.firstSeq(), s.canPage())
+	}
+}
+
+func TestScrollbackDetachAndReattach(t *testing.T) {
+	s := newTestScrollback(100, 40, 10)
+	addLines(s, 901, 1000, true)
+	// Page back far: each page goes on top and the newest lines are set
+	// aside once the limit is passed.
+	for from := uint64(851); from >= 701; from -= 50 {
+		s.toTop()
+		s.startLoading()
+		s.prepend("alpha", msgs(from, from+49), false)
+	}
+	if !s.detached {
+		t.Fatalf("after paging far back the scrollback should be detached")
+	}
+	if n := len(s.entries) + len(s.tail); n > 2*(100+s.slack()) {
+		t.Fatalf("holding %d entries", n)
+	}
+	s.toTop()
+	top := screenOf(s)[0]
+	addLines(s, 1001, 1005, false) // live lines keep arriving
+	if got := screenOf(s)[0]; got != top {
+		t.Fatalf("a live line moved a far-back view: %q → %q", top, got)
+	}
+	if s.unread == 0 {
+		t.Fatalf("unread = 0 while live lines wait below")
+	}
+	s.toBottom()
+	if s.detached || s.unread != 0 {
+		t.Fatalf("after End: detached %v unread %d", s.detached, s.unread)
+	}
+	if got := screenOf(s); !strings.Contains(got[len(got)-1], "line 1005") {
+		t.Fatalf("after End the newest line should show: %q", got)
+	}
+	if !s.canPage() {
+		t.Fatalf("the gap must be fetchable as older history after End")
+	}
+}
+
+func TestScrollbackFollowAndUnread(t *testing.T) {
+	s := newTestScrollback(1000, 40, 5)
+	addLines(s, 1, 20, false)
+	s.scrollUp(3)
+	top := screenOf(s)[0]
+	addLines(s, 21, 22, false)
+	if got := screenOf(s)[0]; got != top || s.unread != 2 {
+		t.Fatalf("scrolled up: top %q→%q, unread %d; want unchanged view and 2 unread", top, got, s.unread)
+	}
+	s.scrollDown(100)
+	if !s.follow || s.unread != 0 {
+		t.Fatalf("scrolled to the end: follow %v unread %d", s.follow, s.unread)
+	}
+	addLines(s, 23, 23, false)
+	if got := screenOf(s); !strings.Contains(got[4], "line 23") {
+		t.Fatalf("following: last row %q, want line 23", got[4])
+	}
+}
+
+func TestScrollbackShortContentStartsAtTop(t *testing.T) {
+	s := newTestScrollback(1000, 40, 5)
+	addLines(s, 1, 2, false)
+	got := screenOf(s)
+	if !strings.Contains(got[0], "line 1") || got[2] != "" {
+		t.Fatalf("short content should be top-aligned: %q", got)
+	}
+	s.scrollDown(3)
+	s.scrollUp(3)
+	if got := screenOf(s); !strings.Contains(got[0], "line 1") {
+		t.Fatalf("scrolling short content moved it: %q", got)
+	}
+}
