@@ -1,0 +1,130 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestShutdown(t *testing.T) {
+	ctx := context.Background()
+	l := newLobby(t, Config{})
+	alice := register(t, l, "alice")
+	bob := register(t, l, "bob")
+	carol := register(t, l, "carol")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
+
+	l.Shutdown()
+	l.Shutdown() // twice is fine
+	for _, s := range []*Session{alice, bob, carol} {
+		for {
+			_, err := s.Next(ctx)
+			if err == nil {
+				continue // what was queued before the end
+			}
+			if !errors.Is(err, ErrShutdown) {
+				t.Errorf("%s: Next = %v, want ErrShutdown", s.Name(), err)
+			}
+			break
+		}
+		if err := s.Exec(ctx, "/list"); !errors.Is(err, ErrShutdown) {
+			t.Errorf("%s: Exec after Shutdown = %v, want ErrShutdown", s.Name(), err)
+		}
+	}
+	if got := l.Online(); got != 0 {
+		t.Errorf("Online() = %d, want 0", got)
+	}
+	if _, err := l.Register(ctx, "dave"); !errors.Is(err, ErrLobbyClosed) {
+		t.Errorf("Register after Shutdown = %v, want ErrLobbyClosed", err)
+	}
+}
+
+// gateStore holds every Append until open is closed, and says when the
+// first one has started.
+type gateStore struct {
+	*MemoryStore
+	started chan struct{}
+	once    sync.Once
+	open    chan struct{}
+}
+
+func (g *gateStore) Append(ctx context.Context, batch []Message) error {
+	g.once.Do(func() { close(g.started) })
+	<-g.open
+	return g.MemoryStore.Append(ctx, batch)
+}
+
+func TestCloseFlushes(t *testing.T) {
+	ctx := context.Background()
+	store := &gateStore{MemoryStore: NewMemoryStore(), started: make(chan struct{}), open: make(chan struct{})}
+	l := newLobby(t, Config{Store: store, FloodRate: -1})
+	alice := register(t, l, "alice")
+	bob := register(t, l, "bob")
+	exec(t, alice, "/create alpha")
+	<-store.started // the join line is held in the store
+	exec(t, bob, "/join alpha")
+	for i := range 50 {
+		exec(t, alice, fmt.Sprint("line ", i))
+	}
+
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := l.Close(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close with the store stuck = %v, want the deadline", err)
+	}
+	close(store.open)
+	if err := l.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	got, err := store.Recent(ctx, "alpha", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alice joined alpha", "bob joined alpha"}
+	for i := range 50 {
+		want = append(want, fmt.Sprint("line ", i))
+	}
+	// Both leave at shutdown, in the order Shutdown met them.
+	if len(got) != len(want)+2 {
+		t.Fatalf("stored %d lines, want %d: %q", len(got), len(want)+2, texts(got))
+	}
+	if !slices.Equal(texts(got[:len(want)]), want) {
+		t.Errorf("stored %q, want %q first", texts(got), want)
+	}
+	leaves := texts(got[len(want):])
+	slices.Sort(leaves)
+	if wantLeaves := []string{"alice left alpha (server shutting down)", "bob left alpha (server shutting down)"}; !slices.Equal(leaves, wantLeaves) {
+		t.Errorf("stored leaves %q, want %q", leaves, wantLeaves)
+	}
+}
+
+// TestNextCoalescesRefreshes checks that a storm of logins costs a session
+// one room-list refresh per Config.ChangeEvery, not one per login.
+func TestNextCoalescesRefreshes(t *testing.T) {
+	l := newLobby(t, Config{ChangeEvery: time.Hour})
+	alice, err := l.Register(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered(t, alice, "") // Next has returned no refresh yet
+	for i := range 20 {
+		register(t, l, fmt.Sprint("user", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if ev, err := alice.Next(ctx); err != nil || ev.Kind != EventRoomsChanged {
+		t.Fatalf("Next = %s, %v; want one refresh", describe(ev), err)
+	}
+	if ev, err := alice.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Next = %s, %v; want no second refresh within ChangeEvery", describe(ev), err)
+	}
+	// An event still comes through at once.
+	exec(t, alice, "/list")
+	notice(t, alice, false, "No rooms yet")
+}
