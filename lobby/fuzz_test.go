@@ -1,0 +1,137 @@
+package lobby
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The seed corpora under testdata/fuzz hold every attack of
+// testdata/terminal-attacks.txt; go test replays them, and -fuzz grows them.
+
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "hello", "a\tb", "\x1b[31mred\x1b[0m", "\u009b2J", "Z\u0300\u0301\u0302\u0303\u0304\u0305"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := CleanText(s)
+		if err := inert(out, false); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsRune(out, '\t') {
+			t.Fatalf("CleanText(%q) = %q keeps a tab", s, out)
+		}
+		if n := maxMarkRun(out); n > maxMarks {
+			t.Fatalf("CleanText(%q) = %q: %d marks on one character", s, out, n)
+		}
+		if again := CleanText(out); again != out {
+			t.Fatalf("not idempotent: CleanText(%q) = %q, CleanText of that = %q", s, out, again)
+		}
+		// Growth is bounded: a tab becomes 4 bytes, an invalid byte 3.
+		if len(out) > tabWidth*len(s) {
+			t.Fatalf("CleanText grew %d bytes into %d", len(s), len(out))
+		}
+		// CleanText skips ansi.Strip on valid text without ESC, trusting it
+		// to change nothing there (C1 is rewritten to ESC first).
+		if utf8.ValidString(s) && !strings.ContainsRune(s, 0x1b) && !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r <= 0x9f }) {
+			if got := ansi.Strip(s); got != s {
+				t.Fatalf("ansi.Strip(%q) = %q, want it unchanged", s, got)
+			}
+		}
+	})
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"/join alpha", "join alpha", "//x", "  //x", "/create a\nb", "/join\u0085x", "/", "hello", "\t/list\t", "/JOIN  Alpha  "} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, line string, inRoom bool) {
+		v, arg := parseLine(line, inRoom)
+		blank := strings.TrimSpace(line) == ""
+		switch v {
+		case verbEmpty:
+			if !blank || arg != "" {
+				t.Fatalf("parseLine(%q) = empty, %q", line, arg)
+			}
+			return
+		case verbChat:
+			if !inRoom {
+				t.Fatalf("parseLine(%q) is chat in the Lobby", line)
+			}
+		case verbNotChat:
+			if inRoom {
+				t.Fatalf("parseLine(%q) is not-chat in a room", line)
+			}
+		case verbUnknown:
+			if !strings.HasPrefix(arg, "/") || strings.ContainsFunc(arg, unicode.IsSpace) {
+				t.Fatalf("parseLine(%q): unknown command word %q", line, arg)
+			}
+		case verbCommands, verbCreate, verbList, verbJoin, verbLeave, verbQuit:
+			if strings.ContainsFunc(arg, isLineBreak) || strings.ContainsRune(arg, '\u0085') {
+				t.Fatalf("parseLine(%q): argument %q holds a line break", line, arg)
+			}
+			if arg != strings.TrimSpace(arg) {
+				t.Fatalf("parseLine(%q): argument %q not trimmed", line, arg)
+			}
+			if !inRoom || strings.HasPrefix(strings.TrimSpace(line), "/") {
+				break
+			}
+			t.Fatalf("parseLine(%q): bare command %v in a room", line, v)
+		default:
+			t.Fatalf("parseLine(%q) = verb %d", line, v)
+		}
+		if blank {
+			t.Fatalf("parseLine(%q) = verb %d for a blank line", line, v)
+		}
+		if v == verbChat && strings.HasPrefix(strings.TrimSpace(line), "/") && !strings.HasPrefix(arg, "/") {
+			t.Fatalf("parseLine(%q): chat %q from a slash line lost its slash", line, arg)
+		}
+	})
+}
+
+func FuzzValidName(f *testing.F) {
+	for _, s := range []string{"alice", "Guest3", "e\u0301tienne", "山田タロウ", "аlice", "a.b-c_d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, maxLen := range []int{MaxNameLen, MaxRoomLen} {
+			name, ok := validName(s, maxLen)
+			if !ok {
+				if name != "" {
+					t.Fatalf("validName(%q) refused but gave %q", s, name)
+				}
+				continue
+			}
+			if n := utf8.RuneCountInString(name); n < 1 || n > maxLen {
+				t.Fatalf("validName(%q) = %q: %d characters, limit %d", s, name, n, maxLen)
+			}
+			if CleanText(name) != name {
+				t.Fatalf("validName(%q) = %q, which CleanText changes to %q", s, name, CleanText(name))
+			}
+			if !norm.NFC.IsNormalString(name) || !norm.NFKC.IsNormalString(name) {
+				t.Fatalf("validName(%q) = %q: not in NFC and NFKC", s, name)
+			}
+			if name != norm.NFC.String(s) {
+				t.Fatalf("validName(%q) = %q: changed beyond NFC", s, name)
+			}
+			if strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) }) {
+				t.Fatalf("validName(%q) = %q holds an invisible or space character", s, name)
+			}
+			if again, ok := validName(name, maxLen); !ok || again != name {
+				t.Fatalf("validName not idempotent on %q: %q, %v", name, again, ok)
+			}
+			key := foldKey(name)
+			if foldKey(key) != key || foldKey(norm.NFD.String(name)) != key {
+				t.Fatalf("foldKey unstable on %q: %q, %q, %q", name, key, foldKey(key), foldKey(norm.NFD.String(name)))
+			}
+			if up := strings.ToUpper(name); foldKey(up) != key && norm.NFC.String(strings.ToLower(up)) == norm.NFC.String(strings.ToLower(name)) {
+				t.Fatalf("foldKey(%q) = %q but foldKey(%q) = %q", name, key, up, foldKey(up))
+			}
+		}
+	})
+}
