@@ -46,4 +46,3 @@ func loadAttacks(t testing.TB) []attack {
 	}
 	return out
 }
-

@@ -252,7 +252,7 @@ func TestValidNameRooms(t *testing.T) {
 		{"a b", ""},
 		{"café", "café"},
 		{"cafe\u0301", "café"},
-		{"\u0441\u0430f\u0435", ""}, // Cyrillic с, а, е with a Latin f
+		{"\u0441\u0430f\u0435", ""},                  // Cyrillic с, а, е with a Latin f
 		{"\u0441\u0430\u0435", "\u0441\u0430\u0435"}, // all Cyrillic: allowed, though it looks Latin
 		{"日本語のへや", "日本語のへや"},
 		{"한국어방", "한국어방"},
