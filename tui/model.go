@@ -291,7 +291,10 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) registered(msg registeredMsg) tea.Cmd {
 	m.registering = false
 	if m.done {
-		return nil // the context's AfterFunc closes a late session
+		// Quit while Register ran: hand the session back for closing (the
+		// context's AfterFunc closes it too, if this is never read).
+		m.sess = msg.sess
+		return nil
 	}
 	if err := msg.err; err != nil {
 		switch {

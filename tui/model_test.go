@@ -3,6 +3,9 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -511,5 +514,101 @@ func waitLine(t *testing.T, seen <-chan string, text string) {
 		case <-deadline:
 			t.Fatalf("%q never came back", text)
 		}
+	}
+}
+
+func TestWheelScrollsAndCountsNewLines(t *testing.T) {
+	l := newTestLobby(t, lobby.Config{})
+	alice := register(t, l, "alice")
+	seen := drain(t, alice)
+	exec(t, alice, "/create alpha")
+	for i := 1; i <= 40; i++ {
+		exec(t, alice, fmt.Sprintf("line %02d", i))
+	}
+	waitLine(t, seen, "line 40")
+	h := newHarness(t, l, 80, 20)
+	h.login("bob")
+	h.waitText("alpha")
+	h.line("/join alpha")
+	h.waitText("bob joined alpha")
+
+	h.send(tea.MouseWheelMsg{X: 40, Y: 5, Button: tea.MouseWheelUp})
+	h.send(tea.MouseWheelMsg{X: 40, Y: 5, Button: tea.MouseWheelUp})
+	if strings.Contains(h.screen(), "bob joined alpha") {
+		t.Fatalf("wheel up did not scroll:\n%s", h.screen())
+	}
+	say(t, alice, seen, "while you were away")
+	h.waitText("↓ 1 new")
+	if strings.Contains(h.screen(), "while you were away") {
+		t.Fatalf("a new line moved a scrolled-up view:\n%s", h.screen())
+	}
+	for range 3 {
+		h.send(tea.MouseWheelMsg{X: 40, Y: 5, Button: tea.MouseWheelDown})
+	}
+	h.waitText("alice: while you were away")
+	if strings.Contains(h.screen(), "new · End") {
+		t.Fatalf("back at the bottom the new-lines count should go:\n%s", h.screen())
+	}
+}
+
+func TestNoCursorBlink(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
+	if cmd := h.m.name.Focus(); cmd != nil {
+		t.Fatalf("focusing the name input returned a Cmd (a blink timer?)")
+	}
+	h.login("alice")
+	if cmd := h.m.input.Focus(); cmd != nil {
+		t.Fatalf("focusing the message input returned a Cmd (a blink timer?)")
+	}
+}
+
+// TestAttacksRenderInert sends every known terminal attack as chat and
+// checks that the receiving screen holds no escape sequence but the UI's
+// own colours (SGR), and no raw control character.
+func TestAttacksRenderInert(t *testing.T) {
+	data, err := os.ReadFile("../../shared/testdata/terminal-attacks.txt")
+	if err != nil {
+		t.Skipf("attack list not found: %v", err)
+	}
+	l := newTestLobby(t, lobby.Config{})
+	alice := register(t, l, "alice")
+	drain(t, alice)
+	exec(t, alice, "/create alpha")
+	h := newHarness(t, l, 100, 30)
+	h.login("bob")
+	h.waitText("alpha")
+	h.line("/join alpha")
+	h.waitText("bob joined alpha")
+
+	sgrOnly := regexp.MustCompile("\x1b\\[[0-9;:]*m")
+	n := 0
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, lit, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		payload, err := strconv.Unquote(lit)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n++
+		marker := fmt.Sprintf("attack %d ", n)
+		exec(t, alice, marker+payload)
+		h.waitText("alice: " + marker)
+		rest := sgrOnly.ReplaceAllString(h.m.View().Content, "")
+		for i, r := range rest {
+			if r == '\n' {
+				continue
+			}
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("%s: control character %U at byte %d reached the screen", name, r, i)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no attacks read")
 	}
 }

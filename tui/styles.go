@@ -8,14 +8,8 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// userPalette holds mid-luminance colours that stay readable on dark and on
-// light backgrounds, so no background detection is needed. The renderer
-// downsamples them to each session's colour profile.
-var userPalette = [...]string{
-	"#d7005f", "#0087d7", "#00af87", "#d75f00",
-	"#8700d7", "#5f8700", "#af8700", "#0087af",
-	"#af5f87", "#5f5fd7", "#d70087", "#008700",
-}
+// paletteSize is the number of colours names are spread over.
+const paletteSize = 12
 
 // styles are one session's styles. They are values built in New, never
 // shared between sessions, so nothing here is package-level mutable state.
@@ -31,8 +25,8 @@ type styles struct {
 	rule     paint
 	info     paint // the Lobby's help text
 	infoHead paint
-	users    [len(userPalette)]paint
-	usersOld [len(userPalette)]paint // the same, for history lines
+	users    [paletteSize]paint
+	usersOld [paletteSize]paint // the same, for history lines
 	title    paint
 	warn     paint
 	faint    paint
@@ -63,7 +57,15 @@ func newStyles() *styles {
 	s.rule = paintOf(base.Faint(true))
 	s.info = paintOf(base)
 	s.infoHead = paintOf(base.Bold(true))
-	for i, c := range userPalette {
+	// Mid-luminance colours that stay readable on dark and on light
+	// backgrounds, so no background detection is needed. The renderer
+	// downsamples them to each session's colour profile.
+	palette := [paletteSize]string{
+		"#d7005f", "#0087d7", "#00af87", "#d75f00",
+		"#8700d7", "#5f8700", "#af8700", "#0087af",
+		"#af5f87", "#5f5fd7", "#d70087", "#008700",
+	}
+	for i, c := range palette {
 		s.users[i] = paintOf(base.Foreground(lipgloss.Color(c)).Bold(true))
 		s.usersOld[i] = paintOf(base.Foreground(lipgloss.Color(c)).Faint(true))
 	}
@@ -115,7 +117,7 @@ func userIndex(name string) int {
 		h ^= uint32(c)
 		h *= 16777619
 	}
-	return int(h % uint32(len(userPalette)))
+	return int(h % paletteSize)
 }
 
 // paint is a text style reduced to the escape sequences around the text,
