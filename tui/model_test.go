@@ -597,7 +597,7 @@ func TestAttacksRenderInert(t *testing.T) {
 		n++
 		marker := fmt.Sprintf("attack %d ", n)
 		exec(t, alice, marker+payload)
-		h.waitText("alice: " + marker)
+		h.waitText("alice: " + strings.TrimSpace(marker))
 		rest := sgrOnly.ReplaceAllString(h.m.View().Content, "")
 		for i, r := range rest {
 			if r == '\n' {
