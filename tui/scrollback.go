@@ -33,25 +33,34 @@ const (
 	entLoadFailed            // a page of older lines could not be read
 )
 
-// entry is one logical line of the scrollback and its rendered rows.
+// entry is one logical line of the scrollback and its rendered rows. It is
+// kept small (64 bytes) because a busy room fills a thousand of them in
+// every session: a room line points at the lobby's Message (live lines share
+// one Message between all sessions) instead of copying it.
 type entry struct {
 	kind    entryKind
-	history bool   // a replayed or paged line: shown dimmed
-	seq     uint64 // the room line's Seq; 0 for lines that are not the room's
-	at      time.Time
-	from    string
-	text    string
+	history bool           // a replayed or paged line: shown dimmed
+	msg     *lobby.Message // entChat, entSystem; read only
+	text    string         // the other kinds
 
 	width int      // the width rows were made for; 0: not made yet
 	rows  []string // self-contained styled rows, each at most width cells
 }
 
 func messageEntry(m *lobby.Message, history bool) entry {
-	e := entry{kind: entChat, history: history, seq: m.Seq, at: m.At, from: m.From, text: m.Text}
+	e := entry{kind: entChat, history: history, msg: m}
 	if m.Kind == lobby.KindSystem {
 		e.kind = entSystem
 	}
 	return e
+}
+
+// seq is the room line's Seq; 0 for lines that are not the room's.
+func (e *entry) seq() uint64 {
+	if e.msg == nil {
+		return 0
+	}
+	return e.msg.Seq
 }
 
 // isHeader reports whether e belongs to the markers kept above the oldest
@@ -97,6 +106,11 @@ type scrollback struct {
 
 	loading bool // a page of older lines is being fetched
 
+	// Entries before lo hold no rows. Rows of lines that scrolled far off
+	// the top are dropped (they are made again if the user scrolls back),
+	// so a session keeps about 64 bytes per line, not the rows as well.
+	lo int
+
 	out  []string // the visible rows, reused frame to frame
 	span []span   // scratch for rendering
 }
@@ -114,6 +128,7 @@ func (s *scrollback) reset() {
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
 	s.detached, s.loading, s.pending = false, false, false
+	s.lo = 0
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -157,6 +172,7 @@ func (s *scrollback) add(e entry) {
 	if s.follow || s.top >= len(s.entries)/2 {
 		d := len(s.entries) - s.limit
 		s.entries = dropFront(s.entries, d)
+		s.lo = max(s.lo-d, 0)
 		if s.top -= d; s.top < 0 {
 			s.top, s.topRow = 0, 0
 		}
@@ -210,7 +226,7 @@ func (s *scrollback) reattach() {
 	}
 	clear(s.entries)
 	s.entries = append(s.entries[:0], s.tail...)
-	s.tail, s.detached = nil, false
+	s.tail, s.detached, s.lo = nil, false, 0
 	s.follow, s.unread = true, 0
 	s.top, s.topRow = s.bottomTop()
 }
@@ -218,8 +234,8 @@ func (s *scrollback) reattach() {
 // firstSeq is the Seq of the oldest room line held, 0 when none is.
 func (s *scrollback) firstSeq() uint64 {
 	for i := range s.entries {
-		if s.entries[i].seq > 0 {
-			return s.entries[i].seq
+		if seq := s.entries[i].seq(); seq > 0 {
+			return seq
 		}
 	}
 	return 0
@@ -291,6 +307,7 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	first := s.firstSeq()
 	for i := range older {
 		if first == 0 || older[i].Seq < first {
+			// Points into the page, which only this session holds.
 			front = append(front, messageEntry(&older[i], true))
 		}
 	}
@@ -298,6 +315,7 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	front = append(front, s.entries[k:]...)
 	clear(s.entries)
 	s.entries = front
+	s.lo = 0 // the new lines are unrendered; release() walks the rest once
 
 	switch {
 	case inHeader && n < len(s.entries):
@@ -319,6 +337,7 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 func (s *scrollback) rowsOf(i int) []string {
 	e := &s.entries[i]
 	if e.width != s.width || e.rows == nil {
+		s.lo = min(s.lo, i)
 		e.rows = s.render(e, e.rows[:0])
 		e.width = s.width
 	}
@@ -434,6 +453,7 @@ func (s *scrollback) toBottom() {
 // them ("" for empty rows). It touches only the entries on screen.
 func (s *scrollback) visible() []string {
 	s.sync()
+	s.release()
 	out := s.out
 	k := 0
 	for i, r := s.top, s.topRow; k < len(out) && i < len(s.entries); i, r = i+1, 0 {
@@ -447,15 +467,29 @@ func (s *scrollback) visible() []string {
 	return out
 }
 
+// keepAbove is how many entries above the view keep their rows, so that
+// scrolling back a little does not re-wrap anything.
+const keepAbove = 64
+
+// release drops the rows of entries far above the view. Each entry is
+// visited once as the view moves down, so it costs O(1) per new line.
+func (s *scrollback) release() {
+	for ; s.lo < s.top-keepAbove; s.lo++ {
+		e := &s.entries[s.lo]
+		e.rows, e.width = nil, 0
+	}
+}
+
 // render makes e's rows at s.width.
 func (s *scrollback) render(e *entry, dst []string) []string {
 	st, w := s.st, s.width
 	switch e.kind {
 	case entChat, entSystem:
-		stamp := e.at.Format("15:04")
-		ey, em, ed := e.at.Date()
+		m := e.msg
+		stamp := m.At.Format("15:04")
+		ey, em, ed := m.At.Date()
 		if ny, nm, nd := time.Now().Date(); ey != ny || em != nm || ed != nd {
-			stamp = e.at.Format("01-02 15:04") // an older line says its day
+			stamp = m.At.Format("01-02 15:04") // an older line says its day
 		}
 		gw := len(stamp) + 1
 		if w < gw+8 {
@@ -463,17 +497,17 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		}
 		sp := s.span[:0]
 		if e.kind == entChat {
-			text, name := &st.text, &st.users[userIndex(e.from)]
+			text, name := &st.text, &st.users[userIndex(m.From)]
 			if e.history {
-				text, name = &st.history, &st.usersOld[userIndex(e.from)]
+				text, name = &st.history, &st.usersOld[userIndex(m.From)]
 			}
-			sp = append(sp, span{name, e.from}, span{text, ": " + e.text})
+			sp = append(sp, span{name, m.From}, span{text, ": " + m.Text})
 		} else {
 			sys := &st.system
 			if e.history {
 				sys = &st.history
 			}
-			sp = append(sp, span{sys, "* " + e.text})
+			sp = append(sp, span{sys, "* " + m.Text})
 		}
 		start := len(dst)
 		dst = wrapSpans(dst, sp, w-gw)

@@ -225,3 +225,25 @@ func TestScrollbackShortContentStartsAtTop(t *testing.T) {
 		t.Fatalf("scrolling short content moved it: %q", got)
 	}
 }
+
+func TestScrollbackReleasesRowsFarAbove(t *testing.T) {
+	s := newTestScrollback(10000, 40, 10)
+	for i := uint64(1); i <= 500; i++ {
+		addLines(s, i, i, false)
+		s.visible() // a frame per line, as the program draws
+	}
+	cached := 0
+	for i := range s.entries {
+		if s.entries[i].rows != nil {
+			cached++
+		}
+	}
+	if cached > keepAbove+12 {
+		t.Fatalf("%d of 500 entries keep rows, want at most about %d", cached, keepAbove+12)
+	}
+	// Scrolling back makes them again.
+	s.toTop()
+	if got := screenOf(s); !strings.Contains(got[0], "line 1") {
+		t.Fatalf("after scrolling back the top row = %q", got[0])
+	}
+}
