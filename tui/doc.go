@@ -46,6 +46,15 @@
 // right edge changes, and the status, input and help lines stay put, so when
 // a line arrives the renderer can scroll the region instead of repainting.
 //
+// Memory is bounded per session: a scrollback keeps Options.Scrollback
+// lines (1000 by default; pages of older history fetched on scroll count
+// too). Live lines push out the oldest while the user reads near the
+// bottom; when paging far back pushes past the limit, the newest lines are
+// set aside instead and End brings back the live end (the lines between are
+// fetched again as older history). An entry is 64 bytes and points at the
+// lobby's Message, and the wrapped rows of lines far above the view are
+// dropped, so a thousand lines cost a session about 80 KB.
+//
 // Styles and key bindings are built per session; nothing here reads the
 // server's terminal or holds package-level mutable state.
 package tui
