@@ -168,7 +168,18 @@ var folder = cases.Fold() // stateless: safe for concurrent use
 // foldKey is the form two names are compared in: Unicode canonical caseless
 // matching (case folding between canonical decompositions), kept in NFC.
 func foldKey(s string) string {
-	return norm.NFC.String(folder.String(norm.NFD.String(s)))
+	return norm.NFC.String(strings.Map(cherokeeFold, folder.String(norm.NFD.String(s))))
+}
+
+// cherokeeFold finishes case folding for Cherokee, whose small letters fold
+// to the capitals (Unicode 8 added them after the capitals). x/text v0.44
+// folds each to the other instead, so "ᏣᎳᎩ" and "ꮳꮃꭹ" would get different
+// keys, and folding twice would flip them back (found by FuzzValidName).
+func cherokeeFold(r rune) rune {
+	if r >= 0x13a0 && unicode.Is(unicode.Cherokee, r) {
+		return unicode.ToUpper(r)
+	}
+	return r
 }
 
 // validName checks a screen name or room name against the rule shared by

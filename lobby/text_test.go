@@ -277,6 +277,8 @@ func TestFoldKey(t *testing.T) {
 		{"\u00c9", "e\u0301"},
 		{"ΣΊΣΥΦΟΣ", "σίσυφος"},
 		{"\u01f0", "J\u030c"},
+		{"\u13a3\u13b3\u13a9", "\uab73\uab83\uab79"}, // Cherokee: x/text folds these wrongly
+		{"\uabab", "\u13db"},
 	}
 	for _, p := range same {
 		if a, b := foldKey(p[0]), foldKey(p[1]); a != b {
@@ -383,6 +385,28 @@ func checkEvent(t *testing.T, who string, ev Event) {
 		}
 		if !norm.NFC.IsNormalString(m.From) {
 			t.Errorf("%s: author %q not in NFC", who, m.From)
+		}
+	}
+}
+
+// TestFoldKeyAllCased checks every cased character: all the case variants of
+// a letter share one key, and a key is its own key.
+func TestFoldKeyAllCased(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.SimpleFold(r) == r || r == 'İ' || r == 'ı' { // Turkish dotted and dotless i fold apart, by design
+			continue
+		}
+		key := foldKey(string(r))
+		if foldKey(key) != key {
+			t.Errorf("foldKey(%q) = %q, but foldKey(%q) = %q", r, key, key, foldKey(key))
+		}
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			if o == 'İ' || o == 'ı' {
+				continue
+			}
+			if k := foldKey(string(o)); k != key {
+				t.Errorf("foldKey(%q) = %q, foldKey(%q) = %q; want equal", r, key, o, k)
+			}
 		}
 	}
 }
