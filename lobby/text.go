@@ -48,7 +48,20 @@ func CleanText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	marks := 0 // combining marks kept since the last base character
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			// A run of printable ASCII, the bulk of most lines, is copied
+			// whole.
+			j := i + 1
+			for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f {
+				j++
+			}
+			b.WriteString(s[i:j])
+			marks, i = 0, j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case r == '\t':
 			b.WriteString("    "[:tabWidth])

@@ -1,0 +1,38 @@
+package lobby
+
+import (
+	"strings"
+	"testing"
+)
+
+func BenchmarkCleanText(b *testing.B) {
+	typical := "Has anyone tried the new build? It crashed twice for me on startup, then worked."
+	mixed := "Zoë: the café opens at 9 — see you there 🙂 (日本語もOK) and bring the ½ kg of tea"
+	cases := []struct{ name, s string }{
+		{"ascii-80", typical},
+		{"mixed-80", mixed},
+		{"ascii-2000", strings.Repeat(typical, 25)},
+		{"mixed-2000", strings.Repeat(mixed, 25)[:2000]},
+		{"hostile-2000", strings.Repeat("\x1b[31mred\x1b[0m \x1b]0;t\x07\u202e\u0301\u0302 ", 2000/28)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = CleanText(c.s)
+			}
+		})
+	}
+}
+
+func BenchmarkValidName(b *testing.B) {
+	for _, name := range []string{"alice", "Zoë-Ångström", "山田タロウ"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				validName(name, MaxNameLen)
+			}
+		})
+	}
+}
