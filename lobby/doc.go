@@ -16,5 +16,11 @@
 // whose queue is full is disconnected with ErrTooSlow instead of slowing
 // anybody else down. Nothing under the mutex waits on a session.
 //
+// Untrusted text: every message and command argument passes through
+// CleanText, and every screen name and room name must pass validName, before
+// anybody else can see it, so that nothing a user types can act on another
+// user's terminal or pass for another user's name. Front ends may show
+// Message fields and notices as they are.
+//
 // Imports point inward: lobby imports no SSH, terminal or SQL package.
 package lobby
