@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -33,6 +35,13 @@ type Options struct {
 	Width, Height int
 	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
 	Scrollback int
+	// PromptTimeout ends a session still at the name prompt after this
+	// long (a prompt holds a server slot); 0 means never.
+	PromptTimeout time.Duration
+	// OnSession, if set, is called once with the lobby session when a name
+	// is accepted, from the event loop: it must not block. The SSH server
+	// uses it to learn at once when the lobby cuts the session loose.
+	OnSession func(*lobby.Session)
 }
 
 // The smallest window the UI draws in; below it, it says so instead.
@@ -62,9 +71,11 @@ const (
 // pointer: New returns *Model, and the program's final model is a *Model.
 // It is not safe for concurrent use; only the program's event loop calls it.
 type Model struct {
-	lobby  *lobby.Lobby
-	ctx    context.Context
-	maxSes int
+	lobby         *lobby.Lobby
+	ctx           context.Context
+	maxSes        int
+	promptTimeout time.Duration
+	onSession     func(*lobby.Session)
 
 	st   *styles
 	keys keyMap
@@ -137,15 +148,17 @@ func New(opts Options) *Model {
 	}
 	st := newStyles()
 	m := &Model{
-		lobby:  opts.Lobby,
-		ctx:    ctx,
-		maxSes: opts.MaxSessions,
-		st:     st,
-		keys:   newKeyMap(),
-		w:      opts.Width,
-		h:      opts.Height,
-		help:   help.New(),
-		side:   newSidebar(st),
+		lobby:         opts.Lobby,
+		ctx:           ctx,
+		maxSes:        opts.MaxSessions,
+		promptTimeout: opts.PromptTimeout,
+		onSession:     opts.OnSession,
+		st:            st,
+		keys:          newKeyMap(),
+		w:             opts.Width,
+		h:             opts.Height,
+		help:          help.New(),
+		side:          newSidebar(st),
 	}
 	if m.w <= 0 || m.h <= 0 {
 		m.w, m.h = 80, 24
@@ -199,8 +212,14 @@ func (m *Model) bye() string {
 	return "Goodbye, " + m.me + "."
 }
 
-// Init implements tea.Model. Nothing runs until the user gives a name.
-func (m *Model) Init() tea.Cmd { return nil }
+// Init implements tea.Model. Nothing talks to the lobby until the user
+// gives a name; only the prompt's deadline starts.
+func (m *Model) Init() tea.Cmd {
+	if m.promptTimeout <= 0 {
+		return nil
+	}
+	return promptDeadlineCmd(m.ctx, m.promptTimeout)
+}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -219,6 +238,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nextEventCmd(m.ctx, m.lobby, m.sess)
 	case endedMsg:
 		return m, m.finish(msg.err)
+	case promptTimeoutMsg:
+		if m.screen != screenPrompt || m.registering || m.done {
+			return m, nil
+		}
+		m.done, m.exitCode = true, 1
+		m.goodbye = "No name was given in time. Goodbye."
+		return m, tea.Quit
 	case execDoneMsg:
 		return m, m.execDone(msg)
 	case olderMsg:
@@ -308,6 +334,9 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 		return nil
 	}
 	m.sess, m.me, m.screen = msg.sess, msg.sess.Name(), screenMain
+	if m.onSession != nil {
+		m.onSession(m.sess)
+	}
 	m.online = msg.online
 	m.side.setRooms(msg.rooms, msg.online, m.room)
 	m.layout()
@@ -594,12 +623,24 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 	text := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(msg.Content)
 	var cmd tea.Cmd
 	if m.screen == screenPrompt {
-		if !m.registering {
-			m.name, cmd = m.name.Update(tea.PasteMsg{Content: text})
+		if m.registering {
+			return nil
 		}
+		if n := utf8.RuneCountInString(text) + utf8.RuneCountInString(m.name.Value()); n > m.name.CharLimit {
+			m.nameErr = fmt.Sprintf("That would make a name of %d characters; a name is at most %d.", n, m.name.CharLimit)
+			return nil
+		}
+		m.name, cmd = m.name.Update(tea.PasteMsg{Content: text})
 		return cmd
 	}
 	m.setFocus(focusInput)
+	// The input would cut a paste at its limit without a word; refuse the
+	// whole paste instead, so nothing is ever silently lost.
+	if n, have := utf8.RuneCountInString(text), utf8.RuneCountInString(m.input.Value()); n+have > m.input.CharLimit {
+		m.sb.add(entry{kind: entError, text: fmt.Sprintf(
+			"That paste is %d characters long; a message is at most %d, so it was not pasted.", n, m.input.CharLimit)})
+		return nil
+	}
 	m.input, cmd = m.input.Update(tea.PasteMsg{Content: text})
 	m.inputDirty = true
 	return cmd

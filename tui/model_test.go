@@ -612,3 +612,30 @@ func TestAttacksRenderInert(t *testing.T) {
 		t.Fatalf("no attacks read")
 	}
 }
+
+func TestPasteOverTheLimitIsRefusedNotCut(t *testing.T) {
+	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
+	h.login("alice")
+	h.send(tea.PasteMsg{Content: strings.Repeat("y", lobby.MaxMessageLen+1)})
+	if v := h.m.input.Value(); v != "" {
+		t.Fatalf("input holds %d characters after an overlong paste, want none", len(v))
+	}
+	if s := h.screen(); !strings.Contains(s, "That paste is 2001 characters long") {
+		t.Fatalf("no notice for an overlong paste:\n%s", s)
+	}
+	h.send(tea.PasteMsg{Content: "fits"})
+	if v := h.m.input.Value(); v != "fits" {
+		t.Fatalf("input %q after a short paste, want %q", v, "fits")
+	}
+}
+
+func TestPromptTimesOut(t *testing.T) {
+	m := New(Options{Lobby: newTestLobby(t, lobby.Config{}), PromptTimeout: time.Millisecond})
+	if m.Init() == nil {
+		t.Fatal("no prompt deadline started")
+	}
+	_, cmd := m.Update(promptTimeoutMsg{})
+	if cmd == nil || m.ExitCode() != 1 || !strings.Contains(m.Goodbye(), "in time") {
+		t.Fatalf("after the prompt timed out: quit=%v exit=%d goodbye=%q", cmd != nil, m.ExitCode(), m.Goodbye())
+	}
+}

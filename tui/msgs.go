@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -29,6 +30,9 @@ type eventMsg struct {
 	online int
 }
 
+// promptTimeoutMsg says the name prompt has waited Options.PromptTimeout.
+type promptTimeoutMsg struct{}
+
 // endedMsg says Session.Next returned: the session is over.
 type endedMsg struct{ err error }
 
@@ -44,6 +48,21 @@ type olderMsg struct {
 	gen  uint64
 	msgs []lobby.Message
 	err  error
+}
+
+// promptDeadlineCmd fires once the prompt has waited d. Unlike tea.Tick it
+// gives up when ctx ends, so no goroutine outlives the session.
+func promptDeadlineCmd(ctx context.Context, d time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return promptTimeoutMsg{}
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 func registerCmd(ctx context.Context, l *lobby.Lobby, name string) tea.Cmd {

@@ -101,6 +101,8 @@ func (c *Line) WaitExit() int {
 	c.t.Helper()
 	select {
 	case err := <-c.exit:
+		c.exit <- err
+		c.read.Wait() // everything sent before the exit has been read
 		code, ok := exitStatus(err)
 		if !ok {
 			c.t.Fatalf("session ended without a status: %v", err)

@@ -34,6 +34,35 @@ type Terminal struct {
 	exit   chan error // the session's end, once
 	copies sync.WaitGroup
 	closed sync.Once
+
+	rawMu     sync.Mutex
+	recording bool
+	raw       []byte // what arrived since StartRecording
+}
+
+// StartRecording keeps every byte the server sends from now on, for
+// assertions on the raw stream rather than the screen.
+func (c *Terminal) StartRecording() {
+	c.rawMu.Lock()
+	defer c.rawMu.Unlock()
+	c.recording, c.raw = true, nil
+}
+
+// Recorded returns the bytes received since StartRecording.
+func (c *Terminal) Recorded() []byte {
+	c.rawMu.Lock()
+	defer c.rawMu.Unlock()
+	return append([]byte(nil), c.raw...)
+}
+
+// Write feeds the emulator, keeping a copy while recording.
+func (c *Terminal) Write(p []byte) (int, error) {
+	c.rawMu.Lock()
+	if c.recording {
+		c.raw = append(c.raw, p...)
+	}
+	c.rawMu.Unlock()
+	return c.Emu.Write(p)
 }
 
 // Dial connects to addr as any user, trusting any host key.
@@ -81,8 +110,8 @@ func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
 		return nil, fmt.Errorf("shell: %w", err)
 	}
 	c.copies.Add(3)
-	go func() { defer c.copies.Done(); _, _ = io.Copy(c.Emu, stdout) }()
-	go func() { defer c.copies.Done(); _, _ = io.Copy(c.Emu, stderr) }()
+	go func() { defer c.copies.Done(); _, _ = io.Copy(c, stdout) }()
+	go func() { defer c.copies.Done(); _, _ = io.Copy(c, stderr) }()
 	// The emulator answers the program's terminal queries through Read; it
 	// blocks its writer until someone reads them.
 	go func() { defer c.copies.Done(); _, _ = io.Copy(stdin, c.Emu) }()

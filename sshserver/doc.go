@@ -1,0 +1,11 @@
+// Package sshserver is chatroom's front door: the SSH server (host key, auth,
+// the session limit, timeouts), and for each session either a Bubble Tea
+// program running the tui (sessions with a PTY) or the plain line mode (no
+// PTY: bots, scripts, screen readers).
+//
+// It owns the count of open sessions, which is the limit users see: a
+// session holds a slot from the moment its channel opens, name prompt
+// included, until its handler returns or the lobby cuts it loose. It does not
+// know how chat works: everything after the connection is the lobby's (via
+// its Go API) and the tui's.
+package sshserver

@@ -1,0 +1,114 @@
+package sshserver
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// testServer is the real server on a loopback port, with an in-memory store.
+type testServer struct {
+	srv   *Server
+	lobby *lobby.Lobby
+	addr  string
+	store lobby.Store
+}
+
+type lobbyConfig = lobby.Config
+
+type serverOption func(*Config, *lobbyConfig)
+
+func withMaxSessions(n int) serverOption {
+	return func(c *Config, _ *lobby.Config) { c.MaxSessions = n }
+}
+
+func withHistory(n int) serverOption {
+	return func(_ *Config, lc *lobby.Config) { lc.History = n }
+}
+
+func withStore(st lobby.Store) serverOption {
+	return func(_ *Config, lc *lobby.Config) { lc.Store = st }
+}
+
+func withLobbyConfig(f func(*lobby.Config)) serverOption {
+	return func(_ *Config, lc *lobby.Config) { f(lc) }
+}
+
+func quietLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func startServer(t testing.TB, opts ...serverOption) *testServer {
+	t.Helper()
+	log := quietLogger(t)
+	lc := lobby.Config{Store: lobby.NewMemoryStore(), Logger: log, FloodRate: -1}
+	cfg := Config{
+		Listen:      "127.0.0.1:0",
+		HostKeyPath: filepath.Join(t.TempDir(), "host_ed25519"),
+		MaxSessions: 10,
+		Logger:      log,
+	}
+	for _, o := range opts {
+		o(&cfg, &lc)
+	}
+	l, err := lobby.New(context.Background(), lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Lobby = l
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if err := l.Close(ctx); err != nil {
+			t.Errorf("close lobby: %v", err)
+		}
+	})
+	return &testServer{srv: srv, lobby: l, addr: addr.String(), store: lc.Store}
+}
+
+func (ts *testServer) connect(t testing.TB) *e2e.Terminal {
+	t.Helper()
+	return e2e.Connect(t, ts.addr, 100, 30)
+}
+
+func (ts *testServer) connectSized(t testing.TB, w, h int) *e2e.Terminal {
+	t.Helper()
+	return e2e.Connect(t, ts.addr, w, h)
+}
+
+func (ts *testServer) connectLine(t testing.TB) *e2e.Line {
+	t.Helper()
+	return e2e.ConnectLine(t, ts.addr)
+}

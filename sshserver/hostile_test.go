@@ -1,0 +1,333 @@
+package sshserver
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// attack is one hostile input from lobby/testdata/terminal-attacks.txt.
+type attack struct{ name, payload string }
+
+func loadAttacks(t *testing.T) []attack {
+	t.Helper()
+	f, err := os.Open("../lobby/testdata/terminal-attacks.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []attack
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, quoted, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("bad attack line %q", line)
+		}
+		payload, err := strconv.Unquote(quoted)
+		if err != nil {
+			t.Fatalf("attack %s: %v", name, err)
+		}
+		out = append(out, attack{name, payload})
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d attacks loaded", len(out))
+	}
+	return out
+}
+
+// neverSent are byte sequences the TUI itself never writes once it is
+// running, so seeing one in a victim's stream means an attack got through.
+var neverSent = []struct{ name, seq string }{
+	{"OSC", "\x1b]"}, {"DCS", "\x1bP"}, {"APC", "\x1b_"}, {"PM", "\x1b^"}, {"SOS", "\x1bX"},
+	{"RIS", "\x1bc"}, {"DECALN", "\x1b#8"}, {"charset", "\x1b(0"}, {"SO", "\x0e"}, {"SI", "\x0f"},
+	{"BEL", "\x07"}, {"BS", "\x08"}, {"VT", "\x0b"}, {"FF", "\x0c"}, {"NUL", "\x00"}, {"DEL", "\x7f"},
+	{"DSR query", "\x1b[6n"}, {"title report", "\x1b[21t"}, {"window ops", "\x1b[8;1;1t"},
+	{"conceal", "\x1b[8m"}, {"RLO", "\u202e"}, {"LRI", "\u2066"}, {"RLI", "\u2067"}, {"PDI", "\u2069"},
+}
+
+func checkInert(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, n := range neverSent {
+		if i := bytes.Index(raw, []byte(n.seq)); i >= 0 {
+			t.Errorf("victim received %s at byte %d: %q", n.name, i, raw[max(0, i-40):min(len(raw), i+40)])
+		}
+	}
+	for i := 0; i+1 < len(raw); i++ { // 8-bit C1 controls, UTF-8 encoded or raw
+		if raw[i] == 0xc2 && raw[i+1] >= 0x80 && raw[i+1] <= 0x9f {
+			t.Errorf("victim received C1 U+%04X at byte %d", raw[i+1], i)
+		}
+	}
+}
+
+func TestInjectionReachesOthersAsInertText(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	attacks := loadAttacks(t)
+	ts := startServer(t, withMaxSessions(20))
+	victim := ts.connect(t)
+	victim.Login("victim")
+	victim.TypeLine("/create alpha")
+	victim.WaitText("You created alpha")
+
+	victim.StartRecording()
+	// Names: each attack is refused at the prompt, or is a harmless name
+	// (a composed "étienne" is fine) that others then see join.
+	accepted := 0
+	for _, a := range attacks {
+		c := ts.connectLine(t)
+		c.WaitText("Enter your screen name")
+		c.Send(a.payload)
+		c.Send("/join alpha")
+		c.Send("/quit")
+		_ = c.Stdin.Close()
+		c.WaitExit()
+		switch out := c.Output(); {
+		case strings.Contains(out, "You are in the Lobby"):
+			accepted++
+		case !strings.Contains(out, "A name is"):
+			t.Errorf("name %s: neither accepted nor explained:\n%s", a.name, out)
+		}
+	}
+	t.Logf("%d of %d attack payloads were acceptable names", accepted, len(attacks))
+
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	bot.Send("mallory")
+	bot.WaitText("You are in the Lobby")
+	bot.Send("/join alpha")
+	victim.WaitText("mallory joined alpha")
+
+	pasted := ts.connect(t)
+	pasted.Login("paster")
+	pasted.TypeLine("/join alpha")
+	victim.WaitText("paster joined alpha")
+
+	for i, a := range attacks {
+		// Through line mode (raw bytes), as a message and as a room name...
+		bot.Send(fmt.Sprintf("L%02d %s", i, a.payload))
+		victim.WaitText(fmt.Sprintf("mallory: L%02d", i))
+		bot.Send("/create " + a.payload)
+		bot.Send("/join alpha") // a harmless name makes a room, and moves the bot
+		// ...and pasted into the TUI, the way a terminal user would try it.
+		pasted.Emu.Paste(fmt.Sprintf("P%02d %s", i, a.payload))
+		pasted.TypeLine("")
+		victim.WaitText(fmt.Sprintf("paster: P%02d", i))
+	}
+	bot.Send("done")
+	victim.WaitText("mallory: done")
+	checkInert(t, victim.Recorded())
+	for _, r := range ts.lobby.Rooms() {
+		if strings.ContainsAny(r.Name, "\x1b\x07\u202e") {
+			t.Errorf("room created with a control in its name: %q", r.Name)
+		}
+	}
+	if !victim.Emu.IsAltScreen() {
+		t.Error("the victim's terminal left the alternate screen")
+	}
+}
+
+func TestHugeLineNeitherCrashesNorStalls(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	other := ts.connect(t)
+	other.Login("other")
+	other.TypeLine("/create alpha")
+	other.WaitText("You created alpha")
+
+	a := ts.connect(t)
+	a.Login("paster")
+	a.TypeLine("/join alpha")
+	other.WaitText("paster joined alpha")
+	a.Emu.Paste(strings.Repeat("y", 200_000))
+	a.TypeLine("")
+	a.WaitText("at most 2000")
+	a.TypeLine("after the paste")
+	other.WaitText("paster: after the paste")
+
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	bot.Send("bot")
+	bot.Send("/join alpha")
+	bot.WaitText("You are in alpha")
+	bot.Send(strings.Repeat("z", 200_000))
+	bot.WaitText("was not sent")
+	bot.Send("still fine")
+	other.WaitText("bot: still fine")
+}
+
+func TestFloodIsRefusedThenCut(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t, withLobbyConfig(func(c *lobby.Config) {
+		c.FloodRate, c.FloodBurst = 2, 10
+	}))
+	other := ts.connect(t)
+	other.Login("other")
+	other.TypeLine("/create alpha")
+	other.WaitText("You created alpha")
+
+	flooder := ts.connectLine(t)
+	flooder.WaitText("Enter your screen name")
+	flooder.Send("flooder")
+	flooder.Send("/join alpha")
+	other.WaitText("flooder joined alpha")
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "flood %03d\n", i)
+	}
+	start := time.Now()
+	_, _ = io.WriteString(flooder.Stdin, b.String())
+	flooder.WaitText("Slow down")
+	if code := flooder.WaitExit(); code == 0 {
+		t.Fatal("a persistent flooder exited with status 0")
+	}
+	flooder.WaitText("Disconnected")
+	other.WaitText("flooder left alpha (flooding)")
+	t.Logf("flooder cut after %v", time.Since(start).Round(time.Millisecond))
+
+	// Everyone else is still served, at once.
+	third := ts.connect(t)
+	third.Login("third")
+	third.TypeLine("/join alpha")
+	third.TypeLine("still here")
+	other.WaitText("third: still here")
+}
+
+// stallProxy forwards one TCP connection, with small socket buffers, and
+// can stop reading from the server: a client whose network stalled.
+type stallProxy struct {
+	ln      net.Listener
+	mu      sync.Mutex
+	stalled bool
+	resume  chan struct{}
+	wg      sync.WaitGroup
+	conns   []net.Conn
+}
+
+func newStallProxy(t *testing.T, target string) *stallProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, resume: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		down, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			down.Close()
+			return
+		}
+		_ = up.(*net.TCPConn).SetReadBuffer(4096)
+		p.mu.Lock()
+		p.conns = append(p.conns, down, up)
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); _, _ = io.Copy(up, down); _ = up.Close() }()
+		buf := make([]byte, 4096)
+		for {
+			p.mu.Lock()
+			stalled := p.stalled
+			p.mu.Unlock()
+			if stalled {
+				<-p.resume
+			}
+			n, err := up.Read(buf)
+			if n > 0 {
+				if _, werr := down.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		_ = down.Close()
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *stallProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *stallProxy) stall() {
+	p.mu.Lock()
+	p.stalled = true
+	p.mu.Unlock()
+}
+
+func (p *stallProxy) close() {
+	_ = p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.mu.Unlock()
+	close(p.resume)
+	p.wg.Wait()
+}
+
+func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	sender := ts.connectLine(t)
+	sender.WaitText("Enter your screen name")
+	sender.Send("sender")
+	sender.Send("/create alpha")
+	sender.WaitText("You are in alpha")
+
+	var others []*e2e.Terminal
+	for i := range 2 {
+		c := ts.connectSized(t, 100, 30)
+		c.Login(fmt.Sprintf("reader%d", i))
+		c.TypeLine("/join alpha")
+		c.WaitText(fmt.Sprintf("reader%d joined alpha", i))
+		others = append(others, c)
+	}
+	proxy := newStallProxy(t, ts.addr)
+	stuck := e2e.Connect(t, proxy.addr(), 200, 60)
+	stuck.Login("stuck")
+	stuck.TypeLine("/join alpha")
+	stuck.WaitText("stuck joined alpha")
+	proxy.stall()
+
+	var worst time.Duration
+	long := strings.Repeat("padding-to-make-frames-big ", 10)
+	for i := range 150 {
+		token := fmt.Sprintf("m%03d", i)
+		start := time.Now()
+		sender.Send(token + " " + long)
+		for _, c := range others {
+			c.WaitText("sender: " + token)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	inAlpha := 0
+	for _, r := range ts.lobby.Rooms() {
+		if r.Name == "alpha" {
+			inAlpha = r.Users
+		}
+	}
+	t.Logf("worst delivery to the others with a stalled reader: %v; users left in alpha: %d of 4",
+		worst.Round(time.Millisecond), inAlpha)
+	if worst > time.Second && !raceEnabled {
+		t.Fatalf("worst delivery %v with a stalled reader, want under 1s", worst)
+	}
+}

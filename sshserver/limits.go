@@ -1,0 +1,94 @@
+package sshserver
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"charm.land/ssh"
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/time/rate"
+)
+
+// connLimiter rate-limits new connections per source IP, before any SSH
+// work is done for them, so a handshake flood from one address costs little.
+type connLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu      sync.Mutex // guards every field below
+	byIP    map[string]*ipLimit
+	lastGC  time.Time
+	maxIdle time.Duration
+}
+
+type ipLimit struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// newConnLimiter allows a burst of 3×perSecond connections per IP, then
+// perSecond a second. perSecond <= 0 turns the limit off (nil).
+func newConnLimiter(perSecond float64) *connLimiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	burst := max(1, int(3*perSecond))
+	return &connLimiter{
+		rate:  rate.Limit(perSecond),
+		burst: burst,
+		byIP:  make(map[string]*ipLimit),
+		// An entry idle this long has refilled its whole burst: forgetting
+		// it changes nothing, and keeps the map small under a spoofed storm.
+		maxIdle: time.Duration(float64(burst)/perSecond*float64(time.Second)) + time.Second,
+	}
+}
+
+func (c *connLimiter) allow(addr net.Addr, now time.Time) bool {
+	ip := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		ip = tcp.IP.String()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.lastGC) > c.maxIdle {
+		for k, e := range c.byIP {
+			if now.Sub(e.seen) > c.maxIdle {
+				delete(c.byIP, k)
+			}
+		}
+		c.lastGC = now
+	}
+	e, ok := c.byIP[ip]
+	if !ok {
+		e = &ipLimit{lim: rate.NewLimiter(c.rate, c.burst)}
+		c.byIP[ip] = e
+	}
+	e.seen = now
+	return e.lim.AllowN(now, 1)
+}
+
+// loadAuthorizedKeys reads an authorized_keys file: the only keys admitted
+// when --allowed-keys is set.
+func loadAuthorizedKeys(path string) ([]ssh.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read allowed keys: %w", err)
+	}
+	var keys []ssh.PublicKey
+	for len(bytes.TrimSpace(data)) > 0 {
+		key, _, _, rest, err := gossh.ParseAuthorizedKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("parse allowed keys %s: %w", path, err)
+		}
+		keys = append(keys, key)
+		data = rest
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("allowed keys %s: no keys", path)
+	}
+	return keys, nil
+}

@@ -1,0 +1,204 @@
+package sshserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// maxLineBytes bounds one input line in line mode: a message at the length
+// limit in 4-byte characters fits, and a client that never sends a newline
+// cannot grow the server's memory past it.
+const maxLineBytes = 4*lobby.MaxMessageLen + 1024
+
+// prompt is the first thing every session reads, in the TUI and line mode.
+const prompt = "Welcome to the Lobby. Enter your screen name:"
+
+// runLineMode serves a session without a PTY: bots, scripts and screen
+// readers. It speaks plain lines, with the same prompt, commands and notices
+// as the TUI and no escape sequence at all. End of input is a quit.
+func (s *Server) runLineMode(ctx context.Context, ss *session, log *slog.Logger) {
+	sess := ss.ssh
+	out := bufio.NewWriter(sess)
+	var outMu sync.Mutex // the reader refuses overlong lines itself
+	say := func(lines ...string) bool {
+		outMu.Lock()
+		defer outMu.Unlock()
+		for _, l := range lines {
+			out.WriteString(l)
+			out.WriteByte('\n')
+		}
+		return out.Flush() == nil
+	}
+	in := newLineReader(sess)
+
+	say(prompt)
+	// A name prompt holds a session slot: it may not hold it forever.
+	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
+		log.Info("name prompt timed out")
+		say("No name was given in time. Goodbye.")
+		_ = sess.Exit(1)
+		_ = sess.Close()
+	})
+	defer promptTimer.Stop()
+	var ls *lobby.Session
+	for ls == nil {
+		line, err := in.next()
+		if errors.Is(err, errLineTooLong) {
+			say(tooLong, prompt)
+			continue
+		}
+		if err != nil {
+			_ = sess.Exit(0)
+			return
+		}
+		ls, err = s.cfg.Lobby.Register(ctx, line)
+		switch {
+		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
+			say(sentence(err.Error()), prompt)
+		case err != nil:
+			log.Error("register", "err", err)
+			say("Sorry, you cannot join right now: " + sentence(err.Error()))
+			_ = sess.Exit(1)
+			return
+		}
+	}
+	defer ls.Close()
+	if !promptTimer.Stop() {
+		return // timed out while the name was being registered
+	}
+	log = log.With("name", ls.Name())
+	log.Info("signed in")
+
+	// The reader feeds the lobby; this goroutine writes what the lobby says
+	// back. Each side waits only on this one client.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			line, err := in.next()
+			if errors.Is(err, errLineTooLong) {
+				// The rest of the line was skipped unread into memory.
+				say(tooLong)
+				continue
+			}
+			if err != nil {
+				ls.Close() // end of input is a quit
+				return
+			}
+			if err := ls.Exec(ctx, line); err != nil {
+				return
+			}
+		}
+	}()
+
+	var reason error
+	for {
+		ev, err := ls.Next(ctx)
+		if err != nil {
+			reason = err
+			break
+		}
+		if !say(formatEvent(ev)...) {
+			ls.Close()
+		}
+	}
+	code := 0
+	switch {
+	case errors.Is(reason, lobby.ErrTooSlow), errors.Is(reason, lobby.ErrFlooding):
+		code = 1
+		say("Disconnected: " + sentence(reason.Error()))
+		log.Info("cut loose", "reason", reason)
+	case errors.Is(reason, lobby.ErrShutdown), s.shutdown.Err() != nil:
+		say("The server is shutting down. Goodbye.")
+	default:
+		say("Goodbye, " + ls.Name() + ".")
+	}
+	_ = sess.Exit(code)
+	_ = sess.Close() // unblocks the reader
+	wg.Wait()
+}
+
+// formatEvent renders one lobby event as plain lines.
+func formatEvent(ev lobby.Event) []string {
+	switch ev.Kind {
+	case lobby.EventMessage:
+		return []string{formatMessage(ev.Msg)}
+	case lobby.EventNotice:
+		return strings.Split(ev.Text, "\n")
+	case lobby.EventEntered:
+		if ev.Room == "" {
+			return []string{"You are in the Lobby. Type /commands to see what you can do."}
+		}
+		lines := []string{"You are in " + ev.Room + "."}
+		if len(ev.History) > 0 {
+			lines = append(lines, fmt.Sprintf("-- history: the last %d lines --", len(ev.History)))
+			for i := range ev.History {
+				lines = append(lines, formatMessage(&ev.History[i]))
+			}
+			lines = append(lines, "-- end of history --")
+		}
+		return lines
+	}
+	return nil
+}
+
+func formatMessage(m *lobby.Message) string {
+	if m.Kind == lobby.KindSystem {
+		return "* " + m.Text
+	}
+	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
+}
+
+// sentence capitalises an error text for users.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+var errLineTooLong = errors.New("line too long")
+
+var tooLong = fmt.Sprintf("That line is over %d bytes long, so it was not sent.", maxLineBytes)
+
+// lineReader reads lines of at most maxLineBytes. A longer line is skipped
+// to its end and reported once, so its size never reaches memory.
+type lineReader struct {
+	r *bufio.Reader
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, maxLineBytes)}
+}
+
+func (lr *lineReader) next() (string, error) {
+	line, err := lr.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = lr.r.ReadSlice('\n')
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		return "", errLineTooLong
+	}
+	if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
+		return "", err
+	}
+	return string(bytes.TrimRight(line, "\r\n")), nil
+}

@@ -1,0 +1,77 @@
+package sshserver
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/chatroom-ssh/chatroom/internal/e2e"
+)
+
+func TestLineModeChatsWithTUIUser(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	tuiUser := ts.connect(t)
+	tuiUser.Login("alice")
+	tuiUser.TypeLine("/create alpha")
+	tuiUser.WaitText("You created alpha")
+	tuiUser.TypeLine("before the bot came")
+
+	bot := ts.connectLine(t)
+	bot.WaitText("Welcome to the Lobby. Enter your screen name:")
+	bot.Send("alice")
+	bot.WaitText("taken")
+	bot.Send("bot")
+	bot.WaitText("You are in the Lobby")
+	bot.Send("list")
+	bot.WaitText("alpha (1 user)")
+	bot.Send("join alpha")
+	bot.WaitText("alice: before the bot came") // history
+	tuiUser.WaitText("bot joined alpha")
+	bot.Send("hello from a script \x1b]0;pwned\x07")
+	tuiUser.WaitText("bot: hello from a script")
+	tuiUser.TypeLine("hi bot \x1b[31mred")
+	bot.WaitText("alice: hi bot")
+	bot.Send("/quit")
+	if code := bot.WaitExit(); code != 0 {
+		t.Fatalf("/quit exited with %d, want 0", code)
+	}
+	bot.WaitText("Goodbye, bot.")
+	for i, r := range bot.Output() {
+		if (r < 0x20 && r != '\n') || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
+			t.Fatalf("line mode output carries control %U at byte %d", r, i)
+		}
+	}
+	tuiUser.WaitText("bot left alpha")
+}
+
+func TestLineModeEndOfInputQuits(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	bot.Send("")
+	bot.WaitText("You are in the Lobby")
+	if err := bot.Stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := bot.WaitExit(); code != 0 {
+		t.Fatalf("end of input exited with %d, want 0", code)
+	}
+	e2e.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
+}
+
+func TestLineModeOverlongLineIsRefused(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	bot.Send("bot")
+	bot.Send("/create alpha")
+	bot.WaitText("You created alpha")
+	bot.Send(strings.Repeat("x", 200_000))
+	bot.WaitText(fmt.Sprintf("over %d bytes", maxLineBytes))
+	bot.Send("still here")
+	bot.WaitText("bot: still here")
+}

@@ -1,0 +1,56 @@
+package sshserver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	uv "github.com/charmbracelet/ultraviolet"
+
+	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/store"
+)
+
+// TestPagingReachesTheFirstLine: with --history 20 and a few hundred lines
+// in SQLite, a newcomer is sent only the last 20, and PgUp walks back, page
+// by page from the store, to the very first line.
+func TestPagingReachesTheFirstLine(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	st, err := store.Open(context.Background(), t.TempDir(), quietLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ts := startServer(t, withHistory(20), withStore(st))
+
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	bot.Send("writer")
+	bot.Send("/create alpha")
+	bot.WaitText("You are in alpha")
+	const lines = 300
+	var b strings.Builder
+	for i := 1; i <= lines; i++ {
+		fmt.Fprintf(&b, "line-%03d\n", i)
+	}
+	_, _ = bot.Stdin.Write([]byte(b.String()))
+	bot.WaitText(fmt.Sprintf("writer: line-%03d", lines))
+
+	c := ts.connectSized(t, 100, 30)
+	c.Login("reader")
+	c.TypeLine("/join alpha")
+	c.WaitText(fmt.Sprintf("writer: line-%03d", lines))
+	if s := c.Screen(); strings.Contains(s, fmt.Sprintf("line-%03d", lines-25)) {
+		t.Fatalf("more than the last 20 lines were replayed:\n%s", s)
+	}
+	pgUp := uv.KeyPressEvent{Code: uv.KeyPgUp}
+	c.WaitFor("the first line after paging up", func(s string) bool {
+		if strings.Contains(s, "writer: line-001") {
+			return true
+		}
+		c.Key(pgUp)
+		return false
+	})
+	c.WaitText("This is the beginning of alpha")
+}
