@@ -181,6 +181,7 @@ func (l *Lobby) add(name string) (*Session, error) {
 		key:     key,
 		events:  make(chan Event, l.cfg.Queue),
 		changed: make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	if l.cfg.FloodRate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
@@ -407,6 +408,7 @@ func (l *Lobby) dropLocked(s *Session, reason error) {
 	delete(l.users, s.key)
 	s.err = reason
 	close(s.events)
+	close(s.done)
 	l.changedLocked()
 }
 

@@ -44,6 +44,7 @@ type Session struct {
 
 	// Guarded by lobby.mu. Only the lobby sends on or closes events.
 	events  chan Event
+	done    chan struct{} // closed with events, for watchers that do not read them
 	room    *room
 	closed  bool
 	err     error // why events was closed; written before the close
@@ -123,6 +124,11 @@ func (s *Session) Next(ctx context.Context) (Event, error) {
 		}
 	}
 }
+
+// Done is closed when the session ends, for whoever must react at once
+// without reading its events (the SSH server frees a slot with it while the
+// session's own reader may be stuck on a stalled connection). Err says why.
+func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Err is why the session ended, or nil while it is running.
 func (s *Session) Err() error {

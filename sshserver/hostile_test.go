@@ -331,3 +331,39 @@ func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
 		t.Fatalf("worst delivery %v with a stalled reader, want under 1s", worst)
 	}
 }
+
+// TestStalledReaderIsCutLooseAndFreesItsSlot: once a stalled client's queue
+// overflows, the lobby drops it, and its slot is free at once even though
+// its program is stuck writing to it.
+func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t, withMaxSessions(2), withLobbyConfig(func(c *lobby.Config) { c.Queue = 8 }))
+	sender := ts.connectLine(t)
+	sender.WaitText("Enter your screen name")
+	sender.Send("sender")
+	sender.Send("/create alpha")
+	sender.WaitText("You are in alpha")
+
+	proxy := newStallProxy(t, ts.addr)
+	stuck := e2e.Connect(t, proxy.addr(), 200, 60)
+	stuck.Login("stuck")
+	stuck.TypeLine("/join alpha")
+	stuck.WaitText("stuck joined alpha")
+	proxy.stall()
+
+	long := strings.Repeat("a frame-filling line of text ", 60)
+	sent := 0
+	for ts.lobby.Online() == 2 {
+		if sent == 2000 {
+			t.Fatal("the stalled reader was never cut loose")
+		}
+		token := fmt.Sprintf("m%04d", sent)
+		sender.Send(token + " " + long)
+		sender.WaitText("sender: " + token)
+		sent++
+	}
+	t.Logf("cut loose after %d messages", sent)
+	e2e.Eventually(t, "the stalled session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
+	next := ts.connect(t)
+	next.WaitText("Enter your screen name")
+}

@@ -26,7 +26,7 @@ const prompt = "Welcome to the Lobby. Enter your screen name:"
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
-func (s *Server) runLineMode(ctx context.Context, ss *session, log *slog.Logger) {
+func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
 	sess := ss.ssh
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
@@ -78,6 +78,16 @@ func (s *Server) runLineMode(ctx context.Context, ss *session, log *slog.Logger)
 	}
 	log = log.With("name", ls.Name())
 	log.Info("signed in")
+	registered := make(chan *lobby.Session, 1)
+	registered <- ls
+	done := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Add(1)
+	go func() {
+		defer watch.Done()
+		s.watchDrop(ss, registered, done, cancel, log)
+	}()
+	defer func() { close(done); watch.Wait() }()
 
 	// The reader feeds the lobby; this goroutine writes what the lobby says
 	// back. Each side waits only on this one client.

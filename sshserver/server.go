@@ -267,12 +267,50 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
 		if hasPTY {
-			s.runTUI(ctx, ss, log)
+			s.runTUI(ctx, cancel, ss, log)
 		} else {
-			s.runLineMode(ctx, ss, log)
+			s.runLineMode(ctx, cancel, ss, log)
 		}
 	}
 }
+
+// watchDrop frees the session's slot the moment the lobby cuts it loose (too
+// slow, flooding), without waiting for its handler, which may be stuck
+// writing to a client that stopped reading. A too-slow session is closed at
+// once; a flooder gets a few seconds to read why before it is closed.
+func (s *Server) watchDrop(ss *session, registered <-chan *lobby.Session, done <-chan struct{}, cancel func(), log *slog.Logger) {
+	var ls *lobby.Session
+	select {
+	case ls = <-registered:
+	case <-done:
+		return
+	}
+	select {
+	case <-ls.Done():
+	case <-done:
+		return
+	}
+	reason := ls.Err()
+	if !errors.Is(reason, lobby.ErrTooSlow) && !errors.Is(reason, lobby.ErrFlooding) {
+		return // a quit or a shutdown: the session ends by itself
+	}
+	s.releaseSlot(ss)
+	log.Warn("session cut loose", "reason", reason)
+	if errors.Is(reason, lobby.ErrFlooding) {
+		t := time.NewTimer(cutGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+	cancel()
+	_ = ss.ssh.Close() // unblocks a write stuck on the client's full window
+}
+
+// cutGrace is how long a session cut loose for flooding may take to say why.
+const cutGrace = 5 * time.Second
 
 // mergeContexts returns a context that ends when either a or b does.
 func mergeContexts(a, b context.Context) (context.Context, context.CancelFunc) {

@@ -30,8 +30,9 @@ type finalModel interface {
 // final model (for the good-bye line and exit status), quits when the
 // client closes its input, and never leaves the program running after the
 // session.
-func (s *Server) runTUI(ctx context.Context, ss *session, log *slog.Logger) {
+func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
 	sess := ss.ssh
+	registered := make(chan *lobby.Session, 1)
 	pty, windowChanges, _ := sess.Pty()
 	model := tui.New(tui.Options{
 		Lobby:         s.cfg.Lobby,
@@ -40,6 +41,7 @@ func (s *Server) runTUI(ctx context.Context, ss *session, log *slog.Logger) {
 		Width:         pty.Window.Width,
 		Height:        pty.Window.Height,
 		PromptTimeout: s.cfg.PromptTimeout,
+		OnSession:     func(ls *lobby.Session) { registered <- ls },
 	})
 	input := &quitOnEOF{r: sess}
 	opts := append(bm.MakeOptions(sess),
@@ -53,10 +55,14 @@ func (s *Server) runTUI(ctx context.Context, ss *session, log *slog.Logger) {
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		forwardResizes(p, windowChanges, done)
+	}()
+	go func() {
+		defer wg.Done()
+		s.watchDrop(ss, registered, done, cancel, log)
 	}()
 	final, err := p.Run()
 	close(done)
