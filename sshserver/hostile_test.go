@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -13,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/ssh"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/lobby"
+	gossh "golang.org/x/crypto/ssh"
 )
 
 // attack is one hostile input from lobby/testdata/terminal-attacks.txt.
@@ -366,4 +369,64 @@ func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 	e2e.Eventually(t, "the stalled session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
 	next := ts.connect(t)
 	next.WaitText("Enter your screen name")
+}
+
+// lockedBuffer is a log destination shared by the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestPanicInOneSessionIsContained(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	var logs lockedBuffer
+	ts := startServer(t, func(c *Config, _ *lobbyConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	ts.srv.sessionHook = func(sess ssh.Session) {
+		if sess.User() == "boom" {
+			panic("injected failure")
+		}
+	}
+	a := ts.connect(t)
+	a.Login("alice")
+	a.TypeLine("/create alpha")
+	a.WaitText("You created alpha")
+
+	conn, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{User: "boom", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: e2e.WaitTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := sess.CombinedOutput("")
+	if !strings.Contains(string(out), "has to close it") {
+		t.Fatalf("the failed session was told %q", out)
+	}
+	e2e.Eventually(t, "the panic to be logged with the session's fields", func() bool {
+		l := logs.String()
+		return strings.Contains(l, "session panic") && strings.Contains(l, "user=boom") && strings.Contains(l, "injected failure")
+	})
+	e2e.Eventually(t, "the failed session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
+
+	// Everyone else carries on.
+	a.TypeLine("still here")
+	a.WaitText("alice: still here")
+	b := ts.connect(t)
+	b.Login("bob")
 }

@@ -95,6 +95,13 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer func() {
+			// The handler's recover cannot see this goroutine.
+			if r := recover(); r != nil {
+				log.Error("session panic", "panic", r, "stack", string(debugStack()))
+				ls.Close()
+			}
+		}()
 		for {
 			line, err := in.next()
 			if errors.Is(err, errLineTooLong) {

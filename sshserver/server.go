@@ -71,6 +71,10 @@ type Server struct {
 	shutdown       context.Context
 	cancelShutdown context.CancelFunc
 
+	// sessionHook, when set (by tests), runs at the start of every session
+	// that holds a slot: a place to inject a panic.
+	sessionHook func(ssh.Session)
+
 	mu       sync.Mutex // guards every field below
 	ln       net.Listener
 	sessions map[*session]struct{}
@@ -259,13 +263,19 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		log.Info("session open")
 		defer func() {
 			if r := recover(); r != nil {
+				// One session's bug ends that session, not the server.
 				log.Error("session panic", "panic", r, "stack", string(debugStack()))
+				wish.Errorln(sess, "Sorry: the server hit an error in your session and has to close it.")
 				_ = sess.Exit(1)
+				_ = sess.Close()
 			}
 			log.Info("session closed", "duration", time.Since(start).Round(time.Millisecond))
 		}()
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
+		if s.sessionHook != nil {
+			s.sessionHook(sess)
+		}
 		if hasPTY {
 			s.runTUI(ctx, cancel, ss, log)
 		} else {
