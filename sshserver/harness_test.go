@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,9 @@ type testServer struct {
 	lobby *lobby.Lobby
 	addr  string
 	store lobby.Store
+
+	stopOnce sync.Once
+	stopFn   func(testing.TB)
 }
 
 type lobbyConfig = lobby.Config
@@ -82,7 +86,8 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	t.Cleanup(func() {
+	ts := &testServer{srv: srv, lobby: l, addr: addr.String(), store: lc.Store}
+	ts.stopFn = func(t testing.TB) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -94,8 +99,14 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 		if err := l.Close(ctx); err != nil {
 			t.Errorf("close lobby: %v", err)
 		}
-	})
-	return &testServer{srv: srv, lobby: l, addr: addr.String(), store: lc.Store}
+	}
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+// stop shuts the server down, once; tests leave it to their cleanup.
+func (ts *testServer) stop(t testing.TB) {
+	ts.stopOnce.Do(func() { ts.stopFn(t) })
 }
 
 func (ts *testServer) connect(t testing.TB) *e2e.Terminal {

@@ -211,6 +211,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if cerr := s.srv.Close(); cerr != nil && !errors.Is(cerr, ssh.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("close ssh server: %w", cerr))
 	}
+	s.mu.Lock()
+	if s.ln != nil {
+		_ = s.ln.Close() // in case Serve never ran
+	}
+	s.mu.Unlock()
 	return err
 }
 

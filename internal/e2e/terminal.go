@@ -35,6 +35,8 @@ type Terminal struct {
 	copies sync.WaitGroup
 	closed sync.Once
 
+	wrote chan struct{} // capacity 1: output arrived since the last look
+
 	rawMu     sync.Mutex
 	recording bool
 	raw       []byte // what arrived since StartRecording
@@ -62,7 +64,12 @@ func (c *Terminal) Write(p []byte) (int, error) {
 		c.raw = append(c.raw, p...)
 	}
 	c.rawMu.Unlock()
-	return c.Emu.Write(p)
+	n, err := c.Emu.Write(p)
+	select {
+	case c.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
 }
 
 // Dial connects to addr as any user, trusting any host key.
@@ -104,7 +111,7 @@ func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
 	stdin, _ := sess.StdinPipe()
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
-	c := &Terminal{t: t, conn: conn, Sess: sess, Emu: vt.NewSafeEmulator(w, h), stdin: stdin, exit: make(chan error, 1)}
+	c := &Terminal{t: t, conn: conn, Sess: sess, Emu: vt.NewSafeEmulator(w, h), stdin: stdin, exit: make(chan error, 1), wrote: make(chan struct{}, 1)}
 	if err := sess.Shell(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("shell: %w", err)
@@ -144,16 +151,23 @@ func (c *Terminal) Lines() []string {
 // WaitFor polls the screen until cond holds, failing the test after WaitTimeout.
 func (c *Terminal) WaitFor(what string, cond func(screen string) bool) string {
 	c.t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
+	deadline := time.NewTimer(WaitTimeout)
+	defer deadline.Stop()
+	// Look again whenever output arrives, and at least every 10ms (keys
+	// sent from cond produce output too).
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		s := c.Screen()
 		if cond(s) {
 			return s
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
+		select {
+		case <-c.wrote:
+		case <-tick.C:
+		case <-deadline.C:
+			c.t.Fatalf("timed out waiting for %s; screen:\n%s", what, c.Screen())
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
