@@ -144,3 +144,14 @@ func TestLineModePromptTimesOut(t *testing.T) {
 	}
 	e2e.Eventually(t, "the slot to be freed", func() bool { return ts.srv.Sessions() == 0 })
 }
+
+func TestIdleTimeoutEndsSilentConnections(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.IdleTimeout = 500 * time.Millisecond })
+	a := ts.connect(t)
+	a.Login("idler")
+	a.WaitEnd() // the connection is cut: no exit status
+	e2e.Eventually(t, "the idle session's slot and name to be freed", func() bool {
+		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
+	})
+}

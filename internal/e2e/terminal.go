@@ -221,6 +221,17 @@ func (c *Terminal) WaitExit() int {
 	return -1
 }
 
+// WaitEnd waits for the session to end, with or without an exit status.
+func (c *Terminal) WaitEnd() {
+	c.t.Helper()
+	select {
+	case err := <-c.exit:
+		c.exit <- err
+	case <-time.After(WaitTimeout):
+		c.t.Fatalf("session did not end; screen:\n%s", c.Screen())
+	}
+}
+
 // FindText returns the cell position of the first occurrence of text on the
 // screen, for clicking it.
 func (c *Terminal) FindText(text string) (x, y int, ok bool) {
