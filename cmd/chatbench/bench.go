@@ -44,8 +44,9 @@ type Config struct {
 	Grace        time.Duration // wait for late tokens after the last send
 	Settle       time.Duration // quiet time before idle memory is read
 
-	Log  io.Writer // progress lines; nil = none
-	Dump io.Writer // if set, the last receiver's screen after the send phase
+	Log       io.Writer // progress lines; nil = none
+	ServerLog io.Writer // every line the started server prints; nil = none
+	Dump      io.Writer // if set, the last receiver's screen after the send phase
 }
 
 // Result is what a run measured. Times are in milliseconds or seconds as
@@ -135,11 +136,12 @@ type bench struct {
 	run     string // random id: names and tokens of this run
 	clients []*client
 	res     Result
+	srv     *serverProc // nil with -addr
 }
 
 func (b *bench) logf(format string, args ...any) {
 	if b.cfg.Log != nil {
-		fmt.Fprintf(b.cfg.Log, "chatbench: "+format+"\n", args...)
+		fmt.Fprintf(b.cfg.Log, "chatbench: "+time.Now().Format("15:04:05.000")+" "+format+"\n", args...)
 	}
 }
 
@@ -159,11 +161,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		b.res.Size = "none"
 	}
 	if cfg.Server != "" {
-		srv, err := startServer(ctx, cfg.Server, cfg.Profile, cfg.ServerArgs, cfg.ServerEnv)
+		srv, err := startServer(ctx, cfg.Server, cfg.Profile, cfg.ServerArgs, cfg.ServerEnv, cfg.ServerLog)
 		if err != nil {
 			return nil, err
 		}
 		defer srv.stop()
+		b.srv = srv
 		b.addr, b.pid = srv.addr, srv.pid
 		b.res.Server = serverName(cfg.Server)
 		b.logf("server %s (pid %d) at %s", cfg.Server, b.pid, b.addr)
@@ -211,7 +214,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, c := range b.clients {
 		if c.ok && !c.stall && !c.alive() {
 			b.res.Dropped++
+			if b.res.Dropped <= 3 {
+				b.logf("server closed %s's session (%v); stderr %q", c.name, c.readErr, strings.TrimSpace(c.stderr.String()))
+			}
 		}
+	}
+	if b.res.Dropped > 0 && b.srv != nil {
+		b.logf("the server's last lines:\n%s", lastLines(b.srv.tail(), 15))
 	}
 	return &b.res, nil
 }
@@ -819,19 +828,15 @@ func (b *bench) checkStalled() {
 			c.conn.unstall()
 		}
 	}
-	deadline := time.After(3 * time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for _, c := range stalled {
+		t := time.NewTimer(time.Until(deadline))
 		select {
 		case <-c.readDone:
 			b.res.StalledDropped++
-		case <-deadline:
-			// still connected: the server kept it
-			select {
-			case <-c.readDone:
-				b.res.StalledDropped++
-			default:
-			}
+		case <-t.C: // still connected: the server kept it
 		}
+		t.Stop()
 	}
 }
 

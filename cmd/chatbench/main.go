@@ -28,9 +28,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, jsonOut, err := parseFlags(args, stderr)
+	cfg, jsonOut, serverLog, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if serverLog != "" {
+		f, err := os.Create(serverLog)
+		if err != nil {
+			return fmt.Errorf("server log: %w", err)
+		}
+		defer f.Close()
+		cfg.ServerLog = f
 	}
 	res, err := Run(ctx, cfg)
 	if err != nil {
@@ -49,13 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (Config, string, error) {
+func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog string, err error) {
 	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg                     Config
 		prof, size, sargs, senv string
-		jsonOut                 string
 		quiet, dump             bool
 	)
 	fs.StringVar(&cfg.Addr, "addr", "", "a running server, HOST:PORT")
@@ -81,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, string, error) {
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", 90*time.Second, "per client, from dial to joined")
 	fs.DurationVar(&cfg.Grace, "grace", 5*time.Second, "how long to wait for tokens after the last send")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "quiet time after the logins before idle memory is read")
+	fs.StringVar(&serverLog, "server-log", "", "with -server: write everything the server prints to this file")
 	fs.StringVar(&jsonOut, "json", "", "write the full result as JSON to this file")
 	fs.StringVar(&jsonOut, "out", "", "same as -json")
 	fs.BoolVar(&quiet, "q", false, "no progress lines on stderr")
@@ -90,20 +97,19 @@ func parseFlags(args []string, stderr io.Writer) (Config, string, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, "", err
+		return cfg, "", "", err
 	}
 	if fs.NArg() > 0 {
-		return cfg, "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return cfg, "", "", fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	var err error
 	if cfg.Profile, err = parseProfile(prof); err != nil {
-		return cfg, "", err
+		return cfg, "", "", err
 	}
 	w, h, ok := strings.Cut(size, "x")
 	cfg.W, _ = strconv.Atoi(w)
 	cfg.H, _ = strconv.Atoi(h)
 	if !ok || cfg.W < 20 || cfg.H < 10 {
-		return cfg, "", fmt.Errorf("-size %q: want WIDTHxHEIGHT, at least 20x10", size)
+		return cfg, "", "", fmt.Errorf("-size %q: want WIDTHxHEIGHT, at least 20x10", size)
 	}
 	if cfg.Emulate == 0 {
 		cfg.Emulate = min(cfg.N, 10)
@@ -116,7 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, string, error) {
 	if dump {
 		cfg.Dump = stderr
 	}
-	return cfg, jsonOut, nil
+	return cfg, jsonOut, serverLog, nil
 }
 
 // summary is the one closing line: key=value pairs, stable order.

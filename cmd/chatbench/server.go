@@ -33,14 +33,15 @@ type serverProc struct {
 	addr string
 	pid  int
 
-	logMu sync.Mutex
-	log   []string // the last lines it printed, for error messages
-	done  chan struct{}
+	logMu  sync.Mutex
+	log    []string  // the last lines it printed, for error messages
+	logOut io.Writer // every line, if set
+	done   chan struct{}
 }
 
 // startServer runs binary on 127.0.0.1:0 with a fresh data folder and waits
 // until it says where it listens.
-func startServer(ctx context.Context, binary string, prof profile, extra []string, env []string) (*serverProc, error) {
+func startServer(ctx context.Context, binary string, prof profile, extra []string, env []string, logOut io.Writer) (*serverProc, error) {
 	// The server runs in its data folder: resolve a relative path first.
 	binary, err := exec.LookPath(binary)
 	if err != nil {
@@ -82,7 +83,7 @@ func startServer(ctx context.Context, binary string, prof profile, extra []strin
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	s := &serverProc{cmd: cmd, dir: dir, pid: cmd.Process.Pid, done: make(chan struct{})}
+	s := &serverProc{cmd: cmd, dir: dir, pid: cmd.Process.Pid, done: make(chan struct{}), logOut: logOut}
 	found := make(chan string, 1)
 	go s.readLog(stdout, found)
 	go func() { _ = cmd.Wait(); close(s.done) }()
@@ -108,6 +109,9 @@ func (s *serverProc) readLog(r io.Reader, found chan<- string) {
 	for sc.Scan() {
 		line := sc.Text()
 		s.logMu.Lock()
+		if s.logOut != nil {
+			fmt.Fprintln(s.logOut, line)
+		}
 		s.log = append(s.log, line)
 		if len(s.log) > 200 {
 			s.log = s.log[len(s.log)-100:]
