@@ -519,7 +519,15 @@ func (b *bench) loginOne(ctx context.Context, c *client, sem chan struct{}, t0 t
 	if err := c.typeLine("/join " + room); err != nil {
 		return 0, 0, err
 	}
-	if err := c.waitText(ctx, c.name+" joined "+room); err != nil {
+	// In a join storm the TUI may never draw a session's own join line:
+	// frames coalesce and it scrolls away between two of them. The status
+	// line ("NAME · ROOM · N online") says it too.
+	joined := c.name + " joined " + room
+	status := c.name + " · " + room + " ·"
+	err = c.waitFor(ctx, fmt.Sprintf("%q", joined), func(s string) bool {
+		return strings.Contains(s, joined) || c.prof == profTUI && strings.Contains(s, status)
+	})
+	if err != nil {
 		return 0, 0, err
 	}
 	return login, time.Since(t0), nil
