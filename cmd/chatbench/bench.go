@@ -67,16 +67,20 @@ type Result struct {
 	Stall      int       `json:"stall"`
 	ServerArgs []string  `json:"server_args,omitempty"`
 
-	Sent        int     `json:"sent"`
-	Expected    int     `json:"expected"`  // (emulating receiver, token) pairs
-	Delivered   int     `json:"delivered"` // of those, seen in time
-	Lost        int     `json:"lost"`      // pairs never seen
-	LostMsgs    int     `json:"lost_msgs"` // tokens no emulating receiver saw
-	P50         float64 `json:"p50_ms"`
-	P95         float64 `json:"p95_ms"`
-	P99         float64 `json:"p99_ms"`
-	Max         float64 `json:"max_ms"`
-	Mean        float64 `json:"mean_ms"`
+	Sent      int     `json:"sent"`
+	Expected  int     `json:"expected"`  // (emulating receiver, token) pairs
+	Delivered int     `json:"delivered"` // of those, seen in time
+	Lost      int     `json:"lost"`      // pairs never seen
+	LostMsgs  int     `json:"lost_msgs"` // tokens no emulating receiver saw
+	P50       float64 `json:"p50_ms"`
+	P95       float64 `json:"p95_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+	Mean      float64 `json:"mean_ms"`
+	// The same for messages sent in the last third of the send phase: with
+	// stalled readers, after their buffers had time to fill.
+	P50Late     float64 `json:"p50_late_ms"`
+	P99Late     float64 `json:"p99_late_ms"`
 	BytesPerMsg float64 `json:"bytes_per_msg"`
 
 	LoginS      float64 `json:"login_s"` // until every client showed the main screen
@@ -742,9 +746,10 @@ func (b *bench) send(ctx context.Context) error {
 		fmt.Fprintf(cfg.Dump, "--- screen of %s ---\n%s\n---\n", c.name, c.currentLocked())
 		c.mu.Unlock()
 	}
-	var lat []float64
+	var lat, late []float64
 	var lastSeen int64
 	seenBy := make([]int, len(names))
+	lateFrom := cfg.Count * 2 / 3 // per sender: the last third of its messages
 	for _, c := range receivers {
 		seen := c.stopScan()
 		for idx, at := range seen {
@@ -754,8 +759,17 @@ func (b *bench) send(ctx context.Context) error {
 			}
 			seenBy[idx]++
 			lastSeen = max(lastSeen, at)
-			lat = append(lat, float64(at-sendAt[idx].Load())/1e6)
+			ms := float64(at-sendAt[idx].Load()) / 1e6
+			lat = append(lat, ms)
+			if idx%cfg.Count >= lateFrom {
+				late = append(late, ms)
+			}
 		}
+	}
+	if len(late) > 0 {
+		slices.Sort(late)
+		b.res.P50Late = percentile(late, 50)
+		b.res.P99Late = percentile(late, 99)
 	}
 	for _, n := range seenBy {
 		if n == 0 {

@@ -149,6 +149,8 @@ func summary(r *Result) string {
 		{"p99_ms", f(r.P99, 1)},
 		{"max_ms", f(r.Max, 1)},
 		{"mean_ms", f(r.Mean, 1)},
+		{"p50_late_ms", f(r.P50Late, 1)},
+		{"p99_late_ms", f(r.P99Late, 1)},
 		{"bytes_per_msg", f(r.BytesPerMsg, 0)},
 		{"login_s", f(r.LoginS, 2)},
 		{"join_s", f(r.JoinS, 2)},
