@@ -77,6 +77,9 @@ func run(args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.file, err)
 		}
+		// Room above the data for the legend (the axis is logarithmic).
+		p.Y.Max *= 8
+		p.Y.Min /= 1.5
 		path := filepath.Join(*out, c.file)
 		if err := p.Save(16*vg.Centimeter, 10*vg.Centimeter, path); err != nil {
 			return fmt.Errorf("save %s: %w", path, err)
@@ -171,28 +174,29 @@ func newLogLog(title, ylabel string) *plot.Plot {
 	p.X.Label.Text = "clients in one room (N)"
 	p.Y.Label.Text = ylabel
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = nTicks{}
+	p.X.Tick.Marker = logTicks{}
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{labelAll: true}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// nTicks labels the N axis at 1, 2, 5 × powers of ten.
-type nTicks struct{}
+// logTicks puts ticks at 1, 2, 5 × powers of ten, labelling the powers of
+// ten, or all of them.
+type logTicks struct{ labelAll bool }
 
-func (nTicks) Ticks(lo, hi float64) []plot.Tick {
+func (lt logTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
-	for dec := 1.0; dec <= hi*10; dec *= 10 {
+	for dec := 1e-3; dec <= hi*10; dec *= 10 {
 		for _, m := range []float64{1, 2, 5} {
 			v := m * dec
 			if v < lo || v > hi {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if m == 1 {
+			if m == 1 || lt.labelAll {
 				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
 			}
 			ts = append(ts, t)
