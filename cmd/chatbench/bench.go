@@ -82,6 +82,9 @@ type Result struct {
 	P50Late     float64 `json:"p50_late_ms"`
 	P99Late     float64 `json:"p99_late_ms"`
 	BytesPerMsg float64 `json:"bytes_per_msg"`
+	// Reads with data per message per client: about the frames the server
+	// wrote for each message (a read may hold more than one frame).
+	ReadsPerMsg float64 `json:"reads_per_msg"`
 
 	LoginS      float64 `json:"login_s"` // until every client showed the main screen
 	JoinS       float64 `json:"join_s"`  // until every client had joined the room
@@ -646,8 +649,10 @@ func (b *bench) send(ctx context.Context) error {
 		}
 	}
 	bytes0 := make([]int64, len(counted))
+	reads0 := make([]int64, len(counted))
 	for i, c := range counted {
 		bytes0[i] = c.bytes.Load()
+		reads0[i] = c.reads.Load()
 	}
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
@@ -727,8 +732,10 @@ func (b *bench) send(ctx context.Context) error {
 		}
 	}
 	byteEnd = make([]int64, len(counted))
+	var reads int64
 	for i, c := range counted {
 		byteEnd[i] = c.bytes.Load()
+		reads += c.reads.Load() - reads0[i]
 	}
 	var ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
@@ -795,6 +802,7 @@ func (b *bench) send(ctx context.Context) error {
 	}
 	if len(counted) > 0 && b.res.Sent > 0 {
 		b.res.BytesPerMsg = float64(total) / float64(len(counted)) / float64(b.res.Sent)
+		b.res.ReadsPerMsg = float64(reads) / float64(len(counted)) / float64(b.res.Sent)
 	}
 	// Server CPU from the first send to the first sample after the last
 	// token showed (or the end of the grace period if some never did).

@@ -73,6 +73,7 @@ type client struct {
 	stderr lockedBuffer
 
 	bytes     atomic.Int64 // everything read from stdout
+	reads     atomic.Int64 // reads that returned data: about one per frame the server wrote
 	drainReq  atomic.Bool  // stop emulating at the next chunk
 	seenCount atomic.Int64 // tokens seen so far
 
@@ -264,6 +265,7 @@ func (c *client) readLoop() {
 		n, err := c.stdout.Read(buf)
 		if n > 0 {
 			c.bytes.Add(int64(n))
+			c.reads.Add(1)
 			if !draining {
 				now := time.Now()
 				c.mu.Lock()

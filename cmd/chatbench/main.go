@@ -152,6 +152,7 @@ func summary(r *Result) string {
 		{"p50_late_ms", f(r.P50Late, 1)},
 		{"p99_late_ms", f(r.P99Late, 1)},
 		{"bytes_per_msg", f(r.BytesPerMsg, 0)},
+		{"reads_per_msg", f(r.ReadsPerMsg, 2)},
 		{"login_s", f(r.LoginS, 2)},
 		{"join_s", f(r.JoinS, 2)},
 		{"login_failed", strconv.Itoa(r.LoginFailed)},
