@@ -75,6 +75,7 @@ type Model struct {
 	ctx           context.Context
 	maxSes        int
 	promptTimeout time.Duration
+	promptDone    context.CancelFunc // ends the prompt's deadline timer
 	onSession     func(*lobby.Session)
 
 	st   *styles
@@ -218,7 +219,9 @@ func (m *Model) Init() tea.Cmd {
 	if m.promptTimeout <= 0 {
 		return nil
 	}
-	return promptDeadlineCmd(m.ctx, m.promptTimeout)
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.promptDone = cancel
+	return promptDeadlineCmd(ctx, m.promptTimeout)
 }
 
 // Update implements tea.Model.
@@ -334,6 +337,9 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 		return nil
 	}
 	m.sess, m.me, m.screen = msg.sess, msg.sess.Name(), screenMain
+	if m.promptDone != nil {
+		m.promptDone() // its goroutine need not wait out the timer
+	}
 	if m.onSession != nil {
 		m.onSession(m.sess)
 	}

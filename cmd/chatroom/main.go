@@ -46,6 +46,7 @@ type config struct {
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
+	debugAddr   string
 }
 
 func run(args []string, stderr io.Writer) error {
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 0), "end connections silent both ways this long; 0 never (env CHATROOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", envDuration("PROMPT_TIMEOUT", 2*time.Minute), "how long a session may sit at the name prompt (env CHATROOM_PROMPT_TIMEOUT)")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", envString("ALLOWED_KEYS", ""), "authorized_keys file: admit only these keys (env CHATROOM_ALLOWED_KEYS)")
+	fs.StringVar(&cfg.debugAddr, "debug-addr", envString("DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty (env CHATROOM_DEBUG_ADDR)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: chatroom [flags] [HOST[:PORT]]\n       chatroom export [--data DIR] [--format text|jsonl] ROOM\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -196,6 +198,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+	govCtx, stopGov := context.WithCancel(context.Background())
+	defer stopGov()
+	go governMemory(govCtx)
 	logger.Info("Hosting at "+addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
