@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -31,7 +32,8 @@ type Config struct {
 	FloodStrikes int
 	// ChangeEvery is the least time between two "rooms changed" events for
 	// one session, so that a storm of logins costs each session a few
-	// frames, not one per login; 200ms.
+	// frames, not one per login; 200ms. It grows with the crowd (see
+	// changeInterval), since each refresh costs every session a frame.
 	ChangeEvery time.Duration
 }
 
@@ -74,6 +76,8 @@ type Lobby struct {
 	users   map[string]*Session // by foldKey of the name
 	pending []Message           // assigned a Seq, waiting for the committer
 	closed  bool
+
+	online atomic.Int64 // len(users), readable without the lock
 
 	wake       chan struct{} // capacity 1: the committer has work
 	commitDone chan struct{} // closed when the committer has flushed and exited
@@ -187,6 +191,7 @@ func (l *Lobby) add(name string) (*Session, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
 	}
 	l.users[key] = s
+	l.online.Store(int64(len(l.users)))
 	l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
 	l.changedLocked()
 	return s, nil
@@ -406,6 +411,7 @@ func (l *Lobby) dropLocked(s *Session, reason error) {
 		l.leaveRoomLocked(s, leaveNotice(s.name, s.room.name, reason))
 	}
 	delete(l.users, s.key)
+	l.online.Store(int64(len(l.users)))
 	s.err = reason
 	close(s.events)
 	close(s.done)

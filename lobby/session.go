@@ -85,7 +85,7 @@ func (s *Session) Next(ctx context.Context) (Event, error) {
 	}
 	changed := s.changed
 	var wait <-chan time.Time
-	if d := s.lobby.cfg.ChangeEvery - time.Since(s.lastChange); d > 0 {
+	if d := s.lobby.changeInterval() - time.Since(s.lastChange); d > 0 {
 		// Too soon for another one: listen for it again once d has passed.
 		changed = nil
 		t := time.NewTimer(d)
@@ -123,6 +123,15 @@ func (s *Session) Next(ctx context.Context) (Event, error) {
 			return Event{}, ctx.Err()
 		}
 	}
+}
+
+// changeInterval is the least time between two room-list refreshes for one
+// session: Config.ChangeEvery per hundred users online. Every refresh costs
+// each session a frame, so with a thousand people logging in, refreshing at
+// a fixed rate would cost a thousand frames per refresh; the room list of a
+// big crowd can be a couple of seconds old instead.
+func (l *Lobby) changeInterval() time.Duration {
+	return l.cfg.ChangeEvery * time.Duration(max(1, l.online.Load()/100))
 }
 
 // Done is closed when the session ends, for whoever must react at once

@@ -103,6 +103,9 @@ type Model struct {
 	showAll bool
 	carry   []entry // notices since the last submit, kept across a room change
 
+	pending    []*lobby.Message // others' join/leave lines not shown yet
+	flushArmed bool             // a presenceFlushCmd is on its way
+
 	queue   []op // actions waiting for the one in flight
 	busy    bool // an Exec or SelectRoom is in flight
 	chooses int  // room choices queued or in flight
@@ -234,11 +237,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case registeredMsg:
 		return m, m.registered(msg)
 	case eventMsg:
-		m.event(msg)
+		flush := m.event(msg)
 		if m.sess == nil {
-			return m, nil
+			return m, flush
 		}
-		return m, nextEventCmd(m.ctx, m.lobby, m.sess)
+		return m, tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess))
+	case presenceFlushMsg:
+		m.flushPresence()
+		return m, nil
 	case endedMsg:
 		return m, m.finish(msg.err)
 	case promptTimeoutMsg:
@@ -358,13 +364,18 @@ func capitalize(s string) string {
 
 // ---- lobby events ----
 
-func (m *Model) event(msg eventMsg) {
+func (m *Model) event(msg eventMsg) tea.Cmd {
 	ev := msg.ev
 	switch ev.Kind {
 	case lobby.EventMessage:
-		if ev.Msg != nil {
-			m.sb.add(messageEntry(ev.Msg, false))
+		if ev.Msg == nil {
+			return nil
 		}
+		if ev.Msg.Kind == lobby.KindSystem && ev.Msg.From != m.me {
+			return m.deferPresence(ev.Msg)
+		}
+		m.flushPresence() // keep the room's order
+		m.sb.add(messageEntry(ev.Msg, false))
 	case lobby.EventNotice:
 		e := entry{kind: entNotice, text: ev.Text}
 		if ev.Error {
@@ -375,11 +386,40 @@ func (m *Model) event(msg eventMsg) {
 			m.carry = append(m.carry, e)
 		}
 	case lobby.EventEntered:
+		m.pending = m.pending[:0] // they belong to the room being left
 		m.enter(ev)
 	case lobby.EventRoomsChanged:
 		m.online = msg.online
 		m.side.setRooms(msg.rooms, msg.online, m.room)
 	}
+	return nil
+}
+
+// deferPresence holds other people's join and leave lines back for a
+// moment and shows them together. Each change on screen costs the server a
+// full frame for this session; in a login storm a busy room sees hundreds
+// of joins a second, and showing them as they come would cost every member
+// hundreds of frames. A chat line shows them at once, in order, before it.
+func (m *Model) deferPresence(msg *lobby.Message) tea.Cmd {
+	m.pending = append(m.pending, msg)
+	if m.flushArmed {
+		return nil
+	}
+	m.flushArmed = true
+	// Longer in a crowd, where storms happen: 250ms per hundred online.
+	wait := presenceEvery * time.Duration(max(1, m.online/100))
+	return presenceFlushCmd(m.ctx, wait)
+}
+
+const presenceEvery = 250 * time.Millisecond
+
+func (m *Model) flushPresence() {
+	m.flushArmed = false
+	for _, p := range m.pending {
+		m.sb.add(messageEntry(p, false))
+	}
+	clear(m.pending)
+	m.pending = m.pending[:0]
 }
 
 // enter starts a new scrollback for the room (or the Lobby) just entered.

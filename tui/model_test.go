@@ -639,3 +639,40 @@ func TestPromptTimesOut(t *testing.T) {
 		t.Fatalf("after the prompt timed out: quit=%v exit=%d goodbye=%q", cmd != nil, m.ExitCode(), m.Goodbye())
 	}
 }
+
+func TestOthersPresenceLinesAreHeldBackAndKeepOrder(t *testing.T) {
+	m := New(Options{Lobby: newTestLobby(t, lobby.Config{}), Width: 100, Height: 30})
+	m.screen, m.me = screenMain, "alice"
+	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}})
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	sys := func(who, text string) tea.Msg {
+		return eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindSystem, Text: text, At: at}}}
+	}
+	chat := func(who, text string) tea.Msg {
+		return eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindChat, Text: text, At: at}}}
+	}
+	screen := func() string { return ansi.Strip(m.View().Content) }
+
+	if _, cmd := m.Update(sys("alice", "alice joined alpha")); cmd != nil || !strings.Contains(screen(), "alice joined alpha") {
+		t.Fatal("your own join line was held back")
+	}
+	_, cmd := m.Update(sys("bob", "bob joined alpha"))
+	if cmd == nil {
+		t.Fatal("no flush was scheduled for a held-back line")
+	}
+	m.Update(sys("carol", "carol joined alpha"))
+	if s := screen(); strings.Contains(s, "bob joined") || strings.Contains(s, "carol joined") {
+		t.Fatalf("others' join lines shown at once, before the flush:\n%s", s)
+	}
+	m.Update(presenceFlushMsg{})
+	if s := screen(); !strings.Contains(s, "bob joined") || !strings.Contains(s, "carol joined") {
+		t.Fatalf("held-back lines missing after the flush:\n%s", s)
+	}
+	// A chat line brings pending presence lines out first, in order.
+	m.Update(sys("dave", "dave joined alpha"))
+	m.Update(chat("dave", "hello"))
+	s := screen()
+	if i, j := strings.Index(s, "dave joined"), strings.Index(s, "dave: hello"); i < 0 || j < 0 || i > j {
+		t.Fatalf("join line not shown before the chat line that followed it:\n%s", s)
+	}
+}

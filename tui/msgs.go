@@ -33,6 +33,23 @@ type eventMsg struct {
 // promptTimeoutMsg says the name prompt has waited Options.PromptTimeout.
 type promptTimeoutMsg struct{}
 
+// presenceFlushMsg says it is time to show the held-back join/leave lines.
+type presenceFlushMsg struct{}
+
+// presenceFlushCmd fires after d, or gives up when ctx ends.
+func presenceFlushCmd(ctx context.Context, d time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return presenceFlushMsg{}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
 // endedMsg says Session.Next returned: the session is over.
 type endedMsg struct{ err error }
 
