@@ -144,6 +144,9 @@ func (c *stallConn) Close() error {
 // feels the stall after a few KB rather than after megabytes.
 const stallRcvBuf = 4096
 
+// stallMSS is the TCP segment size a stalled client announces.
+const stallMSS = 1200
+
 // connect dials addr and opens the session: with a PTY of w×h unless the
 // profile is line mode.
 func (c *client) connect(ctx context.Context, addr string) error {
@@ -153,6 +156,12 @@ func (c *client) connect(ctx context.Context, addr string) error {
 			var serr error
 			err := rc.Control(func(fd uintptr) {
 				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, stallRcvBuf)
+				if serr == nil {
+					// Loopback's 64 KB segments let the server's send buffer
+					// grow to megabytes; a modest MSS keeps it near the
+					// initial 16 KB, as on a real network path.
+					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, stallMSS)
+				}
 			})
 			if err != nil {
 				return err
