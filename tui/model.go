@@ -103,8 +103,11 @@ type Model struct {
 	showAll bool
 	carry   []entry // notices since the last submit, kept across a room change
 
-	pending    []*lobby.Message // others' join/leave lines not shown yet
-	flushArmed bool             // a presenceFlushCmd is on its way
+	pending       []*lobby.Message // others' join/leave lines not shown yet
+	pendingRooms  []lobby.RoomInfo // the newest room list, not shown yet
+	pendingOnline int
+	roomsPending  bool
+	flushArmed    bool // a presenceFlushCmd is on its way
 
 	queue   []op // actions waiting for the one in flight
 	busy    bool // an Exec or SelectRoom is in flight
@@ -389,8 +392,16 @@ func (m *Model) event(msg eventMsg) tea.Cmd {
 		m.pending = m.pending[:0] // they belong to the room being left
 		m.enter(ev)
 	case lobby.EventRoomsChanged:
-		m.online = msg.online
-		m.side.setRooms(msg.rooms, msg.online, m.room)
+		if msg.online < crowd || !m.side.has(m.room) {
+			// A small crowd, or a room of your own making: at once.
+			m.online = msg.online
+			m.side.setRooms(msg.rooms, msg.online, m.room)
+			m.pendingRooms, m.roomsPending = nil, false
+			return nil
+		}
+		// Held back like presence lines, and shown in the same frame.
+		m.pendingRooms, m.pendingOnline, m.roomsPending = msg.rooms, msg.online, true
+		return m.armPresenceFlush()
 	}
 	return nil
 }
@@ -402,16 +413,30 @@ func (m *Model) event(msg eventMsg) tea.Cmd {
 // hundreds of frames. A chat line shows them at once, in order, before it.
 func (m *Model) deferPresence(msg *lobby.Message) tea.Cmd {
 	m.pending = append(m.pending, msg)
+	return m.armPresenceFlush()
+}
+
+func (m *Model) armPresenceFlush() tea.Cmd {
 	if m.flushArmed {
 		return nil
 	}
 	m.flushArmed = true
-	// Longer in a crowd, where storms happen: 250ms per hundred online.
-	wait := presenceEvery * time.Duration(max(1, m.online/100))
-	return presenceFlushCmd(m.ctx, wait)
+	// Longer in a crowd, where storms happen: 250ms per 25 online, up to
+	// 10s, so a thousand people logging in cost each of them a frame every
+	// 10s rather than one per login. Nobody reads a crowd's joins one by
+	// one; chat lines still show at once.
+	online := max(m.online, m.pendingOnline)
+	return presenceFlushCmd(m.ctx, min(presenceEvery*time.Duration(max(1, online/25)), maxPresenceWait))
 }
 
-const presenceEvery = 250 * time.Millisecond
+const (
+	presenceEvery   = 250 * time.Millisecond
+	maxPresenceWait = 10 * time.Second
+)
+
+// crowd is the number online from which room-list refreshes wait for the
+// next presence flush instead of costing a frame each.
+const crowd = 50
 
 func (m *Model) flushPresence() {
 	m.flushArmed = false
@@ -420,6 +445,11 @@ func (m *Model) flushPresence() {
 	}
 	clear(m.pending)
 	m.pending = m.pending[:0]
+	if m.roomsPending {
+		m.online = m.pendingOnline
+		m.side.setRooms(m.pendingRooms, m.pendingOnline, m.room)
+		m.pendingRooms, m.roomsPending = nil, false
+	}
 }
 
 // enter starts a new scrollback for the room (or the Lobby) just entered.

@@ -95,6 +95,19 @@ func (s *sidebar) index(name string) int {
 	return 0
 }
 
+// has reports whether the list shows the room ("" is the Lobby, always shown).
+func (s *sidebar) has(name string) bool {
+	if name == "" {
+		return true
+	}
+	for _, it := range s.items {
+		if strings.EqualFold(it.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *sidebar) setCurrent(name string) {
 	if i := s.index(name); i != s.current {
 		s.current, s.dirty = i, true

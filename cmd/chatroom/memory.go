@@ -14,10 +14,17 @@ import (
 // without end. Instead the limit follows the live heap: a little above it,
 // so the heap does not grow to twice the live size between collections (Go's
 // default) and idle sessions cost little more than what they really hold.
+//
+// While the live heap grows (a login storm: every new session allocates its
+// cell buffers) a tight limit would make the collector run back to back and
+// rescan every session's cells each time; so the limit also leaves room for
+// a few seconds more of the growth just seen, and tightens again once the
+// crowd has settled.
 const (
-	headroomFactor = 1.10     // limit = live heap × this + headroomFixed
+	headroomFactor = 1.10     // limit = live × this + headroomFixed + growthAhead × growth
 	headroomFixed  = 24 << 20 // bytes, for bursts of garbage between checks
-	governEvery    = 2 * time.Second
+	growthAhead    = 4        // intervals of the last interval's growth
+	governEvery    = time.Second
 )
 
 // governMemory keeps the runtime's soft memory limit just above the live
@@ -29,11 +36,13 @@ func governMemory(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	t := time.NewTicker(governEvery)
 	defer t.Stop()
+	var prev int64
 	for {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
-			live := sample[0].Value.Uint64()
-			debug.SetMemoryLimit(int64(float64(live)*headroomFactor) + headroomFixed)
+			live := int64(sample[0].Value.Uint64())
+			debug.SetMemoryLimit(memoryLimit(live, live-prev))
+			prev = live
 		}
 		select {
 		case <-ctx.Done():
@@ -41,4 +50,10 @@ func governMemory(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// memoryLimit is the soft limit for a live heap of live bytes that grew by
+// growth bytes over the last interval.
+func memoryLimit(live, growth int64) int64 {
+	return int64(float64(live)*headroomFactor) + headroomFixed + growthAhead*max(growth, 0)
 }
