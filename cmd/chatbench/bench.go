@@ -25,19 +25,20 @@ type Config struct {
 	PID        int      // the running server's PID, to read /proc (with Addr)
 	Label      string   // free text kept in the result, e.g. "scale"
 
-	Profile   profile
-	N         int     // clients
-	Emulate   int     // receivers that read their screen; the rest drain
-	Senders   int     // clients that post
-	Rate      float64 // messages per second per sender
-	Count     int     // messages per sender
-	Pad       int     // pad each message with text to this many bytes
-	W, H      int     // PTY size
-	Room      string  // the room everyone joins
-	Stall     int     // clients that stop reading after login
-	StallFill int     // window changes a stalled client sends to fill its buffers
-	Rooms     int     // extra rooms created first, to fill the sidebar
-	History   int     // lines posted into Room before anyone joins
+	Profile     profile
+	N           int     // clients
+	Emulate     int     // receivers that read their screen; the rest drain
+	Senders     int     // clients that post
+	Rate        float64 // messages per second per sender
+	Count       int     // messages per sender
+	Pad         int     // pad each message with text to this many bytes
+	W, H        int     // PTY size
+	Room        string  // the room everyone joins
+	Stall       int     // clients that stop reading after login
+	StallFill   int     // window changes a stalled client sends to fill its buffers
+	StallResize float64 // window changes per second a stalled client keeps sending while the others are measured
+	Rooms       int     // extra rooms created first, to fill the sidebar
+	History     int     // lines posted into Room before anyone joins
 
 	Concurrency  int           // connections dialled at once; 0 = all
 	LoginTimeout time.Duration // per client, connect to joined
@@ -616,6 +617,35 @@ func (b *bench) send(ctx context.Context) error {
 		}
 		sleepCtx(ctx, time.Second)
 	}
+
+	// With -stall-resize, stalled clients keep resizing during the send
+	// phase: each resize makes a full-screen server repaint them, so their
+	// socket buffers fill within seconds however large the kernel made them.
+	stopResize := make(chan struct{})
+	var resizers sync.WaitGroup
+	if cfg.Stall > 0 && cfg.StallResize > 0 && cfg.Profile != profLine {
+		for i, c := range b.clients {
+			if !b.isStalled(i) || !c.ok {
+				continue
+			}
+			resizers.Add(1)
+			go func() {
+				defer resizers.Done()
+				t := time.NewTicker(time.Duration(float64(time.Second) / cfg.StallResize))
+				defer t.Stop()
+				for k := 0; ; k++ {
+					select {
+					case <-stopResize:
+						_ = c.sess.WindowChange(cfg.H, cfg.W)
+						return
+					case <-t.C:
+						_ = c.sess.WindowChange(cfg.H, cfg.W-k%2)
+					}
+				}
+			}()
+		}
+	}
+	defer func() { close(stopResize); resizers.Wait() }()
 
 	// Tokens: fixed length, so a cut-off one never matches another.
 	toks := &tokenSet{prefix: "tk" + b.run + "-", index: make(map[string]int32, cfg.Senders*cfg.Count)}

@@ -81,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog
 	fs.StringVar(&cfg.Room, "room", "bench", "room everyone joins (chatroom)")
 	fs.IntVar(&cfg.Stall, "stall", 0, "clients that stop reading their connection after login")
 	fs.IntVar(&cfg.StallFill, "stall-fill", 40, "window changes each stalled client sends to fill its buffers before the send phase")
+	fs.Float64Var(&cfg.StallResize, "stall-resize", 0, "window changes per second each stalled client keeps sending during the send phase (forces full repaints, so its buffers fill fast)")
 	fs.IntVar(&cfg.Rooms, "rooms", 0, "extra rooms to create first, to fill the sidebar (chatroom)")
 	fs.IntVar(&cfg.History, "history", 0, "lines to post into the room before the logins (chatroom; needs the flood limit off, and --history on the server to replay them)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "connections dialled at once (default: all)")
