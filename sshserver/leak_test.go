@@ -86,6 +86,8 @@ type leakRig struct {
 	main, handshake, prompt *testServer
 }
 
+// TestLeaksConnectDisconnectCycles: a thousand connections that end every
+// way a client can leave goroutines and open descriptors where they were.
 func TestLeaksConnectDisconnectCycles(t *testing.T) {
 	rig := leakRig{
 		main: startServer(t, withMaxSessions(64), withHistory(10)),

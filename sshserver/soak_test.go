@@ -21,6 +21,9 @@ import (
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 )
 
+// The soak test runs briefly by default; for a long run:
+//
+//	go test -race -run Soak ./sshserver/ -soak=10m [-soakseed=N]
 var (
 	soakFor  = flag.Duration("soak", 0, "run the soak test this long (default: a short run)")
 	soakSeed = flag.Uint64("soakseed", 0, "seed for the soak test's random actions (default: from the clock)")
@@ -73,6 +76,9 @@ type soakRun struct {
 	conns   int
 }
 
+// TestSoakRandomUsers has PTY and line-mode users doing random things for a
+// while, and checks that no line is lost or reordered, nobody is cut off,
+// the server logs no warning, and nothing is left running afterwards.
 func TestSoakRandomUsers(t *testing.T) {
 	run := *soakFor
 	if run <= 0 {
