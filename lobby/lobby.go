@@ -351,6 +351,14 @@ func (l *Lobby) publishLocked(m *Message) {
 	}
 	msg := *m // one copy shared by every member's event
 	for s := range r.members {
+		if m.Kind == KindSystem && m.From != s.name && len(s.events) >= cap(s.events)/2 {
+			// A join or leave line for a member already half a queue
+			// behind (a login storm in a big room): skip it for them
+			// rather than let notices crowd out chat and get the member
+			// cut loose. It is in the room's history all the same.
+			s.skipped++
+			continue
+		}
 		l.deliverLocked(s, Event{Kind: EventMessage, Msg: &msg})
 	}
 }

@@ -50,6 +50,7 @@ type Session struct {
 	err     error // why events was closed; written before the close
 	limiter *rate.Limiter
 	strikes int // lines refused in a row by the flood limit
+	skipped int // others' join/leave lines not delivered: it was behind
 
 	changed    chan struct{} // capacity 1; see Lobby.changedLocked
 	lastChange time.Time     // owned by the goroutine calling Next
