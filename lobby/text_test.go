@@ -119,15 +119,15 @@ func TestCleanTextAttacks(t *testing.T) {
 		"long-no-newline-hint":      "a line of 200000 bytes without a newline belongs in a test, not in this file",
 	}
 	for _, a := range loadAttacks(t) {
-		t.Run(a.name, func(t *testing.T) {
-			got := CleanText(a.payload)
-			checkClean(t, a.payload, got)
-			w, ok := want[a.name]
+		t.Run(a.Name, func(t *testing.T) {
+			got := CleanText(a.Payload)
+			checkClean(t, a.Payload, got)
+			w, ok := want[a.Name]
 			if !ok {
-				t.Fatalf("no expected text for attack %s: add it to the table", a.name)
+				t.Fatalf("no expected text for attack %s: add it to the table", a.Name)
 			}
 			if got != w {
-				t.Errorf("CleanText(%q) = %q, want %q", a.payload, got, w)
+				t.Errorf("CleanText(%q) = %q, want %q", a.Payload, got, w)
 			}
 		})
 	}
@@ -313,24 +313,24 @@ func TestAttacksAtTheBoundary(t *testing.T) {
 	// create: only the canonically equivalent NFD spelling passes.
 	wantName := map[string]string{"nfd-composition": "\u00e9tienne"}
 	for _, a := range loadAttacks(t) {
-		exec(t, alice, a.payload)
-		exec(t, alice, "//"+a.payload)
+		exec(t, alice, a.Payload)
+		exec(t, alice, "//"+a.Payload)
 
-		s, err := l.Register(ctx, a.payload)
+		s, err := l.Register(ctx, a.Payload)
 		switch {
-		case err != nil && wantName[a.name] != "":
-			t.Errorf("%s: Register refused %q: %v", a.name, a.payload, err)
-		case err == nil && s.Name() != wantName[a.name]:
-			t.Errorf("%s: Register(%q) gave %q, want a refusal", a.name, a.payload, s.Name())
+		case err != nil && wantName[a.Name] != "":
+			t.Errorf("%s: Register refused %q: %v", a.Name, a.Payload, err)
+		case err == nil && s.Name() != wantName[a.Name]:
+			t.Errorf("%s: Register(%q) gave %q, want a refusal", a.Name, a.Payload, s.Name())
 		}
 		if err == nil {
 			exec(t, s, "/join alpha")
 			s.Close()
 		}
 
-		exec(t, carol, "/create "+a.payload)
-		exec(t, carol, "/join "+a.payload)
-		exec(t, carol, "/"+a.payload)
+		exec(t, carol, "/create "+a.Payload)
+		exec(t, carol, "/join "+a.Payload)
+		exec(t, carol, "/"+a.Payload)
 		exec(t, carol, "/leave")
 	}
 	exec(t, alice, "/list")

@@ -1,56 +1,31 @@
 package sshserver
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"charm.land/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/chatroom-ssh/chatroom/internal/attacks"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/lobby"
-	gossh "golang.org/x/crypto/ssh"
 )
 
-// attack is one hostile input from lobby/testdata/terminal-attacks.txt.
-type attack struct{ name, payload string }
-
-func loadAttacks(t *testing.T) []attack {
+func loadAttacks(t *testing.T) []attacks.Attack {
 	t.Helper()
-	f, err := os.Open("../lobby/testdata/terminal-attacks.txt")
+	list, err := attacks.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []attack
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, quoted, ok := strings.Cut(line, "\t")
-		if !ok {
-			t.Fatalf("bad attack line %q", line)
-		}
-		payload, err := strconv.Unquote(quoted)
-		if err != nil {
-			t.Fatalf("attack %s: %v", name, err)
-		}
-		out = append(out, attack{name, payload})
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d attacks loaded", len(out))
-	}
-	return out
+	return list
 }
 
 // neverSent are byte sequences the TUI itself never writes once it is
@@ -93,7 +68,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 	for _, a := range attacks {
 		c := ts.connectLine(t)
 		c.WaitText("Enter your screen name")
-		c.Send(a.payload)
+		c.Send(a.Payload)
 		c.Send("/join alpha")
 		c.Send("/quit")
 		_ = c.Stdin.Close()
@@ -102,7 +77,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 		case strings.Contains(out, "You are in the Lobby"):
 			accepted++
 		case !strings.Contains(out, "A name is"):
-			t.Errorf("name %s: neither accepted nor explained:\n%s", a.name, out)
+			t.Errorf("name %s: neither accepted nor explained:\n%s", a.Name, out)
 		}
 	}
 	t.Logf("%d of %d attack payloads were acceptable names", accepted, len(attacks))
@@ -121,12 +96,12 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 
 	for i, a := range attacks {
 		// Through line mode (raw bytes), as a message and as a room name...
-		bot.Send(fmt.Sprintf("L%02d %s", i, a.payload))
+		bot.Send(fmt.Sprintf("L%02d %s", i, a.Payload))
 		victim.WaitText(fmt.Sprintf("mallory: L%02d", i))
-		bot.Send("/create " + a.payload)
+		bot.Send("/create " + a.Payload)
 		bot.Send("/join alpha") // a harmless name makes a room, and moves the bot
 		// ...and pasted into the TUI, the way a terminal user would try it.
-		pasted.Emu.Paste(fmt.Sprintf("P%02d %s", i, a.payload))
+		pasted.Emu.Paste(fmt.Sprintf("P%02d %s", i, a.Payload))
 		pasted.TypeLine("")
 		victim.WaitText(fmt.Sprintf("paster: P%02d", i))
 	}

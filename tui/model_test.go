@@ -3,9 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/chatroom-ssh/chatroom/internal/attacks"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -566,9 +565,9 @@ func TestNoCursorBlink(t *testing.T) {
 // checks that the receiving screen holds no escape sequence but the UI's
 // own colours (SGR), and no raw control character.
 func TestAttacksRenderInert(t *testing.T) {
-	data, err := os.ReadFile("../../shared/testdata/terminal-attacks.txt")
+	list, err := attacks.Load()
 	if err != nil {
-		t.Skipf("attack list not found: %v", err)
+		t.Fatal(err)
 	}
 	l := newTestLobby(t, lobby.Config{})
 	alice := register(t, l, "alice")
@@ -582,18 +581,8 @@ func TestAttacksRenderInert(t *testing.T) {
 
 	sgrOnly := regexp.MustCompile("\x1b\\[[0-9;:]*m")
 	n := 0
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, lit, ok := strings.Cut(line, "\t")
-		if !ok {
-			continue
-		}
-		payload, err := strconv.Unquote(lit)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for _, a := range list {
+		name, payload := a.Name, a.Payload
 		n++
 		marker := fmt.Sprintf("attack %d ", n)
 		exec(t, alice, marker+payload)
