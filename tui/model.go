@@ -481,6 +481,7 @@ func (m *Model) enter(ev lobby.Event) {
 		m.sb.add(e)
 	}
 	m.carry = m.carry[:0]
+	m.side.ensure(ev.Room)
 	m.side.setCurrent(ev.Room)
 	m.setPlaceholder()
 }

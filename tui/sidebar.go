@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,6 +107,19 @@ func (s *sidebar) has(name string) bool {
 		}
 	}
 	return false
+}
+
+// ensure lists a room the user just entered before the next room-list
+// refresh does (refreshes are spaced out), so keys and clicks work on it.
+func (s *sidebar) ensure(name string) {
+	if s.has(name) {
+		return
+	}
+	s.items = append(s.items, sideItem{name: name, users: 1})
+	slices.SortStableFunc(s.items[1:], func(a, b sideItem) int {
+		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+	})
+	s.dirty = true
 }
 
 func (s *sidebar) setCurrent(name string) {
