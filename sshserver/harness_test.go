@@ -123,3 +123,24 @@ func (ts *testServer) connectLine(t testing.TB) *e2e.Line {
 	t.Helper()
 	return e2e.ConnectLine(t, ts.addr)
 }
+
+// creator connects a PTY user, signs in as name and creates room, which the
+// user is then in.
+func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
+	t.Helper()
+	c := ts.connect(t)
+	c.Login(name)
+	c.TypeLine("/create " + room)
+	c.WaitText("You created " + room)
+	return c
+}
+
+// lineUser connects a line-mode client and answers the prompt with name;
+// it does not wait for the answer, so a refused name can be tested too.
+func (ts *testServer) lineUser(t testing.TB, name string) *e2e.Line {
+	t.Helper()
+	c := ts.connectLine(t)
+	c.WaitText("Enter your screen name")
+	c.Send(name)
+	return c
+}

@@ -56,10 +56,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	attacks := loadAttacks(t)
 	ts := startServer(t, withMaxSessions(20))
-	victim := ts.connect(t)
-	victim.Login("victim")
-	victim.TypeLine("/create alpha")
-	victim.WaitText("You created alpha")
+	victim := ts.creator(t, "victim", "alpha")
 
 	victim.StartRecording()
 	// Names: each attack is refused at the prompt, or is a harmless name
@@ -82,9 +79,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 	}
 	t.Logf("%d of %d attack payloads were acceptable names", accepted, len(attacks))
 
-	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.Send("mallory")
+	bot := ts.lineUser(t, "mallory")
 	bot.WaitText("You are in the Lobby")
 	bot.Send("/join alpha")
 	victim.WaitText("mallory joined alpha")
@@ -121,10 +116,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 func TestHugeLineNeitherCrashesNorStalls(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t)
-	other := ts.connect(t)
-	other.Login("other")
-	other.TypeLine("/create alpha")
-	other.WaitText("You created alpha")
+	other := ts.creator(t, "other", "alpha")
 
 	a := ts.connect(t)
 	a.Login("paster")
@@ -136,9 +128,7 @@ func TestHugeLineNeitherCrashesNorStalls(t *testing.T) {
 	a.TypeLine("after the paste")
 	other.WaitText("paster: after the paste")
 
-	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.Send("bot")
+	bot := ts.lineUser(t, "bot")
 	bot.Send("/join alpha")
 	bot.WaitText("You are in alpha")
 	bot.Send(strings.Repeat("z", 200_000))
@@ -152,14 +142,9 @@ func TestFloodIsRefusedThenCut(t *testing.T) {
 	ts := startServer(t, withLobbyConfig(func(c *lobby.Config) {
 		c.FloodRate, c.FloodBurst = 2, 10
 	}))
-	other := ts.connect(t)
-	other.Login("other")
-	other.TypeLine("/create alpha")
-	other.WaitText("You created alpha")
+	other := ts.creator(t, "other", "alpha")
 
-	flooder := ts.connectLine(t)
-	flooder.WaitText("Enter your screen name")
-	flooder.Send("flooder")
+	flooder := ts.lineUser(t, "flooder")
 	flooder.Send("/join alpha")
 	other.WaitText("flooder joined alpha")
 	var b strings.Builder
@@ -265,9 +250,7 @@ func (p *stallProxy) close() {
 func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t)
-	sender := ts.connectLine(t)
-	sender.WaitText("Enter your screen name")
-	sender.Send("sender")
+	sender := ts.lineUser(t, "sender")
 	sender.Send("/create alpha")
 	sender.WaitText("You are in alpha")
 
@@ -316,9 +299,7 @@ func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
 func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t, withMaxSessions(2), withLobbyConfig(func(c *lobby.Config) { c.Queue = 8 }))
-	sender := ts.connectLine(t)
-	sender.WaitText("Enter your screen name")
-	sender.Send("sender")
+	sender := ts.lineUser(t, "sender")
 	sender.Send("/create alpha")
 	sender.WaitText("You are in alpha")
 
@@ -375,10 +356,7 @@ func TestPanicInOneSessionIsContained(t *testing.T) {
 			panic("injected failure")
 		}
 	}
-	a := ts.connect(t)
-	a.Login("alice")
-	a.TypeLine("/create alpha")
-	a.WaitText("You created alpha")
+	a := ts.creator(t, "alice", "alpha")
 
 	conn, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{User: "boom", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: e2e.WaitTimeout})
 	if err != nil {

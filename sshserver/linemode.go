@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +99,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		defer func() {
 			// The handler's recover cannot see this goroutine.
 			if r := recover(); r != nil {
-				log.Error("session panic", "panic", r, "stack", string(debugStack()))
+				log.Error("session panic", "panic", r, "stack", string(debug.Stack()))
 				ls.Close()
 			}
 		}()

@@ -12,10 +12,7 @@ import (
 func TestLineModeChatsWithTUIUser(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t)
-	tuiUser := ts.connect(t)
-	tuiUser.Login("alice")
-	tuiUser.TypeLine("/create alpha")
-	tuiUser.WaitText("You created alpha")
+	tuiUser := ts.creator(t, "alice", "alpha")
 	tuiUser.TypeLine("before the bot came")
 
 	bot := ts.connectLine(t)
@@ -65,9 +62,7 @@ func TestLineModeEndOfInputQuits(t *testing.T) {
 func TestLineModeOverlongLineIsRefused(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t)
-	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.Send("bot")
+	bot := ts.lineUser(t, "bot")
 	bot.Send("/create alpha")
 	bot.WaitText("You created alpha")
 	bot.Send(strings.Repeat("x", 200_000))

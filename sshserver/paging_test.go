@@ -24,9 +24,7 @@ func TestPagingReachesTheFirstLine(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	ts := startServer(t, withHistory(20), withStore(st))
 
-	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.Send("writer")
+	bot := ts.lineUser(t, "writer")
 	bot.Send("/create alpha")
 	bot.WaitText("You are in alpha")
 	const lines = 300

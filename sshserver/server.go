@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -269,7 +270,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		defer func() {
 			if r := recover(); r != nil {
 				// One session's bug ends that session, not the server.
-				log.Error("session panic", "panic", r, "stack", string(debugStack()))
+				log.Error("session panic", "panic", r, "stack", string(debug.Stack()))
 				wish.Errorln(sess, "Sorry: the server hit an error in your session and has to close it.")
 				_ = sess.Exit(1)
 				_ = sess.Close()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -158,5 +157,3 @@ func (q *quitOnEOF) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
-
-func debugStack() []byte { return debug.Stack() }
