@@ -39,7 +39,10 @@ func TestPagingReachesTheFirstLine(t *testing.T) {
 	c.Login("reader")
 	c.TypeLine("/join alpha")
 	c.WaitText(fmt.Sprintf("writer: line-%03d", lines))
-	if s := c.Screen(); strings.Contains(s, fmt.Sprintf("line-%03d", lines-25)) {
+	// The 30-row window has room for more than 20 lines: the 20th from the
+	// end must show and the 21st must not, until the user pages back.
+	c.WaitText(fmt.Sprintf("writer: line-%03d", lines-19))
+	if s := c.Screen(); strings.Contains(s, fmt.Sprintf("line-%03d", lines-20)) {
 		t.Fatalf("more than the last 20 lines were replayed:\n%s", s)
 	}
 	pgUp := uv.KeyPressEvent{Code: uv.KeyPgUp}
