@@ -191,6 +191,9 @@ func TestCreate(t *testing.T) {
 		exec(t, alice, "/create cafe\u0301")
 		notice(t, alice, false, "You created caf\u00e9.")
 		entered(t, alice, "caf\u00e9")
+		// The join line comes from the committer after the store has it,
+		// so it is read before the next command can race it.
+		line(t, alice, KindSystem, "alice joined caf\u00e9")
 		exec(t, alice, "/create CAF\u00c9")
 		notice(t, alice, true, "A room named caf\u00e9 already exists")
 	})
