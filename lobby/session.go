@@ -126,6 +126,32 @@ func (s *Session) Next(ctx context.Context) (Event, error) {
 	}
 }
 
+// NextBatch waits like Next, then adds to the event it got whatever else is
+// already queued, up to max events in all, in order. A reader that draws a
+// frame per read draws one for a burst instead of one per event: in a login
+// storm each member is sent a join line per newcomer. The error of an ended
+// session comes with no events, on the call after the last of them.
+func (s *Session) NextBatch(ctx context.Context, max int) ([]Event, error) {
+	ev, err := s.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batch := []Event{ev}
+	for len(batch) < max {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				// Told on the next call: Next sees the closed queue too.
+				return batch, nil
+			}
+			batch = append(batch, ev)
+		default:
+			return batch, nil
+		}
+	}
+	return batch, nil
+}
+
 // changeInterval is the least time between two room-list refreshes for one
 // session: Config.ChangeEvery per hundred users online. Every refresh costs
 // each session a frame, so with a thousand people logging in, refreshing at

@@ -310,11 +310,17 @@ func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 	stuck.WaitText("stuck joined alpha")
 	proxy.stall()
 
+	// A frame of new lines is small (the renderer scrolls), so the SSH
+	// window (2 MB) would take minutes to fill; a stalled client that keeps
+	// resizing gets a full repaint per frame and fills it in seconds.
 	long := strings.Repeat("a frame-filling line of text ", 60)
 	sent := 0
 	for ts.lobby.Online() == 2 {
 		if sent == 2000 {
 			t.Fatal("the stalled reader was never cut loose")
+		}
+		if err := stuck.Sess.WindowChange(60, 200-sent%2); err != nil {
+			t.Fatal(err)
 		}
 		token := fmt.Sprintf("m%04d", sent)
 		sender.Send(token + " " + long)

@@ -155,3 +155,13 @@ func TestIdleTimeoutEndsSilentConnections(t *testing.T) {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 }
+
+func TestFrameRate(t *testing.T) {
+	for _, tc := range []struct{ open, want int }{
+		{0, 120}, {1, 120}, {100, 120}, {150, 80}, {200, 60}, {600, 20}, {5000, 20},
+	} {
+		if got := frameRate(tc.open); got != tc.want {
+			t.Errorf("frameRate(%d) = %d, want %d", tc.open, got, tc.want)
+		}
+	}
+}

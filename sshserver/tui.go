@@ -51,11 +51,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		tea.WithContext(ctx),
 		// Otherwise every program would catch the server's own SIGINT.
 		tea.WithoutSignalHandler(),
-		// Output leaves only on the renderer's tick: the highest rate
-		// halves the wait a new line spends before it is drawn. Frames are
-		// drawn only when the view changed; the idle ticker costs about 8%
-		// of a core per 100 sessions (7% at the default 60).
-		tea.WithFPS(120),
+		tea.WithFPS(frameRate(s.Sessions())),
 	)
 	p := tea.NewProgram(model, opts...)
 	input := &quitOnEOF{r: sess, quit: p.Quit}
@@ -156,4 +152,25 @@ func (q *quitOnEOF) Read(b []byte) (int, error) {
 		go q.quit() // Quit may wait for the event loop, which may be busy
 	}
 	return n, err
+}
+
+// frameRate is the renderer tick rate for a session that opens while open
+// sessions are open (itself included).
+//
+// Output leaves only on the renderer's tick, so the highest rate (120, the
+// most Bubble Tea allows) halves the wait a new line spends before it is
+// drawn. But every program's ticker also wakes when nothing changed: about
+// 8% of a core per 100 sessions at 120, which at a thousand sessions is most
+// of a core spent on waking up. So the server keeps the sum of all rates
+// near a budget, with a floor that keeps the tick wait at most 50ms; in a
+// crowd that size a line's fan-out takes longer than the tick anyway. Bubble
+// Tea reads the rate once, when the program starts, so a session keeps the
+// rate of the crowd it arrived in.
+func frameRate(open int) int {
+	const (
+		budget  = 12000 // ticks per second, summed over sessions
+		fastest = 120
+		slowest = 20
+	)
+	return min(fastest, max(slowest, budget/max(open, 1)))
 }

@@ -38,14 +38,14 @@ func benchModel(tb testing.TB, lines, w, h int) *Model {
 		rooms = append(rooms, lobby.RoomInfo{Name: r, Users: 7})
 	}
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventRoomsChanged}, rooms: rooms, online: 42})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: rooms, online: 42})
 	var hist []lobby.Message
 	for i := 1; i <= min(lines, 100); i++ {
 		hist = append(hist, *benchMessage(i))
 	}
-	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: hist}})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha", History: hist}}})
 	for i := 101; i <= lines; i++ {
-		m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(i)}})
+		m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(i)}}})
 	}
 	m.View()
 	return m
@@ -69,7 +69,7 @@ func BenchmarkNewMessage(b *testing.B) {
 			m := benchModel(b, lines, 120, 40)
 			msgs := make([]eventMsg, 1024)
 			for i := range msgs {
-				msgs[i] = eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(lines + 1 + i)}}
+				msgs[i] = eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(lines + 1 + i)}}}
 			}
 			b.ReportAllocs()
 			i := 0
@@ -94,12 +94,12 @@ func TestViewCostIndependentOfScrollback(t *testing.T) {
 	}
 	next := 6000
 	a = testing.AllocsPerRun(50, func() {
-		small.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(next)}})
+		small.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(next)}}})
 		_ = small.View()
 		next++
 	})
 	b = testing.AllocsPerRun(50, func() {
-		big.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: benchMessage(next)}})
+		big.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(next)}}})
 		_ = big.View()
 		next++
 	})

@@ -129,6 +129,13 @@ type Model struct {
 	statusView string
 	statusKey  statusKey
 	frameSize  int
+
+	// Bubble Tea asks for the view after every message, and in a crowd most
+	// messages change nothing on screen (others' joins are held back): the
+	// last frame is kept until an Update may have changed it.
+	frame      string
+	frameValid bool
+	unseen     bool // set by an Update that changed nothing on screen
 }
 
 type helpKey struct {
@@ -232,49 +239,67 @@ func (m *Model) Init() tea.Cmd {
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.unseen = false
+	cmd := m.update(msg)
+	if !m.unseen {
+		m.frameValid = false
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.layout()
-		return m, nil
+		return nil
 	case registeredMsg:
-		return m, m.registered(msg)
+		return m.registered(msg)
 	case eventMsg:
-		flush := m.event(msg)
-		if m.sess == nil {
-			return m, flush
+		var flush tea.Cmd
+		shown := false
+		for _, ev := range msg.evs {
+			c, seen := m.event(ev, msg.rooms, msg.online)
+			if c != nil {
+				flush = c // only the first arms the presence flush
+			}
+			shown = shown || seen
 		}
-		return m, tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess))
+		m.unseen = !shown
+		if m.sess == nil {
+			return flush
+		}
+		return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess))
 	case presenceFlushMsg:
 		m.flushPresence()
-		return m, nil
+		return nil
 	case endedMsg:
-		return m, m.finish(msg.err)
+		return m.finish(msg.err)
 	case promptTimeoutMsg:
 		if m.screen != screenPrompt || m.registering || m.done {
-			return m, nil
+			return nil
 		}
 		m.done, m.exitCode = true, 1
 		m.goodbye = "No name was given in time. Goodbye."
-		return m, tea.Quit
+		return tea.Quit
 	case execDoneMsg:
-		return m, m.execDone(msg)
+		return m.execDone(msg)
 	case olderMsg:
 		m.older(msg)
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
 		if m.screen == screenPrompt {
-			return m, m.promptKey(msg)
+			return m.promptKey(msg)
 		}
-		return m, m.mainKey(msg)
+		return m.mainKey(msg)
 	case tea.PasteMsg:
-		return m, m.paste(msg)
+		return m.paste(msg)
 	case tea.MouseClickMsg:
-		return m, m.click(msg.Mouse())
+		return m.click(msg.Mouse())
 	case tea.MouseWheelMsg:
-		return m, m.wheel(msg.Mouse())
+		return m.wheel(msg.Mouse())
 	}
-	return m, nil
+	return nil
 }
 
 // finish records why the session ended and quits the program.
@@ -367,15 +392,17 @@ func capitalize(s string) string {
 
 // ---- lobby events ----
 
-func (m *Model) event(msg eventMsg) tea.Cmd {
-	ev := msg.ev
+// event applies one lobby event. It reports whether the screen may have
+// changed: others' presence lines and crowded room-list refreshes are only
+// put aside until the next presence flush.
+func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.Cmd, bool) {
 	switch ev.Kind {
 	case lobby.EventMessage:
 		if ev.Msg == nil {
-			return nil
+			return nil, false
 		}
 		if ev.Msg.Kind == lobby.KindSystem && ev.Msg.From != m.me {
-			return m.deferPresence(ev.Msg)
+			return m.deferPresence(ev.Msg), false
 		}
 		m.flushPresence() // keep the room's order
 		m.sb.add(messageEntry(ev.Msg, false))
@@ -392,18 +419,18 @@ func (m *Model) event(msg eventMsg) tea.Cmd {
 		m.pending = m.pending[:0] // they belong to the room being left
 		m.enter(ev)
 	case lobby.EventRoomsChanged:
-		if msg.online < crowd || !m.side.has(m.room) {
+		if online < crowd || !m.side.has(m.room) {
 			// A small crowd, or a room of your own making: at once.
-			m.online = msg.online
-			m.side.setRooms(msg.rooms, msg.online, m.room)
+			m.online = online
+			m.side.setRooms(rooms, online, m.room)
 			m.pendingRooms, m.roomsPending = nil, false
-			return nil
+			return nil, true
 		}
 		// Held back like presence lines, and shown in the same frame.
-		m.pendingRooms, m.pendingOnline, m.roomsPending = msg.rooms, msg.online, true
-		return m.armPresenceFlush()
+		m.pendingRooms, m.pendingOnline, m.roomsPending = rooms, online, true
+		return m.armPresenceFlush(), false
 	}
-	return nil
+	return nil, true
 }
 
 // deferPresence holds other people's join and leave lines back for a
@@ -808,7 +835,10 @@ func (m *Model) renderHelp() {
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.content())
+	if !m.frameValid {
+		m.frame, m.frameValid = m.content(), true
+	}
+	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	return v

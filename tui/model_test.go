@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -632,13 +633,13 @@ func TestPromptTimesOut(t *testing.T) {
 func TestOthersPresenceLinesAreHeldBackAndKeepOrder(t *testing.T) {
 	m := New(Options{Lobby: newTestLobby(t, lobby.Config{}), Width: 100, Height: 30})
 	m.screen, m.me = screenMain, "alice"
-	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha"}}})
 	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	sys := func(who, text string) tea.Msg {
-		return eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindSystem, Text: text, At: at}}}
+		return eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindSystem, Text: text, At: at}}}}
 	}
 	chat := func(who, text string) tea.Msg {
-		return eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindChat, Text: text, At: at}}}
+		return eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: lobby.KindChat, Text: text, At: at}}}}
 	}
 	screen := func() string { return ansi.Strip(m.View().Content) }
 
@@ -663,5 +664,45 @@ func TestOthersPresenceLinesAreHeldBackAndKeepOrder(t *testing.T) {
 	s := screen()
 	if i, j := strings.Index(s, "dave joined"), strings.Index(s, "dave: hello"); i < 0 || j < 0 || i > j {
 		t.Fatalf("join line not shown before the chat line that followed it:\n%s", s)
+	}
+}
+
+// TestEventBatch covers one read of the queue carrying a burst: handled in
+// order in one Update, and a burst of others' joins alone leaves the frame
+// as it was (Bubble Tea asks for the view after every message).
+func TestEventBatch(t *testing.T) {
+	m := New(Options{Lobby: newTestLobby(t, lobby.Config{}), Width: 100, Height: 30})
+	m.screen, m.me = screenMain, "alice"
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha"}}})
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	msg := func(kind lobby.Kind, who, text string) lobby.Event {
+		return lobby.Event{Kind: lobby.EventMessage, Msg: &lobby.Message{Room: "alpha", From: who, Kind: kind, Text: text, At: at}}
+	}
+	before := m.View().Content
+
+	var joins []lobby.Event
+	for i := range 10 {
+		joins = append(joins, msg(lobby.KindSystem, fmt.Sprint("user", i), fmt.Sprintf("user%d joined alpha", i)))
+	}
+	if _, cmd := m.Update(eventMsg{evs: joins}); cmd == nil {
+		t.Fatal("no presence flush scheduled for the held-back joins")
+	}
+	if after := m.View().Content; after != before || unsafe.StringData(after) != unsafe.StringData(before) {
+		t.Fatal("a burst of held-back joins rebuilt the frame")
+	}
+
+	m.Update(eventMsg{evs: []lobby.Event{
+		msg(lobby.KindChat, "bob", "first"),
+		msg(lobby.KindSystem, "carol", "carol joined alpha"),
+		msg(lobby.KindChat, "carol", "second"),
+	}})
+	s := ansi.Strip(m.View().Content)
+	last := -1
+	for _, want := range []string{"user0 joined", "user9 joined", "bob: first", "carol joined", "carol: second"} {
+		i := strings.Index(s, want)
+		if i < last {
+			t.Fatalf("%q missing or out of order:\n%s", want, s)
+		}
+		last = i
 	}
 }

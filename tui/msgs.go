@@ -21,14 +21,20 @@ type registeredMsg struct {
 	err    error
 }
 
-// eventMsg is one event from Session.Next. For EventRoomsChanged it carries
-// the room list and online count, read in the Cmd so Update never takes the
-// lobby's lock.
+// eventMsg is one read of the session's queue: the event waited for and
+// whatever was queued behind it (Session.NextBatch), handled in one Update
+// so that a burst costs one View and at most one frame. When one of them is
+// EventRoomsChanged it carries the room list and online count, read in the
+// Cmd so Update never takes the lobby's lock.
 type eventMsg struct {
-	ev     lobby.Event
+	evs    []lobby.Event
 	rooms  []lobby.RoomInfo
 	online int
 }
+
+// eventBatch bounds one read of the queue. The queue holds 128; half of it
+// keeps the Update that handles a batch short.
+const eventBatch = 64
 
 // promptTimeoutMsg says the name prompt has waited Options.PromptTimeout.
 type promptTimeoutMsg struct{}
@@ -100,13 +106,16 @@ func registerCmd(ctx context.Context, l *lobby.Lobby, name string) tea.Cmd {
 // issues it again after each event, so exactly one is waiting at a time.
 func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd {
 	return func() tea.Msg {
-		ev, err := s.Next(ctx)
+		evs, err := s.NextBatch(ctx, eventBatch)
 		if err != nil {
 			return endedMsg{err: err}
 		}
-		msg := eventMsg{ev: ev}
-		if ev.Kind == lobby.EventRoomsChanged {
-			msg.rooms, msg.online = l.Rooms(), l.Online()
+		msg := eventMsg{evs: evs}
+		for _, ev := range evs {
+			if ev.Kind == lobby.EventRoomsChanged {
+				msg.rooms, msg.online = l.Rooms(), l.Online()
+				break
+			}
 		}
 		return msg
 	}

@@ -59,12 +59,12 @@ func benchWire(b *testing.B, rooms int, msg func(int) *lobby.Message) {
 		list = append(list, lobby.RoomInfo{Name: fmt.Sprintf("room-%02d", i), Users: i})
 	}
 	list = append(list, lobby.RoomInfo{Name: "alpha", Users: 3})
-	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventRoomsChanged}, rooms: list, online: 50})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: list, online: 50})
 	var hist []lobby.Message
 	for i := 1; i <= 100; i++ {
 		hist = append(hist, *msg(i))
 	}
-	m.Update(eventMsg{ev: lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: hist}})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha", History: hist}}})
 
 	w := &frameWriter{frames: make(chan int, 64)}
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(w), tea.WithWindowSize(120, 40),
@@ -86,7 +86,7 @@ func benchWire(b *testing.B, rooms int, msg func(int) *lobby.Message) {
 	total := 0
 	b.ResetTimer()
 	for range b.N {
-		p.Send(eventMsg{ev: lobby.Event{Kind: lobby.EventMessage, Msg: msg(seq)}})
+		p.Send(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: msg(seq)}}})
 		seq++
 		total += <-w.frames
 	}

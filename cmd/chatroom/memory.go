@@ -24,7 +24,11 @@ import (
 // cell buffers) a tight limit would make the collector run back to back and
 // rescan every session's cells each time; so the limit also leaves room for
 // a few seconds more of the growth just seen, and tightens again once the
-// crowd has settled.
+// crowd has settled. The live heap is only measured by a collection, so a
+// second without one shows no growth even in the middle of a storm: the
+// growth estimate therefore fades (by a quarter a second) instead of
+// dropping to nothing, or the limit would fall below the heap at once and
+// start the back-to-back collections it is there to avoid.
 const (
 	headroomFactor = 1.25     // limit = live × this + headroomFixed + growthAhead × growth
 	headroomFixed  = 48 << 20 // bytes, for bursts of garbage between checks
@@ -41,12 +45,13 @@ func governMemory(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	t := time.NewTicker(governEvery)
 	defer t.Stop()
-	var prev int64
+	var prev, growth int64
 	for {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			live := int64(sample[0].Value.Uint64())
-			debug.SetMemoryLimit(memoryLimit(live, live-prev))
+			growth = growthEstimate(growth, live-prev)
+			debug.SetMemoryLimit(memoryLimit(live, growth))
 			prev = live
 		}
 		select {
@@ -61,4 +66,10 @@ func governMemory(ctx context.Context) {
 // growth bytes over the last interval.
 func memoryLimit(live, growth int64) int64 {
 	return int64(float64(live)*headroomFactor) + headroomFixed + growthAhead*max(growth, 0)
+}
+
+// growthEstimate is the growth to plan for, given the last estimate and the
+// live heap's change over the interval just ended.
+func growthEstimate(last, change int64) int64 {
+	return max(change, last-last/4, 0)
 }

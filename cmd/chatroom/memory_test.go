@@ -23,3 +23,25 @@ func TestMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestGrowthEstimate(t *testing.T) {
+	const mb = 1 << 20
+	tests := []struct {
+		name         string
+		last, change int64
+		want         int64
+	}{
+		{"quiet", 0, 0, 0},
+		{"growth is taken as seen", 0, 80 * mb, 80 * mb},
+		{"faster growth replaces the estimate", 40 * mb, 80 * mb, 80 * mb},
+		{"a second with no collection fades it", 80 * mb, 0, 60 * mb},
+		{"shrinking fades it too", 80 * mb, -100 * mb, 60 * mb},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := growthEstimate(tt.last, tt.change); got != tt.want {
+				t.Fatalf("growthEstimate(%d, %d) = %d, want %d", tt.last, tt.change, got, tt.want)
+			}
+		})
+	}
+}

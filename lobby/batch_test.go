@@ -1,0 +1,52 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestNextBatch(t *testing.T) {
+	l := newLobby(t, Config{FloodRate: -1})
+	alice := register(t, l, "alice")
+	bob := register(t, l, "bob")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
+	line(t, alice, KindSystem, "bob joined alpha")
+	for i := range 10 {
+		exec(t, alice, fmt.Sprint("line ", i))
+	}
+	barrier(t, l) // all ten are in bob's queue
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	var got []string
+	for len(got) < 10 {
+		batch, err := bob.NextBatch(ctx, 4)
+		if err != nil {
+			t.Fatalf("NextBatch: %v", err)
+		}
+		if len(batch) == 0 || len(batch) > 4 {
+			t.Fatalf("batch of %d events, want 1 to 4", len(batch))
+		}
+		for _, ev := range batch {
+			if ev.Kind == EventMessage {
+				got = append(got, ev.Msg.Text)
+			}
+		}
+	}
+	for i, text := range got {
+		if want := fmt.Sprint("line ", i); text != want {
+			t.Fatalf("line %d = %q, want %q (all: %q)", i, text, want, got)
+		}
+	}
+
+	// An ended session says why, with no events.
+	if err := bob.Exec(ctx, "/quit"); !errors.Is(err, ErrQuit) {
+		t.Fatalf("/quit: %v", err)
+	}
+	if batch, err := bob.NextBatch(ctx, 64); !errors.Is(err, ErrQuit) || len(batch) != 0 {
+		t.Fatalf("NextBatch after /quit = %d events, %v; want none and ErrQuit", len(batch), err)
+	}
+}
