@@ -45,13 +45,25 @@ func governMemory(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	t := time.NewTicker(governEvery)
 	defer t.Stop()
-	var prev, growth int64
+	var prev, growth, released int64
+	settled := 0
 	for {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			live := int64(sample[0].Value.Uint64())
 			growth = growthEstimate(growth, live-prev)
 			debug.SetMemoryLimit(memoryLimit(live, growth))
+			if live == prev {
+				settled++
+			} else {
+				settled = 0
+			}
+			if releaseNow(settled, live, released) {
+				// Collects and hands every free page back at once; the
+				// scavenger alone would take minutes to go below the limit.
+				debug.FreeOSMemory()
+				released = live
+			}
 			prev = live
 		}
 		select {
@@ -66,6 +78,24 @@ func governMemory(ctx context.Context) {
 // growth bytes over the last interval.
 func memoryLimit(live, growth int64) int64 {
 	return int64(float64(live)*headroomFactor) + headroomFixed + growthAhead*max(growth, 0)
+}
+
+// Once the crowd has settled (no collection has changed the live heap for a
+// few seconds: idle sessions allocate nothing) the pages above the live heap
+// are handed back to the system in one go. A chat server spends most of its
+// life like that, and it is what its memory is judged by. It happens once
+// per settling, after the live heap moved by a meaningful amount, so it
+// costs one collection per crowd change, not one a second.
+const (
+	settleIntervals = 3
+	releaseChange   = 32 << 20 // bytes of live-heap change worth a release
+)
+
+// releaseNow reports whether to hand free memory back, settled intervals
+// after the last change of the live heap (live bytes now, released bytes at
+// the last release).
+func releaseNow(settled int, live, released int64) bool {
+	return settled == settleIntervals && max(live-released, released-live) >= releaseChange
 }
 
 // growthEstimate is the growth to plan for, given the last estimate and the

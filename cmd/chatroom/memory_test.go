@@ -45,3 +45,27 @@ func TestGrowthEstimate(t *testing.T) {
 		})
 	}
 }
+
+func TestReleaseNow(t *testing.T) {
+	const mb = 1 << 20
+	tests := []struct {
+		name           string
+		settled        int
+		live, released int64
+		want           bool
+	}{
+		{"still changing", 0, 200 * mb, 0, false},
+		{"not settled long enough", settleIntervals - 1, 200 * mb, 0, false},
+		{"a crowd settled", settleIntervals, 200 * mb, 0, true},
+		{"once per settling", settleIntervals + 1, 200 * mb, 0, false},
+		{"too small a change to bother", settleIntervals, 210 * mb, 200 * mb, false},
+		{"a crowd left", settleIntervals, 60 * mb, 200 * mb, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := releaseNow(tt.settled, tt.live, tt.released); got != tt.want {
+				t.Fatalf("releaseNow(%d, %d, %d) = %v, want %v", tt.settled, tt.live, tt.released, got, tt.want)
+			}
+		})
+	}
+}
