@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -39,12 +40,14 @@ type result struct {
 	RSSIdleKBPerSession float64 `json:"rss_idle_kb_per_session"`
 	CPUMsPerDelivery    float64 `json:"cpu_ms_per_delivery"`
 	LoginS              float64 `json:"login_s"`
+
+	rank int // position of its label in -label: lower wins
 }
 
 func run(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("benchplot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	label := fs.String("label", "scale", "use only results with this label (empty: all)")
+	label := fs.String("label", "scale", "use only results with these labels, comma-separated; for one server and N the first label listed wins (empty: all)")
 	out := fs.String("out", "docs", "folder for the PNG files")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: benchplot [-label L] [-out DIR] RESULT.json|GLOB...\n\nFlags:\n")
@@ -53,7 +56,11 @@ func run(args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	results, err := load(fs.Args(), *label)
+	var labels []string
+	if *label != "" {
+		labels = strings.Split(*label, ",")
+	}
+	results, err := load(fs.Args(), labels)
 	if err != nil {
 		return err
 	}
@@ -89,8 +96,9 @@ func run(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// load reads results from files and glob patterns, keeping one label.
-func load(patterns []string, label string) ([]result, error) {
+// load reads results from files and glob patterns, keeping those with one
+// of labels (all when there are none), ranked by the label's position.
+func load(patterns []string, labels []string) ([]result, error) {
 	var out []result
 	for _, pat := range patterns {
 		files, err := filepath.Glob(pat)
@@ -109,7 +117,10 @@ func load(patterns []string, label string) ([]result, error) {
 			if err := json.Unmarshal(data, &r); err != nil {
 				return nil, fmt.Errorf("parse %s: %w", f, err)
 			}
-			if label == "" || r.Label == label {
+			if len(labels) == 0 {
+				out = append(out, r)
+			} else if i := slices.Index(labels, r.Label); i >= 0 {
+				r.rank = i
 				out = append(out, r)
 			}
 		}
@@ -118,13 +129,15 @@ func load(patterns []string, label string) ([]result, error) {
 }
 
 // byServer groups results by server, each sorted by N; of several runs at
-// the same N, the last one read wins.
+// the same N, the best-ranked wins, and of those the last one read.
 func byServer(rs []result) map[string][]result {
 	m := make(map[string][]result)
 	for _, r := range rs {
 		list := m[r.Server]
 		if i := slices.IndexFunc(list, func(o result) bool { return o.N == r.N }); i >= 0 {
-			list[i] = r
+			if r.rank <= list[i].rank {
+				list[i] = r
+			}
 		} else {
 			list = append(list, r)
 		}

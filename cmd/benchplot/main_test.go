@@ -55,3 +55,15 @@ func TestMissingInputIsAnError(t *testing.T) {
 		t.Error("run with no matching file succeeded, want an error")
 	}
 }
+
+func TestFirstLabelWins(t *testing.T) {
+	got := byServer([]result{
+		{Server: "a", N: 100, P50: 1, rank: 1},
+		{Server: "a", N: 100, P50: 2, rank: 0},
+		{Server: "a", N: 100, P50: 3, rank: 1},
+		{Server: "a", N: 10, P50: 4, rank: 1},
+	})["a"]
+	if len(got) != 2 || got[0].P50 != 4 || got[1].P50 != 2 {
+		t.Errorf("byServer = %+v, want N 10 from the second label and N 100 from the first", got)
+	}
+}
