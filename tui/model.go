@@ -128,6 +128,9 @@ type Model struct {
 	helpRows   int
 	statusView string
 	statusKey  statusKey
+	titleRows  int // 1: the title row above the scrollback; 0 in tiny windows
+	titleView  string
+	titleKey   titleKey
 	frameSize  int
 
 	// Bubble Tea asks for the view after every message, and in a crowd most
@@ -142,6 +145,12 @@ type helpKey struct {
 	width   int
 	all     bool
 	sidebar bool
+}
+
+type titleKey struct {
+	width int
+	room  string
+	users int
 }
 
 type statusKey struct {
@@ -652,9 +661,9 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus(1 - m.focus)
 		return nil
 	case key.Matches(msg, k.PageUp):
-		return m.scrollUp(max(m.bodyH-1, 1))
+		return m.scrollUp(max(m.bodyH-m.titleRows-1, 1))
 	case key.Matches(msg, k.PageDown):
-		m.sb.scrollDown(max(m.bodyH-1, 1))
+		m.sb.scrollDown(max(m.bodyH-m.titleRows-1, 1))
 		return nil
 	}
 	if m.focus == focusSidebar {
@@ -814,8 +823,12 @@ func (m *Model) layout() {
 	if m.w < 64 {
 		sideW = sideNarrow
 	}
+	m.titleRows = 0
+	if m.bodyH >= 4 {
+		m.titleRows = 1
+	}
 	m.side.setSize(sideW, m.bodyH)
-	m.sb.setSize(m.w-sideW, m.bodyH)
+	m.sb.setSize(m.w-sideW, m.bodyH-m.titleRows)
 	m.input.SetWidth(max(m.w-3, 1)) // the prompt and the cursor cell
 	m.name.SetWidth(max(m.w-7, 1))
 	m.inputDirty = true
@@ -857,7 +870,11 @@ func (m *Model) content() string {
 	b.Grow(m.frameSize + 256) // one allocation per frame
 	for i := range m.bodyH {
 		b.WriteString(side[i])
-		b.WriteString(body[i])
+		if i < m.titleRows {
+			b.WriteString(m.title())
+		} else {
+			b.WriteString(body[i-m.titleRows])
+		}
 		b.WriteByte('\n')
 	}
 	b.WriteString(m.status())
@@ -897,6 +914,35 @@ func (m *Model) promptView() string {
 		b.WriteString(r)
 	}
 	return b.String()
+}
+
+// title is the row above the scrollback, beside the sidebar's heading:
+// where you are and how many are there. It never scrolls, and that is why
+// it is there: every new line shifts the scrollback up one row, and the
+// renderer can scroll the terminal instead of repainting only where whole
+// rows match after the shift; a row whose sidebar part stays put (the
+// heading, each room) must have its chat part repainted. One such row less
+// is about a fifth of the bytes each new line costs.
+func (m *Model) title() string {
+	where, users := m.room, 0
+	if where == "" {
+		where = "Lobby"
+	}
+	if i := m.side.current; i >= 0 && i < len(m.side.items) {
+		users = m.side.items[i].users
+	}
+	tk := titleKey{width: m.sb.width, room: where, users: users}
+	if tk == m.titleKey && m.titleView != "" {
+		return m.titleView
+	}
+	people := " · " + strconv.Itoa(users) + " here"
+	var b strings.Builder
+	m.st.title.write(&b, ansi.Truncate(where, max(m.sb.width-1, 1), "…"))
+	if w := ansi.StringWidth(where) + ansi.StringWidth(people); w < m.sb.width {
+		m.st.faint.write(&b, people)
+	}
+	m.titleKey, m.titleView = tk, b.String()
+	return m.titleView
 }
 
 // status is the line under the scrollback: who, where, how many; on the

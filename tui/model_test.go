@@ -706,3 +706,31 @@ func TestEventBatch(t *testing.T) {
 		last = i
 	}
 }
+
+// TestTitleRow covers the row above the scrollback: where you are and how
+// many are there, cut to fit.
+func TestTitleRow(t *testing.T) {
+	rooms := []lobby.RoomInfo{{Name: "alpha", Users: 3}, {Name: "a-rather-long-room-name", Users: 12}}
+	tests := []struct {
+		name string
+		w, h int
+		room string
+		want string // the title row's text after the sidebar
+	}{
+		{name: "in a room", w: 100, h: 30, room: "alpha", want: "alpha · 3 here"},
+		{name: "in the Lobby", w: 100, h: 30, room: "", want: "Lobby · 5 here"},
+		{name: "narrow: the count goes first", w: 40, h: 30, room: "a-rather-long-room-name", want: "a-rather-long-room-name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(Options{Lobby: newTestLobby(t, lobby.Config{}), Width: tc.w, Height: tc.h})
+			m.screen, m.me = screenMain, "alice"
+			m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: tc.room}, {Kind: lobby.EventRoomsChanged}}, rooms: rooms, online: 20})
+			first := strings.Split(ansi.Strip(m.View().Content), "\n")[0]
+			got := strings.TrimSpace(first[strings.Index(first, "│")+len("│"):])
+			if got != tc.want {
+				t.Fatalf("title row = %q, want %q (row: %q)", got, tc.want, first)
+			}
+		})
+	}
+}
