@@ -29,8 +29,9 @@
 // # Concurrency
 //
 // Only the program's event loop calls the model. Every lobby call that can
-// wait (Register, Exec, SelectRoom, Older, Next) runs in a tea.Cmd; the
-// event pump is one Cmd blocked in Session.Next, re-issued after each event.
+// wait (Register, Exec, SelectRoom, Older, NextBatch) runs in a tea.Cmd; the
+// event pump is one Cmd blocked in Session.NextBatch, re-issued after each
+// batch (the event waited for and whatever was already queued behind it).
 // Nothing calls Program.Send. Submitted lines and room choices go through a
 // small queue so they reach the lobby in the order the user made them.
 //
@@ -41,10 +42,16 @@
 // scrollback entry keeps its wrapped, styled rows for the current width;
 // View copies only the visible rows, the sidebar's rows (re-rendered only
 // when the room list, focus or size changes), and cached status, input and
-// help lines into one pre-sized builder. The layout keeps terminal rows
-// shiftable: the sidebar's blank rows are identical strings, nothing on the
-// right edge changes, and the status, input and help lines stay put, so when
-// a line arrives the renderer can scroll the region instead of repainting.
+// help lines into one pre-sized builder, and the result is kept until an
+// Update may have changed it (Bubble Tea asks for the view after every
+// message, and held-back presence lines change nothing). The layout keeps
+// terminal rows shiftable: the sidebar's blank rows are identical strings,
+// nothing on the right edge changes, the title row beside the sidebar's
+// heading never scrolls, and the status, input and help lines stay put, so
+// when a line arrives the renderer can scroll the region instead of
+// repainting. Only the rows beside the room list get their chat part
+// repainted. BenchmarkFrame measures the whole cost, the renderer's
+// included.
 //
 // Memory is bounded per session: a scrollback keeps Options.Scrollback
 // lines (1000 by default; pages of older history fetched on scroll count
