@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,9 +29,23 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, jsonOut, serverLog, err := parseFlags(args, stderr)
+	cfg, out, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	jsonOut, serverLog := out.json, out.serverLog
+	if out.cpuProfile != "" {
+		// The tool's own profile: at large N its CPU competes with the
+		// server's on the same cores, and this says where it goes.
+		f, err := os.Create(out.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if serverLog != "" {
 		f, err := os.Create(serverLog)
@@ -57,7 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog string, err error) {
+// outputs are the files a run writes besides its summary line.
+type outputs struct {
+	json, serverLog, cpuProfile string
+}
+
+func parseFlags(args []string, stderr io.Writer) (cfg Config, out outputs, err error) {
 	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -88,9 +108,10 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", 90*time.Second, "per client, from dial to joined")
 	fs.DurationVar(&cfg.Grace, "grace", 5*time.Second, "how long to wait for tokens after the last send")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "quiet time after the logins before idle memory is read")
-	fs.StringVar(&serverLog, "server-log", "", "with -server: write everything the server prints to this file")
-	fs.StringVar(&jsonOut, "json", "", "write the full result as JSON to this file")
-	fs.StringVar(&jsonOut, "out", "", "same as -json")
+	fs.StringVar(&out.serverLog, "server-log", "", "with -server: write everything the server prints to this file")
+	fs.StringVar(&out.cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile to this file")
+	fs.StringVar(&out.json, "json", "", "write the full result as JSON to this file")
+	fs.StringVar(&out.json, "out", "", "same as -json")
 	fs.BoolVar(&quiet, "q", false, "no progress lines on stderr")
 	fs.BoolVar(&dump, "dump", false, "print the last receiver's screen after the send phase, on stderr")
 	fs.Usage = func() {
@@ -98,19 +119,19 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, "", "", err
+		return cfg, out, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, "", "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return cfg, out, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if cfg.Profile, err = parseProfile(prof); err != nil {
-		return cfg, "", "", err
+		return cfg, out, err
 	}
 	w, h, ok := strings.Cut(size, "x")
 	cfg.W, _ = strconv.Atoi(w)
 	cfg.H, _ = strconv.Atoi(h)
 	if !ok || cfg.W < 20 || cfg.H < 10 {
-		return cfg, "", "", fmt.Errorf("-size %q: want WIDTHxHEIGHT, at least 20x10", size)
+		return cfg, out, fmt.Errorf("-size %q: want WIDTHxHEIGHT, at least 20x10", size)
 	}
 	if cfg.Emulate == 0 {
 		cfg.Emulate = min(cfg.N, 10)
@@ -123,7 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, jsonOut, serverLog
 	if dump {
 		cfg.Dump = stderr
 	}
-	return cfg, jsonOut, serverLog, nil
+	return cfg, out, nil
 }
 
 // summary is the one closing line: key=value pairs, stable order.
