@@ -87,9 +87,14 @@ type Result struct {
 	// wrote for each message (a read may hold more than one frame).
 	ReadsPerMsg float64 `json:"reads_per_msg"`
 
-	LoginS      float64 `json:"login_s"` // until every client showed the main screen
-	JoinS       float64 `json:"join_s"`  // until every client had joined the room
-	LoginP50S   float64 `json:"login_p50_s"`
+	LoginS    float64 `json:"login_s"` // until every client showed the main screen
+	JoinS     float64 `json:"join_s"`  // until every client had joined the room
+	LoginP50S float64 `json:"login_p50_s"`
+	// Reads with data per client from dial until every client had joined:
+	// about the frames a login storm cost each session (its own screens
+	// and the refreshes others' arrivals caused). Steadier than login_s
+	// for comparing servers, which the load tool's own CPU also sways.
+	LoginReads  float64 `json:"login_reads"`
 	LoginFailed int     `json:"login_failed"`
 	LoginError  string  `json:"login_error,omitempty"`
 
@@ -436,6 +441,11 @@ func (b *bench) login(ctx context.Context) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(t0)
+	var reads int64
+	for _, c := range all {
+		reads += c.reads.Load()
+	}
+	b.res.LoginReads = float64(reads) / float64(len(all))
 	close(stopSampling)
 	<-sampled
 	if b.pid > 0 {

@@ -177,6 +177,7 @@ func summary(r *Result) string {
 		{"reads_per_msg", f(r.ReadsPerMsg, 2)},
 		{"login_s", f(r.LoginS, 2)},
 		{"join_s", f(r.JoinS, 2)},
+		{"login_reads", f(r.LoginReads, 1)},
 		{"login_failed", strconv.Itoa(r.LoginFailed)},
 		{"rss_base_mb", mb(r.RSSBaseKB)},
 		{"rss_idle_mb", mb(r.RSSIdleKB)},
