@@ -32,7 +32,7 @@ import (
 const (
 	headroomFactor = 1.25     // limit = live × this + headroomFixed + growthAhead × growth
 	headroomFixed  = 48 << 20 // bytes, for bursts of garbage between checks
-	growthAhead    = 4        // intervals of the last interval's growth
+	growthAhead    = 4        // intervals of expected growth
 	governEvery    = time.Second
 )
 
@@ -74,8 +74,8 @@ func governMemory(ctx context.Context) {
 	}
 }
 
-// memoryLimit is the soft limit for a live heap of live bytes that grew by
-// growth bytes over the last interval.
+// memoryLimit is the soft limit for a live heap of live bytes that is
+// expected to grow by growth bytes an interval (see growthEstimate).
 func memoryLimit(live, growth int64) int64 {
 	return int64(float64(live)*headroomFactor) + headroomFixed + growthAhead*max(growth, 0)
 }
@@ -83,7 +83,7 @@ func memoryLimit(live, growth int64) int64 {
 // Once the crowd has settled (no collection has changed the live heap for a
 // few seconds: idle sessions allocate nothing) the pages above the live heap
 // are handed back to the system in one go. A chat server spends most of its
-// life like that, and it is what its memory is judged by. It happens once
+// life like that, so that is when its footprint matters. It happens once
 // per settling, after the live heap moved by a meaningful amount, so it
 // costs one collection per crowd change, not one a second.
 const (
