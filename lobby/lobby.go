@@ -77,6 +77,12 @@ type Lobby struct {
 	pending []Message           // assigned a Seq, waiting for the committer
 	closed  bool
 
+	// Lines handed to the committer, and lines it has finished with (stored
+	// and delivered, or given up on); settledCh is closed and replaced each
+	// time settled moves. For Sync.
+	posted, settled uint64
+	settledCh       chan struct{}
+
 	online atomic.Int64 // len(users), readable without the lock
 
 	wake       chan struct{} // capacity 1: the committer has work
@@ -111,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		users:      make(map[string]*Session),
 		wake:       make(chan struct{}, 1),
 		commitDone: make(chan struct{}),
+		settledCh:  make(chan struct{}),
 	}
 	for _, rec := range recs {
 		l.rooms[foldKey(rec.Name)] = &room{name: rec.Name, seq: rec.LastSeq, members: make(map[*Session]struct{})}
@@ -277,6 +284,29 @@ func (l *Lobby) Close(ctx context.Context) error {
 	}
 }
 
+// Sync waits until every line posted before the call (chat, joins, leaves)
+// has been stored and delivered, or given up on, or until ctx ends or the
+// lobby has stopped. A script that sends its last line and hangs up at once
+// uses it to see that line come back before its session ends.
+func (l *Lobby) Sync(ctx context.Context) error {
+	l.mu.Lock()
+	target := l.posted
+	for l.settled < target {
+		settled := l.settledCh
+		l.mu.Unlock()
+		select {
+		case <-settled:
+		case <-l.commitDone:
+			return nil // nothing more will be stored
+		case <-ctx.Done():
+			return fmt.Errorf("sync: %w", ctx.Err())
+		}
+		l.mu.Lock()
+	}
+	l.mu.Unlock()
+	return nil
+}
+
 // commitLoop is the only caller of Store.Append. It takes everything posted
 // since its last pass as one batch, stores it, and only then delivers it: a
 // line is never shown before it is durable, and a slow disk makes batches
@@ -313,6 +343,9 @@ func (l *Lobby) commitLoop() {
 					l.publishLocked(&batch[i])
 				}
 			}
+			l.settled += uint64(len(batch))
+			close(l.settledCh)
+			l.settledCh = make(chan struct{})
 			l.mu.Unlock()
 			clear(batch) // the batch's strings now belong to the rooms' recent lines
 		}
@@ -378,6 +411,7 @@ func (l *Lobby) lostLocked(batch []Message) {
 
 // postLocked hands a new line for r to the committer. l.mu must be held.
 func (l *Lobby) postLocked(r *room, kind Kind, from, text string) {
+	l.posted++
 	r.seq++
 	l.pending = append(l.pending, Message{Room: r.name, Seq: r.seq, At: l.cfg.Now(), From: from, Kind: kind, Text: text})
 	select {

@@ -111,7 +111,14 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 				continue
 			}
 			if err != nil {
-				ls.Close() // end of input is a quit
+				// End of input is a quit, once what was sent before it has
+				// come back: a script that posts a line and hangs up at once
+				// sees its own line. The writer below prints what is queued
+				// before it sees the session end.
+				sctx, cancel := context.WithTimeout(ctx, syncOnEOF)
+				_ = s.cfg.Lobby.Sync(sctx)
+				cancel()
+				ls.Close()
 				return
 			}
 			if err := ls.Exec(ctx, line); err != nil {
@@ -146,6 +153,10 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	_ = sess.Close() // unblocks the reader
 	wg.Wait()
 }
+
+// syncOnEOF bounds the wait for a line-mode user's last lines to come back
+// after its input ended; the store's group commit takes milliseconds.
+const syncOnEOF = 2 * time.Second
 
 // formatEvent renders one lobby event as plain lines.
 func formatEvent(ev lobby.Event) []string {

@@ -2,6 +2,7 @@ package sshserver
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -57,6 +58,30 @@ func TestLineModeEndOfInputQuits(t *testing.T) {
 		t.Fatalf("end of input exited with %d, want 0", code)
 	}
 	e2e.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
+}
+
+// TestLineModeScriptSeesItsOwnLines is `printf 'bot\n/join alpha\nhi\n' |
+// ssh -T host`: all input at once, then end of input. The script's output
+// must still show its own line, and everyone else gets it too.
+func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	alice := ts.creator(t, "alice", "alpha")
+	bot := ts.connectLine(t)
+	bot.WaitText("Enter your screen name")
+	if _, err := io.WriteString(bot.Stdin, "bot\n/join alpha\nhi from a script\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.Stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := bot.WaitExit(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	if out := bot.Output(); !strings.Contains(out, "bot: hi from a script") || !strings.Contains(out, "Goodbye, bot.") {
+		t.Fatalf("the script's output lacks its own line or the good-bye:\n%s", out)
+	}
+	alice.WaitText("bot: hi from a script")
 }
 
 func TestLineModeOverlongLineIsRefused(t *testing.T) {
