@@ -171,7 +171,11 @@ func formatEvent(ev lobby.Event) []string {
 		}
 		lines := []string{"You are in " + ev.Room + "."}
 		if len(ev.History) > 0 {
-			lines = append(lines, fmt.Sprintf("-- history: the last %d lines --", len(ev.History)))
+			head := fmt.Sprintf("-- history: the last %d lines --", len(ev.History))
+			if len(ev.History) == 1 {
+				head = "-- history: the last line --"
+			}
+			lines = append(lines, head)
 			for i := range ev.History {
 				lines = append(lines, formatMessage(&ev.History[i]))
 			}

@@ -3,11 +3,14 @@ package sshserver
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestLineModeChatsWithTUIUser(t *testing.T) {
@@ -94,4 +97,32 @@ func TestLineModeOverlongLineIsRefused(t *testing.T) {
 	bot.WaitText(fmt.Sprintf("over %d bytes", maxLineBytes))
 	bot.Send("still here")
 	bot.WaitText("bot: still here")
+}
+
+func TestFormatEvent(t *testing.T) {
+	at := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	chat := lobby.Message{Room: "alpha", At: at, From: "alice", Kind: lobby.KindChat, Text: "hello"}
+	join := lobby.Message{Room: "alpha", At: at, From: "bob", Kind: lobby.KindSystem, Text: "bob joined alpha"}
+	tests := []struct {
+		name string
+		ev   lobby.Event
+		want []string
+	}{
+		{"chat line", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, []string{"[15:04] alice: hello"}},
+		{"system line", lobby.Event{Kind: lobby.EventMessage, Msg: &join}, []string{"* bob joined alpha"}},
+		{"notice of two lines", lobby.Event{Kind: lobby.EventNotice, Text: "Rooms:\n  alpha (2 users)"}, []string{"Rooms:", "  alpha (2 users)"}},
+		{"the Lobby", lobby.Event{Kind: lobby.EventEntered}, []string{"You are in the Lobby. Type /commands to see what you can do."}},
+		{"a new room", lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}, []string{"You are in alpha."}},
+		{"one line of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join}},
+			[]string{"You are in alpha.", "-- history: the last line --", "* bob joined alpha", "-- end of history --"}},
+		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}},
+			[]string{"You are in alpha.", "-- history: the last 2 lines --", "* bob joined alpha", "[15:04] alice: hello", "-- end of history --"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := formatEvent(tc.ev); !slices.Equal(got, tc.want) {
+				t.Errorf("formatEvent = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
