@@ -5,7 +5,7 @@ import "errors"
 // Errors a front end can tell apart with errors.Is. Their texts are written
 // for users: a front end may show them as they are.
 var (
-	ErrNameTaken    = errors.New("that name is taken by someone online")
+	ErrNameTaken    = errors.New("that name, or one that looks the same, is taken by someone online")
 	ErrNameInvalid  = errors.New("a name is 1 to 24 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
 	ErrRoomInvalid  = errors.New("a room name is 1 to 32 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
 	ErrQuit         = errors.New("you left the chat")

@@ -132,6 +132,11 @@ func FuzzValidName(f *testing.F) {
 			if up := strings.ToUpper(name); foldKey(up) != key && norm.NFC.String(strings.ToLower(up)) == norm.NFC.String(strings.ToLower(name)) {
 				t.Fatalf("foldKey(%q) = %q but foldKey(%q) = %q", name, key, up, foldKey(up))
 			}
+			// Whatever case and composition the same name arrives in, it
+			// gets the same look-alike key: what is taken stays taken.
+			if uk := userKey(name); userKey(key) != uk || userKey(norm.NFD.String(name)) != uk {
+				t.Fatalf("userKey unstable on %q: %q, %q, %q", name, uk, userKey(key), userKey(norm.NFD.String(name)))
+			}
 		}
 	})
 }

@@ -73,7 +73,7 @@ type Lobby struct {
 
 	mu      sync.Mutex          // guards every field below
 	rooms   map[string]*room    // by foldKey of the name
-	users   map[string]*Session // by foldKey of the name
+	users   map[string]*Session // by userKey of the name
 	pending []Message           // assigned a Seq, waiting for the committer
 	closed  bool
 
@@ -128,7 +128,8 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 
 // Register admits a user under name, or under Guest<N> when name is empty.
 // It refuses a name that breaks the rule (ErrNameInvalid) or that someone
-// online already has, compared without case (ErrNameTaken).
+// online already has, compared without case and confusable look-alikes
+// (ErrNameTaken).
 func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
 	// Surrounding spaces are a slip at the prompt; anything else that is
 	// not allowed is refused as typed, not cleaned into a different name.
@@ -169,7 +170,7 @@ func (l *Lobby) admitting(name string) error {
 		return ErrLobbyClosed
 	}
 	if name != "" {
-		if _, taken := l.users[foldKey(name)]; taken {
+		if _, taken := l.users[userKey(name)]; taken {
 			return ErrNameTaken
 		}
 	}
@@ -182,7 +183,7 @@ func (l *Lobby) add(name string) (*Session, error) {
 	if l.closed {
 		return nil, ErrLobbyClosed
 	}
-	key := foldKey(name)
+	key := userKey(name)
 	if _, taken := l.users[key]; taken {
 		return nil, ErrNameTaken
 	}
@@ -403,7 +404,7 @@ func (l *Lobby) lostLocked(batch []Message) {
 		if m.Kind != KindChat {
 			continue
 		}
-		if s, ok := l.users[foldKey(m.From)]; ok {
+		if s, ok := l.users[userKey(m.From)]; ok {
 			l.noticeLocked(s, true, "Your message could not be saved, so it was not sent. Please try again.")
 		}
 	}

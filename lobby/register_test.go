@@ -91,6 +91,12 @@ func TestRegisterTaken(t *testing.T) {
 		{"\u00e9tienne", "E\u0301TIENNE"},
 		{"ΣΊΣΥΦΟΣ", "σίσυφος"},
 		{"Guest1", "guest1"},
+		// Whole-script look-alikes: one alphabet each, so the one-script
+		// rule lets them through; the confusable skeleton does not.
+		{"ape", "аре"},         // Cyrillic а р е
+		{"coco", "сосо"},       // Cyrillic с о с о
+		{"paypal", "paypa1"},   // digit one for l
+		{"Guest10", "Guest1O"}, // letter O for zero
 	}
 	for _, tc := range tests {
 		t.Run(tc.first+"/"+tc.second, func(t *testing.T) {
@@ -101,6 +107,15 @@ func TestRegisterTaken(t *testing.T) {
 				t.Fatalf("Register(%q) after %q = %v, want ErrNameTaken", second, tc.first, err)
 			}
 		})
+	}
+}
+
+// TestRegisterNotConfusable: names that merely share letters, or are the
+// same word in another alphabet that does not look alike, are all free.
+func TestRegisterNotConfusable(t *testing.T) {
+	l := newLobby(t, Config{})
+	for _, name := range []string{"ape", "apes", "apex", "Иван", "Ivan", "alice", "alicia", "bob", "b0b2"} {
+		register(t, l, name)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
@@ -182,6 +183,19 @@ var folder = cases.Fold() // stateless: safe for concurrent use
 // matching (case folding between canonical decompositions), kept in NFC.
 func foldKey(s string) string {
 	return norm.NFC.String(strings.Map(cherokeeFold, folder.String(norm.NFD.String(s))))
+}
+
+// userKey is the form two screen names are compared in: the Unicode
+// confusable skeleton (UTS #39) of the case-folded name, folded again, so
+// that a name spelt to look like one in use ("аре" in Cyrillic for "ape",
+// "paypa1" for "paypal", "Guest1O" for "Guest10") counts as taken. The
+// second fold is there because the skeleton maps some characters to
+// capitals (0 to O). Names are already held to one alphabet each, which
+// stops mixed look-alikes; this stops whole-script ones. Room names keep
+// foldKey: rooms are stored, and a stricter key could make two rooms
+// already on disk collide.
+func userKey(s string) string {
+	return foldKey(confusables.Skeleton(foldKey(s)))
 }
 
 // cherokeeFold finishes case folding for Cherokee, whose small letters fold

@@ -63,7 +63,7 @@ func TestNameRefusedInPlace(t *testing.T) {
 	tests := []struct {
 		name, typed, want string
 	}{
-		{"taken, other case", "ALICE", "That name is taken by someone online."},
+		{"taken, other case", "ALICE", "That name, or one that looks the same, is taken by someone online."},
 		{"invalid", "a/b", "A name is 1 to 24 characters"},
 	}
 	for _, tt := range tests {
