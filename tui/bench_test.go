@@ -26,26 +26,27 @@ func benchMessage(seq int) *lobby.Message {
 	return &lobby.Message{Room: "alpha", Seq: uint64(seq), At: time.Now(), From: benchNames[seq%len(benchNames)], Kind: lobby.KindChat, Text: b.String()}
 }
 
-// benchModel is a signed-in model at w×h in room alpha with lines of
-// scrollback (100 replayed as history, the rest live), as the real event
-// path builds it.
-func benchModel(tb testing.TB, lines, w, h int) *Model {
+// benchModel is a signed-in model in room alpha at w×h, with a sidebar of
+// rooms (alpha among them) and lines of scrollback made by msg: 100 replayed
+// as history, the rest live, as the real event path builds it.
+func benchModel(tb testing.TB, w, h, lines, rooms int, msg func(int) *lobby.Message) *Model {
 	l := newTestLobby(tb, lobby.Config{})
 	m := New(Options{Lobby: l, MaxSessions: 100, Width: w, Height: h, Scrollback: lines + 100})
 	m.screen, m.me, m.online = screenMain, "alice", 42
-	var rooms []lobby.RoomInfo
-	for _, r := range []string{"alpha", "beta", "gamma", "delta", "epsilon"} {
-		rooms = append(rooms, lobby.RoomInfo{Name: r, Users: 7})
+	var list []lobby.RoomInfo
+	for i := range rooms - 1 {
+		list = append(list, lobby.RoomInfo{Name: fmt.Sprintf("room-%02d", i), Users: i})
 	}
+	list = append(list, lobby.RoomInfo{Name: "alpha", Users: 42})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: rooms, online: 42})
+	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: list, online: 50})
 	var hist []lobby.Message
 	for i := 1; i <= min(lines, 100); i++ {
-		hist = append(hist, *benchMessage(i))
+		hist = append(hist, *msg(i))
 	}
 	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha", History: hist}}})
 	for i := 101; i <= lines; i++ {
-		m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(i)}}})
+		m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: msg(i)}}})
 	}
 	m.View()
 	return m
@@ -54,7 +55,7 @@ func benchModel(tb testing.TB, lines, w, h int) *Model {
 func BenchmarkView(b *testing.B) {
 	for _, lines := range []int{100, 5000} {
 		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
-			m := benchModel(b, lines, 120, 40)
+			m := benchModel(b, 120, 40, lines, 5, benchMessage)
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = m.View()
@@ -66,7 +67,7 @@ func BenchmarkView(b *testing.B) {
 func BenchmarkNewMessage(b *testing.B) {
 	for _, lines := range []int{100, 5000} {
 		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
-			m := benchModel(b, lines, 120, 40)
+			m := benchModel(b, 120, 40, lines, 5, benchMessage)
 			msgs := make([]eventMsg, 1024)
 			for i := range msgs {
 				msgs[i] = eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: benchMessage(lines + 1 + i)}}}
@@ -85,8 +86,8 @@ func BenchmarkNewMessage(b *testing.B) {
 // TestViewCostIndependentOfScrollback checks the property the benchmarks
 // measure: a frame allocates the same with 100 or 5,000 lines behind it.
 func TestViewCostIndependentOfScrollback(t *testing.T) {
-	small := benchModel(t, 100, 120, 40)
-	big := benchModel(t, 5000, 120, 40)
+	small := benchModel(t, 120, 40, 100, 5, benchMessage)
+	big := benchModel(t, 120, 40, 5000, 5, benchMessage)
 	a := testing.AllocsPerRun(50, func() { _ = small.View() })
 	b := testing.AllocsPerRun(50, func() { _ = big.View() })
 	if a != b || a > 4 {

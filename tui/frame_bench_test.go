@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 
@@ -77,7 +75,7 @@ func BenchmarkFrame(b *testing.B) {
 			}
 			rigs := make([]*frameRig, c.sessions)
 			for i := range rigs {
-				rigs[i] = newFrameRig(frameModel(b, c.w, c.h, c.lines, c.rooms, msg))
+				rigs[i] = newFrameRig(benchModel(b, c.w, c.h, c.lines, c.rooms, msg))
 			}
 			msgs := make([]eventMsg, 1024)
 			for i := range msgs {
@@ -101,29 +99,5 @@ func tokenMessage(seq int) *lobby.Message {
 	m := benchMessage(seq)
 	m.From = fmt.Sprintf("bq7x%04d", seq%100)
 	m.Text = fmt.Sprintf("tkq7x-%03d-%05d", seq%5, seq)
-	return m
-}
-
-// frameModel is a signed-in model in room alpha at w×h with a sidebar of
-// rooms and lines of scrollback made by msg.
-func frameModel(tb testing.TB, w, h, lines, rooms int, msg func(int) *lobby.Message) *Model {
-	l := newTestLobby(tb, lobby.Config{})
-	m := New(Options{Lobby: l, MaxSessions: 100, Width: w, Height: h, Scrollback: lines + 100})
-	m.screen, m.me, m.online = screenMain, "alice", 42
-	var list []lobby.RoomInfo
-	for i := range rooms - 1 {
-		list = append(list, lobby.RoomInfo{Name: fmt.Sprintf("room-%02d", i), Users: i})
-	}
-	list = append(list, lobby.RoomInfo{Name: "alpha", Users: 42})
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: list, online: 50})
-	var hist []lobby.Message
-	for i := 1; i <= min(lines, 100); i++ {
-		hist = append(hist, *msg(i))
-	}
-	m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventEntered, Room: "alpha", History: hist}}})
-	for i := 101; i <= lines; i++ {
-		m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventMessage, Msg: msg(i)}}})
-	}
 	return m
 }
