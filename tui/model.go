@@ -138,7 +138,6 @@ type Model struct {
 	// last frame is kept until an Update may have changed it.
 	frame      string
 	frameValid bool
-	unseen     bool // set by an Update that changed nothing on screen
 }
 
 type helpKey struct {
@@ -248,12 +247,33 @@ func (m *Model) Init() tea.Cmd {
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	m.unseen = false
-	cmd := m.update(msg)
-	if !m.unseen {
-		m.frameValid = false
+	if msg, ok := msg.(eventMsg); ok {
+		cmd, shown := m.events(msg)
+		if shown {
+			m.frameValid = false
+		}
+		return m, cmd
 	}
-	return m, cmd
+	m.frameValid = false // anything else may change the screen
+	return m, m.update(msg)
+}
+
+// events applies one read of the lobby queue and reports whether the screen
+// may have changed.
+func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
+	var flush tea.Cmd
+	shown := false
+	for _, ev := range msg.evs {
+		c, seen := m.event(ev, msg.rooms, msg.online)
+		if c != nil {
+			flush = c // only the first arms the presence flush
+		}
+		shown = shown || seen
+	}
+	if m.sess == nil {
+		return flush, shown
+	}
+	return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -264,21 +284,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case registeredMsg:
 		return m.registered(msg)
-	case eventMsg:
-		var flush tea.Cmd
-		shown := false
-		for _, ev := range msg.evs {
-			c, seen := m.event(ev, msg.rooms, msg.online)
-			if c != nil {
-				flush = c // only the first arms the presence flush
-			}
-			shown = shown || seen
-		}
-		m.unseen = !shown
-		if m.sess == nil {
-			return flush
-		}
-		return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess))
 	case presenceFlushMsg:
 		m.flushPresence()
 		return nil
