@@ -276,6 +276,7 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 	return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
 }
 
+// update handles every message but the lobby's events.
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
