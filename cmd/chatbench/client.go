@@ -214,6 +214,7 @@ func (c *client) connect(ctx context.Context, addr string) error {
 			return fmt.Errorf("request pty: %w", err)
 		}
 		c.emu = vt.NewEmulator(c.w, c.h)
+		c.rows = make([]string, c.h)
 		// Only the screen matters; keep the emulator's own scrollback tiny.
 		c.emu.SetScrollbackSize(1)
 	}
@@ -320,11 +321,8 @@ func (c *client) handle(p []byte, now time.Time) {
 	if c.emu != nil {
 		_, _ = c.emu.Write(p)
 		touched := c.emu.Touched()
-		if len(c.rows) != c.h {
-			c.rows = make([]string, c.h)
-		}
 		for y, ld := range touched {
-			if ld == nil || y >= c.h {
+			if ld == nil || y >= len(c.rows) {
 				continue
 			}
 			touched[y] = nil // Touched is the live slice: this marks the row read
