@@ -123,9 +123,9 @@ type Lobby struct {
 	logDown           string // why the log cannot be reached, "" when it can
 
 	// Not guarded by mu.
-	writes Writes        // what applying the current batch stores; the applier's own
-	online atomic.Int64  // named members, readable without the lock
-	wake   chan struct{} // capacity 1: the proposer has work
+	writes Writes          // what applying the current batch stores; the applier's own
+	online atomic.Int64    // named members, readable without the lock
+	wake   chan struct{}   // capacity 1: the proposer has work
 	runCtx context.Context // ends when the lobby stops
 	stop   context.CancelFunc
 	done   sync.WaitGroup // the proposer and the applier

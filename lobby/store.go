@@ -69,11 +69,6 @@ func (w *Writes) reset() {
 	clear(w.Counters)
 }
 
-// empty reports whether w changes nothing but the cursor.
-func (w *Writes) empty() bool {
-	return len(w.Rooms) == 0 && len(w.Messages) == 0 && len(w.State) == 0 && len(w.Counters) == 0
-}
-
 // MemoryStore is a Store that keeps everything in memory, for tests. It
 // forgets everything when the process ends.
 type MemoryStore struct {

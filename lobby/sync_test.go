@@ -2,9 +2,9 @@ package lobby
 
 import (
 	"context"
-	"sync"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
