@@ -79,6 +79,13 @@ type SQLite struct {
 	mu  sync.RWMutex     // guards ids
 	ids map[string]int64 // room name as created → rooms.id; rooms are never deleted
 
+	// wmu is held across each write transaction together with the
+	// synchronous level it runs at: the log's appends at the level asked
+	// for (FULL by default), the applied state's writes at NORMAL. See
+	// "Durability" in doc.go.
+	wmu  sync.Mutex
+	sync string // the level asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -111,7 +118,7 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64)}
+	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64), sync: opt.synchronous}
 	ok := false
 	defer func() {
 		if !ok {
@@ -208,6 +215,16 @@ func OpenReadOnly(ctx context.Context, dir string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// beginAt starts a write transaction that commits at the synchronous level
+// given. The caller must hold s.wmu until the transaction ends, so that no
+// other transaction runs at the wrong level in between.
+func (s *SQLite) beginAt(ctx context.Context, level string) (*sql.Tx, error) {
+	if _, err := s.w.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+		return nil, err
+	}
+	return s.w.BeginTx(ctx, nil)
 }
 
 // dsn builds a file: URI for the modernc driver. The path is escaped, so a
