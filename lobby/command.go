@@ -15,14 +15,49 @@ type Command struct {
 	Does  string
 }
 
+// command is one command: how it is typed and what it does.
+type command struct {
+	name    string // after the slash, lower case
+	aliases []string
+	usage   string
+	does    string
+	// bare commands work without the slash in the Lobby, as the original
+	// chatroom's did.
+	bare bool
+	// run carries the command out for s with its argument, under the
+	// lobby's lock. It proposes changes, or answers with notices; it
+	// returns an error only when the session ended.
+	run func(s *Session, arg string) error
+}
+
+// commandList is the whole command set, in the order /commands lists it.
+var commandList = []*command{
+	{name: "commands", aliases: []string{"help"}, usage: "/commands", does: "show every command (also /help)", bare: true, run: (*Session).cmdCommands},
+	{name: "create", usage: "/create NAME", does: "create a room and move into it", bare: true, run: (*Session).cmdCreate},
+	{name: "list", usage: "/list", does: "list the rooms and how many are in each", bare: true, run: (*Session).cmdList},
+	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
+	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},
+	{name: "quit", usage: "/quit", does: "leave the chat", bare: true, run: (*Session).cmdQuit},
+}
+
+// commandIndex finds a command by any of its names.
+var commandIndex = make(map[string]*command)
+
 // Commands is the whole command set, in the order /commands lists it.
-var Commands = []Command{
-	{"/commands", "show every command (also /help)"},
-	{"/create NAME", "create a room and move into it"},
-	{"/list", "list the rooms and how many are in each"},
-	{"/join NAME", "join a room, leaving the one you are in"},
-	{"/leave", "go back to the Lobby"},
-	{"/quit", "leave the chat"},
+var Commands []Command
+
+func init() {
+	// In init, not in the declarations: commands refer to CommandHelp,
+	// which reads the list.
+	for _, c := range commandList {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			if commandIndex[n] != nil {
+				panic("lobby: two commands named " + n)
+			}
+			commandIndex[n] = c
+		}
+		Commands = append(Commands, Command{Usage: c.usage, Does: c.does})
+	}
 }
 
 // CommandHelp is the command list as text, one command a line.
@@ -40,26 +75,11 @@ type verb int
 
 const (
 	verbChat verb = iota
-	verbCommands
-	verbCreate
-	verbList
-	verbJoin
-	verbLeave
-	verbQuit
+	verbCommand
 	verbUnknown
 	verbNotChat // a line in the Lobby that is no command
 	verbEmpty
 )
-
-var verbs = map[string]verb{
-	"commands": verbCommands,
-	"help":     verbCommands,
-	"create":   verbCreate,
-	"list":     verbList,
-	"join":     verbJoin,
-	"leave":    verbLeave,
-	"quit":     verbQuit,
-}
 
 // parseLine splits a submitted line into what it asks for and its argument.
 // Slash commands work everywhere; in the Lobby, where there is no chat, the
@@ -67,13 +87,13 @@ var verbs = map[string]verb{
 // that starts with "/". A command's argument is trimmed and holds no line
 // break (a pasted one becomes a space), so it can only be refused whole,
 // never half-used.
-func parseLine(line string, inRoom bool) (verb, string) {
+func parseLine(line string, inRoom bool) (verb, *command, string) {
 	trimmed := strings.TrimSpace(line)
 	if trimmed == "" {
-		return verbEmpty, ""
+		return verbEmpty, nil, ""
 	}
 	if inRoom && strings.HasPrefix(trimmed, "//") {
-		return verbChat, strings.TrimLeftFunc(line, unicode.IsSpace)[1:]
+		return verbChat, nil, strings.TrimLeftFunc(line, unicode.IsSpace)[1:]
 	}
 	word, arg := trimmed, ""
 	if i := strings.IndexFunc(trimmed, unicode.IsSpace); i >= 0 {
@@ -81,18 +101,18 @@ func parseLine(line string, inRoom bool) (verb, string) {
 		arg = strings.TrimSpace(strings.Map(breakToSpace, trimmed[i:]))
 	}
 	if w, ok := strings.CutPrefix(word, "/"); ok {
-		if v, ok := verbs[strings.ToLower(w)]; ok {
-			return v, arg
+		if c := commandIndex[strings.ToLower(w)]; c != nil {
+			return verbCommand, c, arg
 		}
-		return verbUnknown, word
+		return verbUnknown, nil, word
 	}
 	if inRoom {
-		return verbChat, line
+		return verbChat, nil, line
 	}
-	if v, ok := verbs[strings.ToLower(word)]; ok {
-		return v, arg
+	if c := commandIndex[strings.ToLower(word)]; c != nil && c.bare {
+		return verbCommand, c, arg
 	}
-	return verbNotChat, ""
+	return verbNotChat, nil, ""
 }
 
 func breakToSpace(r rune) rune {
@@ -139,7 +159,9 @@ func echo(s string) string {
 const maxLineBytes = 16 * MaxMessageLen
 
 // Exec carries out one line the user submitted: a command, or chat in the
-// current room. What it says back arrives as events, in order with
+// current room. It first waits until what the user did before has been
+// applied, so that the line sees its effects ("/join alpha" then "hello"
+// says hello in alpha). What it says back arrives as events, in order with
 // everything else. It returns ErrQuit when the line ended the session, the
 // session's end reason when it had already ended, and nil otherwise: a
 // refused command is a notice, not an error.
@@ -147,8 +169,11 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	l := s.lobby
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.closed {
-		return s.err
+	if err := s.waitSettledLocked(ctx); err != nil {
+		return err
+	}
+	if s.name == "" {
+		return errors.New("exec: the session has no name yet")
 	}
 	if ok, err := s.allowLocked(); !ok {
 		return err
@@ -157,28 +182,20 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", utf8.RuneCountInString(line), MaxMessageLen)
 		return nil
 	}
-	v, arg := parseLine(line, s.room != nil)
+	if l.logDown != "" {
+		l.noticeLocked(s, true, "%s That was not sent.", l.logDown)
+		return nil
+	}
+	r := s.roomLocked()
+	v, cmd, arg := parseLine(line, r != nil)
 	switch v {
 	case verbEmpty:
 	case verbChat:
-		s.chatLocked(arg)
-	case verbCommands:
-		l.noticeLocked(s, false, "%s", CommandHelp())
-	case verbCreate:
-		if err := s.createLocked(ctx, arg); err != nil {
+		s.chatLocked(r, arg)
+	case verbCommand:
+		if err := cmd.run(s, arg); err != nil {
 			return err
 		}
-	case verbList:
-		l.noticeLocked(s, false, "%s", listText(l.roomsLocked()))
-	case verbJoin:
-		if err := s.joinLocked(ctx, arg); err != nil {
-			return err
-		}
-	case verbLeave:
-		s.leaveLocked()
-	case verbQuit:
-		l.dropLocked(s, ErrQuit)
-		return ErrQuit
 	case verbUnknown:
 		l.noticeLocked(s, true, "There is no command %s. Type /commands to see them all.", echo(arg))
 	case verbNotChat:
@@ -191,7 +208,15 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	return nil
 }
 
-func (s *Session) chatLocked(text string) {
+// roomLocked is the room s is in, nil in the Lobby. l.mu must be held.
+func (s *Session) roomLocked() *room {
+	if m := s.lobby.members[s.id]; m != nil {
+		return m.room
+	}
+	return nil
+}
+
+func (s *Session) chatLocked(r *room, text string) {
 	l := s.lobby
 	text = strings.TrimRight(CleanText(text), " ")
 	if strings.TrimSpace(text) == "" {
@@ -201,7 +226,7 @@ func (s *Session) chatLocked(text string) {
 		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", n, MaxMessageLen)
 		return
 	}
-	l.postLocked(s.room, KindChat, s.name, text)
+	s.proposeFromLocked(Change{Type: ChangeSay, Room: r.name, Text: text})
 }
 
 func listText(rooms []RoomInfo) string {
@@ -223,7 +248,22 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func (s *Session) createLocked(ctx context.Context, arg string) error {
+func (s *Session) cmdCommands(string) error {
+	s.lobby.noticeLocked(s, false, "%s", CommandHelp())
+	return nil
+}
+
+func (s *Session) cmdList(string) error {
+	s.lobby.noticeLocked(s, false, "%s", listText(s.lobby.roomsLocked()))
+	return nil
+}
+
+func (s *Session) cmdQuit(string) error {
+	s.lobby.dropLocked(s, ErrQuit)
+	return ErrQuit
+}
+
+func (s *Session) cmdCreate(arg string) error {
 	l := s.lobby
 	if arg == "" {
 		l.noticeLocked(s, true, "Usage: /create NAME")
@@ -240,19 +280,13 @@ func (s *Session) createLocked(ctx context.Context, arg string) error {
 		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
 		return nil
 	}
-	rec := RoomRecord{Name: name, Created: l.cfg.Now()}
-	if err := l.store.CreateRoom(ctx, rec); err != nil {
-		l.log.Error("create room", "room", name, "err", err)
-		l.noticeLocked(s, true, "The room could not be created: the server could not save it.")
-		return nil
-	}
-	r := &room{name: name, members: make(map[*Session]struct{}), loaded: true}
-	l.rooms[foldKey(name)] = r
-	l.noticeLocked(s, false, "You created %s.", name)
-	return s.enterLocked(ctx, r)
+	// Another node may be creating it at this moment: the log's order
+	// decides who does, and the other is told as above.
+	s.proposeFromLocked(Change{Type: ChangeCreate, Room: name})
+	return nil
 }
 
-func (s *Session) joinLocked(ctx context.Context, arg string) error {
+func (s *Session) cmdJoin(arg string) error {
 	l := s.lobby
 	if arg == "" {
 		l.noticeLocked(s, true, "Usage: /join NAME")
@@ -267,40 +301,21 @@ func (s *Session) joinLocked(ctx context.Context, arg string) error {
 		}
 		return nil
 	}
-	if r == s.room {
+	if r == s.roomLocked() {
 		l.noticeLocked(s, false, "You are already in %s.", r.name)
 		return nil
 	}
-	return s.enterLocked(ctx, r)
-}
-
-func (s *Session) enterLocked(ctx context.Context, r *room) error {
-	l := s.lobby
-	if err := l.enterRoomLocked(ctx, s, r); err != nil {
-		if s.closed {
-			return err
-		}
-		l.log.Error("enter room", "room", r.name, "user", s.name, "err", err)
-		if errors.Is(err, ErrHistoryStore) {
-			l.noticeLocked(s, true, "You could not join %s: its history could not be read.", r.name)
-			return nil
-		}
-		return err
-	}
+	s.proposeFromLocked(Change{Type: ChangeJoin, Room: r.name})
 	return nil
 }
 
-func (s *Session) leaveLocked() {
-	l := s.lobby
-	if s.room == nil {
-		l.noticeLocked(s, true, "You are not in a room.")
-		return
+func (s *Session) cmdLeave(string) error {
+	if s.roomLocked() == nil {
+		s.lobby.noticeLocked(s, true, "You are not in a room.")
+		return nil
 	}
-	name := s.room.name
-	l.leaveRoomLocked(s, fmt.Sprintf("%s left %s", s.name, name))
-	l.deliverLocked(s, Event{Kind: EventEntered})
-	l.noticeLocked(s, false, "You left room %s.", name)
-	l.changedLocked()
+	s.proposeFromLocked(Change{Type: ChangeLeave})
+	return nil
 }
 
 // allowLocked applies the flood limit to one action. A refused action gets a
@@ -316,7 +331,7 @@ func (s *Session) allowLocked() (bool, error) {
 	}
 	s.strikes++
 	if s.strikes >= l.cfg.FloodStrikes {
-		l.log.Warn("disconnecting flooder", "user", s.name, "refused", s.strikes)
+		l.logger.Warn("disconnecting flooder", "user", s.name, "refused", s.strikes)
 		l.dropLocked(s, ErrFlooding)
 		return false, ErrFlooding
 	}
@@ -332,19 +347,23 @@ func (s *Session) SelectRoom(ctx context.Context, name string) error {
 	l := s.lobby
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.closed {
-		return s.err
+	if err := s.waitSettledLocked(ctx); err != nil {
+		return err
 	}
 	if ok, err := s.allowLocked(); !ok {
 		return err
 	}
+	if l.logDown != "" {
+		l.noticeLocked(s, true, "%s", l.logDown)
+		return nil
+	}
 	if name == "" {
-		if s.room != nil {
-			s.leaveLocked()
+		if s.roomLocked() != nil {
+			return s.cmdLeave("")
 		}
 		return nil
 	}
-	return s.joinLocked(ctx, name)
+	return s.cmdJoin(name)
 }
 
 func capitalize(s string) string {

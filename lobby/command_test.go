@@ -197,11 +197,14 @@ func TestCreate(t *testing.T) {
 		exec(t, alice, "/create CAF\u00c9")
 		notice(t, alice, true, "A room named caf\u00e9 already exists")
 	})
-	t.Run("store refuses", func(t *testing.T) {
-		l := newLobby(t, Config{Store: refuseCreate{NewMemoryStore()}})
+	t.Run("log refuses", func(t *testing.T) {
+		log := NewMemoryLog()
+		l := newLobby(t, Config{Log: log})
 		alice := register(t, l, "alice")
+		log.FailAppends(errDisk)
+		t.Cleanup(func() { log.FailAppends(nil) }) // before the lobby closes
 		exec(t, alice, "/create alpha")
-		notice(t, alice, true, "The room could not be created")
+		notice(t, alice, true, "That could not be done")
 		if got := len(l.Rooms()); got != 0 {
 			t.Errorf("%d rooms, want none", got)
 		}
@@ -210,10 +213,6 @@ func TestCreate(t *testing.T) {
 		}
 	})
 }
-
-type refuseCreate struct{ *MemoryStore }
-
-func (refuseCreate) CreateRoom(context.Context, RoomRecord) error { return errDisk }
 
 func TestJoin(t *testing.T) {
 	setup := func(t *testing.T) (*Lobby, *Session, *Session) {
@@ -339,6 +338,7 @@ func TestQuit(t *testing.T) {
 			if form != "quit" {
 				line(t, alice, KindSystem, "bob left alpha")
 			}
+			barrier(t, l) // the chat counts bob out when his close is applied
 			if got := l.Online(); got != 1 {
 				t.Errorf("Online() = %d, want 1", got)
 			}

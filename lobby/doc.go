@@ -1,26 +1,63 @@
-// Package lobby owns the chat itself: the connected users, the rooms and who is
-// in them, the command set, room history and the fan-out of every line to the
-// members of a room.
+// Package lobby owns the chat itself: the sessions of every node, the rooms
+// and who is in them, the command set, room history and the fan-out of
+// every line to the members of a room on this node.
 //
-// It knows nothing of SSH, terminals or Bubble Tea: a front end (the TUI, the
-// line mode, a test) registers a Session, feeds it the lines its user submits
-// with Session.Exec, and renders what Session.Next returns. Everything a user
-// sees — replies to commands, refusals, chat lines, join and leave notices —
-// arrives through that one ordered stream, so every front end shows the same
-// thing in the same order.
+// It knows nothing of SSH, terminals or Bubble Tea: a front end (the TUI,
+// the line mode, a test) opens a Session (Lobby.Open takes one of the
+// chat's slots), names it (Session.Claim), feeds it the lines its user
+// submits with Session.Exec, and renders what Session.Next returns.
+// Everything a user sees — replies to commands, refusals, chat lines, join
+// and leave notices — arrives through that one ordered stream, so every
+// front end shows the same thing in the same order.
 //
-// Concurrency: one mutex (Lobby.mu) guards all shared state. Lines are
-// persisted by a single committer goroutine in batches (group commit) and only
-// then delivered, so nobody is ever shown a line that is not in the Store.
-// Delivery is a non-blocking send into each session's bounded queue; a session
-// whose queue is full is disconnected with ErrTooSlow instead of slowing
-// anybody else down. Nothing under the mutex waits on a session.
+// # The log
 //
-// Untrusted text: every message and command argument passes through
-// CleanText, and every screen name and room name must pass validName, before
-// anybody else can see it, so that nothing a user types can act on another
-// user's terminal or pass for another user's name. Front ends may show
-// Message fields and notices as they are.
+// Every change of shared state (a session opened or named, a room created
+// or joined, a line said, a session or a whole node gone: see change.go)
+// is a Change proposed to a Log. A node never changes shared state any
+// other way: it applies what comes back from the log, in the log's order,
+// exactly as every other node does (apply.go), so all nodes reach the same
+// state, and the log's order decides every race (two creates of one room,
+// two claims of one name: the later one is refused in place, on whichever
+// node it came from). Appliers decide only from the state and the change,
+// never from the node's clock or settings; the proposer stamps the time and
+// the session limit into the change.
 //
-// Imports point inward: lobby imports no SSH, terminal or SQL package.
+// On one node the log is the node's own database (store.LocalLog); in a
+// cluster it is a NATS JetStream stream (package cluster). The path is the
+// same: proposals are batched by one proposer goroutine (propose.go; group
+// commit), and one applier goroutine follows the log, applies each batch to
+// the state in memory, delivering as it goes, then writes the batch's
+// effects and the log position to the Store in one transaction. A batch the
+// log holds is durable before anyone is shown it, and a replay after a
+// crash applies nothing twice.
+//
+// A session's commands see what its earlier ones did: Exec waits until the
+// session's own earlier changes are applied (usually a millisecond), so a
+// script's "/join alpha" then "hello" says hello in alpha, and replies come
+// in the order the input caused them.
+//
+// # Goroutines and locks
+//
+// One mutex (Lobby.mu) guards all state, shared and local. Three kinds of
+// goroutine take it: callers of the Session and Lobby methods (front ends),
+// the proposer (which releases it around Log.Append) and the applier (which
+// holds it while applying a batch in memory and releases it around
+// Store.Apply). Delivery is a non-blocking send into each session's bounded
+// queue; a session whose queue is full is dropped with ErrTooSlow instead
+// of slowing anybody down. Nothing under the mutex waits on a session or on
+// the network. Lock order: Lobby.mu, then a store's or log's own locks,
+// which never call back into the lobby.
+//
+// # Untrusted text
+//
+// Every message and command argument passes through CleanText, and every
+// screen name and room name must pass validName, before anybody else can
+// see it, so that nothing a user types can act on another user's terminal
+// or pass for another user's name. Front ends may show Message fields and
+// notices as they are.
+//
+// Imports point inward: lobby imports no SSH, Bubble Tea, NATS or SQL
+// package; of the terminal only x/ansi's parser, to strip escape sequences
+// (text.go).
 package lobby

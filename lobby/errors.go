@@ -16,4 +16,7 @@ var (
 	ErrLobbyClosed  = errors.New("the lobby is closed")
 	ErrNoSuchRoom   = errors.New("no such room")
 	ErrHistoryStore = errors.New("history is unavailable")
+	ErrFull         = errors.New("the server is full")
+	ErrLost         = errors.New("this server lost its connection to the rest of the chat")
+	ErrUnavailable  = errors.New("the chat cannot save anything right now")
 )

@@ -97,6 +97,7 @@ func TestFloodLimit(t *testing.T) {
 		if err := bob.SelectRoom(ctx, "alpha"); !errors.Is(err, ErrFlooding) {
 			t.Fatalf("SelectRoom = %v, want ErrFlooding", err)
 		}
+		barrier(t, l)
 		if got := l.Online(); got != 1 {
 			t.Errorf("Online() = %d, want 1", got)
 		}

@@ -51,7 +51,7 @@ func FuzzParseLine(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, line string, inRoom bool) {
-		v, arg := parseLine(line, inRoom)
+		v, cmd, arg := parseLine(line, inRoom)
 		blank := strings.TrimSpace(line) == ""
 		switch v {
 		case verbEmpty:
@@ -71,7 +71,13 @@ func FuzzParseLine(f *testing.F) {
 			if !strings.HasPrefix(arg, "/") || strings.ContainsFunc(arg, unicode.IsSpace) {
 				t.Fatalf("parseLine(%q): unknown command word %q", line, arg)
 			}
-		case verbCommands, verbCreate, verbList, verbJoin, verbLeave, verbQuit:
+		case verbCommand:
+			if cmd == nil {
+				t.Fatalf("parseLine(%q) = a command with none", line)
+			}
+			if !cmd.bare && !strings.HasPrefix(strings.TrimSpace(line), "/") {
+				t.Fatalf("parseLine(%q): /%s has no bare form", line, cmd.name)
+			}
 			if strings.ContainsFunc(arg, isLineBreak) || strings.ContainsRune(arg, '\u0085') {
 				t.Fatalf("parseLine(%q): argument %q holds a line break", line, arg)
 			}

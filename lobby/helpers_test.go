@@ -45,6 +45,12 @@ func newLobby(t *testing.T, cfg Config) *Lobby {
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
 	}
+	if cfg.Log == nil {
+		cfg.Log = NewMemoryLog()
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = 1000 // tests that count slots say so
+	}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return fixedTime }
 	}
@@ -192,34 +198,16 @@ func quiet(t *testing.T, s *Session) {
 	}
 }
 
-// barrier waits until every line posted so far has been stored and
-// delivered (and so is safe to check for absence with quiet). It assumes no
-// line was lost to a failing store.
+// barrier waits until every change proposed so far has been applied and
+// delivered (and so is safe to check for absence with quiet). It assumes
+// the log took every change.
 func barrier(t *testing.T, l *Lobby) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !committed(l) {
-		if time.Now().After(deadline) {
-			t.Fatal("history not committed in time")
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := l.Sync(ctx); err != nil {
+		t.Fatalf("barrier: %v", err)
 	}
-}
-
-// committed reports whether every room's last handed-out Seq is the last of
-// its recent lines, i.e. published: publishing delivers under the same lock.
-func committed(l *Lobby) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, r := range l.rooms {
-		if r.seq == 0 || !r.loaded {
-			continue
-		}
-		if n := len(r.recent); n == 0 || r.recent[n-1].Seq != r.seq {
-			return false
-		}
-	}
-	return true
 }
 
 func describe(ev Event) string {
@@ -243,28 +231,33 @@ func describe(ev Event) string {
 type failStore struct {
 	*MemoryStore
 	mu         sync.Mutex
-	failAppend func([]Message) bool
+	failApply  bool
 	failRecent bool
-	failCount  bool
-	appends    int // batches stored
+	applies    int // batches stored
 }
 
 var errDisk = errors.New("disk on fire")
 
 func newFailStore() *failStore { return &failStore{MemoryStore: NewMemoryStore()} }
 
-func (f *failStore) Append(ctx context.Context, batch []Message) error {
+func (f *failStore) set(apply, recent bool) {
 	f.mu.Lock()
-	fail := f.failAppend != nil && f.failAppend(batch)
+	defer f.mu.Unlock()
+	f.failApply, f.failRecent = apply, recent
+}
+
+func (f *failStore) Apply(ctx context.Context, w *Writes) error {
+	f.mu.Lock()
+	fail := f.failApply
 	f.mu.Unlock()
 	if fail {
 		return errDisk
 	}
-	if err := f.MemoryStore.Append(ctx, batch); err != nil {
+	if err := f.MemoryStore.Apply(ctx, w); err != nil {
 		return err
 	}
 	f.mu.Lock()
-	f.appends++
+	f.applies++
 	f.mu.Unlock()
 	return nil
 }
@@ -279,12 +272,19 @@ func (f *failStore) Recent(ctx context.Context, room string, n int) ([]Message, 
 	return f.MemoryStore.Recent(ctx, room, n)
 }
 
-func (f *failStore) CountUser(ctx context.Context) (uint64, error) {
+// failLog is a MemoryLog whose Append fails for batches doom picks.
+type failLog struct {
+	*MemoryLog
+	mu   sync.Mutex
+	doom func([]Change) bool
+}
+
+func (f *failLog) Append(ctx context.Context, id string, batch []Change) (uint64, error) {
 	f.mu.Lock()
-	fail := f.failCount
+	doom := f.doom
 	f.mu.Unlock()
-	if fail {
+	if doom != nil && doom(batch) {
 		return 0, errDisk
 	}
-	return f.MemoryStore.CountUser(ctx)
+	return f.MemoryLog.Append(ctx, id, batch)
 }

@@ -3,6 +3,8 @@ package lobby
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,21 +13,33 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Config sets up a Lobby. Zero fields take the defaults named beside them.
+// Config sets up a Lobby. A zero field takes the default named beside it;
+// a negative one, where that means something, says so.
 type Config struct {
-	Store   Store        // where history lives; required
-	History int          // lines replayed on join and per page of older history; 100
-	Queue   int          // events a session may fall behind by before it is dropped; 128
-	Logger  *slog.Logger // slog.Default()
-	Now     func() time.Time
+	Store  Store        // the node's copy of the chat; required
+	Log    Log          // the ordered log of changes; required
+	Logger *slog.Logger // slog.Default()
+	Now    func() time.Time
 
-	// Flood limit per session: a burst of FloodBurst lines, then FloodRate
-	// lines per second; every submitted line counts, commands included.
-	// FloodRate < 0 turns the limit off. Defaults 10 and 2.
+	// Node names this node among the nodes sharing Log; "" for a node on
+	// its own. Names must be unique among the nodes: a node that starts
+	// takes every session left by an earlier run under its name for dead.
+	Node string
+	// MaxSessions is how many sessions the whole chat holds at once, name
+	// prompts included; 10. Every node of a cluster must use the same.
+	MaxSessions int
+	// History is the lines replayed on join and per page of older history;
+	// 100.
+	History int
+	// Queue is the events a session may fall behind by before it is
+	// dropped; 128.
+	Queue int
+
+	// Flood limit per session: a burst of FloodBurst lines (10), then
+	// FloodRate lines per second (2); every submitted line counts,
+	// commands included. A negative FloodRate turns the limit off.
 	FloodBurst int
 	FloodRate  float64
 	// FloodStrikes refused lines in a row end the session; 20.
@@ -38,17 +52,20 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.History <= 0 {
-		c.History = 100
-	}
-	if c.Queue <= 0 {
-		c.Queue = 128
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 10
+	}
+	if c.History <= 0 {
+		c.History = 100
+	}
+	if c.Queue <= 0 {
+		c.Queue = 128
 	}
 	if c.FloodBurst <= 0 {
 		c.FloodBurst = 10
@@ -64,145 +81,268 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Lobby is the set of rooms and users shared by every session. It is safe
-// for concurrent use.
+// standalone is the node name of a node that shares its log with nobody.
+const standalone = "local"
+
+// Lobby is the chat as one node sees it: the rooms and everyone in them on
+// every node, and this node's own sessions. It is safe for concurrent use.
+//
+// Shared state (rooms, members, names, counters) changes only in apply.go,
+// by applying the log; everything else proposes changes to the log.
 type Lobby struct {
-	cfg   Config
-	store Store
-	log   *slog.Logger
+	cfg    Config
+	store  Store
+	log    Log
+	logger *slog.Logger
+	logID  string
 
-	mu      sync.Mutex          // guards every field below
-	rooms   map[string]*room    // by foldKey of the name
-	users   map[string]*Session // by userKey of the name
-	pending []Message           // assigned a Seq, waiting for the committer
-	closed  bool
+	mu sync.Mutex // guards the fields from here to the next comment
 
-	// Lines handed to the committer, and lines it has finished with (stored
-	// and delivered, or given up on); settledCh is closed and replaced each
-	// time settled moves. For Sync.
-	posted, settled uint64
-	settledCh       chan struct{}
+	// Shared state, as of cursor.
+	rooms   map[string]*room       // by foldKey of the name
+	members map[SessionID]*member  // every session of the chat, on any node
+	names   map[string]*member     // named members, by userKey of the name
+	gone    map[string]bool        // node instances known dead
+	users   uint64                 // users ever named: Guest<N> counts on from it
+	cursor  uint64                 // the log's sequence number applied through
+	locals  map[SessionID]*Session // this node's sessions
+	node    string                 // this node's instance: Config.Node and a nonce
 
-	online atomic.Int64 // len(users), readable without the lock
+	// Proposals on their way to the log.
+	outbox   []Change
+	waiters  map[uint64]chan error // by Change.Ref, for proposals whose outcome someone awaits
+	nextRef  uint64
+	nextSess uint64
+	// Changes proposed, and changes settled (applied, or given up on);
+	// settledCh is closed and replaced whenever settled moves. For Sync.
+	proposed, settled uint64
+	settledCh         chan struct{}
+	stored            uint64 // the cursor the store has; storedCh as settledCh
+	storedCh          chan struct{}
+	closed            bool   // Shutdown: no new sessions
+	logDown           string // why the log cannot be reached, "" when it can
 
-	wake       chan struct{} // capacity 1: the committer has work
-	commitDone chan struct{} // closed when the committer has flushed and exited
+	// Not guarded by mu.
+	writes Writes          // what applying the current batch stores; the applier's own
+	online atomic.Int64    // named members, readable without the lock
+	wake   chan struct{}   // capacity 1: the proposer has work
+	runCtx context.Context // ends when the lobby stops
+	stop   context.CancelFunc
+	done   sync.WaitGroup // the proposer and the applier
 }
 
 // room is one chat room. Guarded by Lobby.mu.
 type room struct {
 	name    string
-	seq     uint64 // the last Seq handed out, committed or not
-	members map[*Session]struct{}
-	recent  []Message // the newest committed lines, at most cfg.History
-	loaded  bool      // recent holds the store's tail
+	created time.Time
+	seq     uint64                // the Seq of the newest line applied
+	members map[*member]struct{}  // on every node
+	locals  map[*Session]struct{} // this node's members, to deliver to
+	recent  []Message             // the newest lines, at most 2×History
+	loaded  bool                  // recent holds the store's tail
 }
 
-// New loads the rooms (not their histories) from cfg.Store and starts the
-// committer. Call Close to stop it.
+// member is one session of the chat, on any node. Guarded by Lobby.mu.
+type member struct {
+	id    SessionID
+	node  string // the instance it is on
+	name  string // "" at the name prompt
+	key   string // userKey(name)
+	room  *room  // nil in the Lobby
+	since int64  // Unix nanoseconds, when it opened
+	fp    string // its SSH key's fingerprint, "" for none
+	addr  string // its client's address
+	sess  *Session
+}
+
+// New loads the node's copy of the chat from cfg.Store, catches up with
+// cfg.Log, ends the sessions an earlier run of this node left behind, and
+// starts applying the log. Call Close to stop it.
 func New(ctx context.Context, cfg Config) (*Lobby, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("new lobby: no store")
 	}
+	if cfg.Log == nil {
+		return nil, errors.New("new lobby: no log")
+	}
 	cfg.setDefaults()
-	recs, err := cfg.Store.Rooms(ctx)
+	snap, err := cfg.Store.Load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load rooms: %w", err)
+		return nil, fmt.Errorf("load the chat: %w", err)
 	}
 	l := &Lobby{
-		cfg:        cfg,
-		store:      cfg.Store,
-		log:        cfg.Logger,
-		rooms:      make(map[string]*room, len(recs)),
-		users:      make(map[string]*Session),
-		wake:       make(chan struct{}, 1),
-		commitDone: make(chan struct{}),
-		settledCh:  make(chan struct{}),
+		cfg:       cfg,
+		store:     cfg.Store,
+		log:       cfg.Log,
+		logger:    cfg.Logger,
+		logID:     cfg.Log.ID(),
+		rooms:     make(map[string]*room, len(snap.Rooms)),
+		members:   make(map[SessionID]*member),
+		names:     make(map[string]*member),
+		gone:      make(map[string]bool),
+		locals:    make(map[SessionID]*Session),
+		waiters:   make(map[uint64]chan error),
+		settledCh: make(chan struct{}),
+		storedCh:  make(chan struct{}),
+		wake:      make(chan struct{}, 1),
+		writes:    Writes{Counters: make(map[string]uint64)},
 	}
-	for _, rec := range recs {
-		l.rooms[foldKey(rec.Name)] = &room{name: rec.Name, seq: rec.LastSeq, members: make(map[*Session]struct{})}
+	l.node = newInstance(cmp.Or(cfg.Node, standalone))
+	if err := l.restore(snap); err != nil {
+		return nil, err
 	}
-	go l.commitLoop()
+	if snap.LogID != "" && snap.LogID != l.logID {
+		if err := l.adoptLog(ctx, snap); err != nil {
+			return nil, err
+		}
+	}
+	l.stored = l.cursor
+
+	l.runCtx, l.stop = context.WithCancel(context.Background())
+	l.done.Add(2)
+	go func() {
+		defer l.done.Done()
+		l.proposeLoop(l.runCtx)
+	}()
+	go func() {
+		defer l.done.Done()
+		l.applyLoop(l.runCtx)
+	}()
+	if err := l.catchUp(ctx); err != nil {
+		l.halt()
+		return nil, err
+	}
+	if err := l.buryPredecessors(ctx); err != nil {
+		l.halt()
+		return nil, err
+	}
 	return l, nil
 }
 
-// Register admits a user under name, or under Guest<N> when name is empty.
-// It refuses a name that breaks the rule (ErrNameInvalid) or that someone
-// online already has, compared without case and confusable look-alikes
-// (ErrNameTaken).
-func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
-	// Surrounding spaces are a slip at the prompt; anything else that is
-	// not allowed is refused as typed, not cleaned into a different name.
-	name = strings.TrimSpace(name)
-	guest := name == ""
-	if !guest {
-		var ok bool
-		if name, ok = validName(name, MaxNameLen); !ok {
-			return nil, ErrNameInvalid
-		}
+// adoptLog decides what to do with a store that was applying another log:
+// a store that has applied nothing yet, or a log that is still empty (a
+// node's folder seeding a new cluster), starts the new log from the top;
+// anything else would mix two histories and is refused.
+func (l *Lobby) adoptLog(ctx context.Context, snap Snapshot) error {
+	head, err := l.log.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("read the log: %w", err)
 	}
-	if err := l.admitting(name); err != nil {
-		return nil, err
+	if head != 0 {
+		return fmt.Errorf("this data folder applied the log %s up to %d, not %s: start it on its own log, or on a fresh folder (or a copy of another node's) to join this one", snap.LogID, snap.Cursor, l.logID)
 	}
-	for {
-		// Count first: the counter is persistent and the name depends on it.
-		n, err := l.store.CountUser(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("count user: %w", err)
-		}
-		if guest {
-			name = fmt.Sprintf("Guest%d", n)
-		}
-		s, err := l.add(name)
-		if errors.Is(err, ErrNameTaken) && guest {
-			continue // someone chose "Guest<N>" by hand; take the next number
-		}
-		return s, err
-	}
+	l.logger.Info("data folder moves to a new log", "from", snap.LogID, "to", l.logID, "applied", snap.Cursor)
+	l.cursor = 0
+	return nil
 }
 
-// admitting says why a user named name (or a guest, for "") cannot be
-// admitted right now, before the user is counted.
-func (l *Lobby) admitting(name string) error {
+// catchUp waits until everything the log held when it was called is
+// applied: a node takes sessions only once it shows the chat as it is.
+func (l *Lobby) catchUp(ctx context.Context) error {
+	first, err := l.log.First(ctx)
+	if err != nil {
+		return fmt.Errorf("read the log: %w", err)
+	}
+	head, err := l.log.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("read the log: %w", err)
+	}
+	l.mu.Lock()
+	cursor := l.cursor
+	l.mu.Unlock()
+	if head > cursor && first > cursor+1 {
+		return fmt.Errorf("catch up from %d: the log starts at %d: %w", cursor, first, ErrLogGap)
+	}
+	return l.waitStored(ctx, head)
+}
+
+// waitStored waits until the store holds the log up to seq.
+func (l *Lobby) waitStored(ctx context.Context, seq uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return ErrLobbyClosed
+	for l.stored < seq {
+		ch := l.storedCh
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			l.mu.Lock()
+			return fmt.Errorf("catch up with the log: %w", ctx.Err())
+		}
+		l.mu.Lock()
 	}
-	if name != "" {
-		if _, taken := l.users[userKey(name)]; taken {
-			return ErrNameTaken
+	return nil
+}
+
+// buryPredecessors ends the sessions that earlier runs of this node left in
+// the chat: they died with their process.
+func (l *Lobby) buryPredecessors(ctx context.Context) error {
+	l.mu.Lock()
+	name := nodeName(l.node)
+	var dead []string
+	for _, m := range l.members {
+		if nodeName(m.node) == name && m.node != l.node && !slices.Contains(dead, m.node) {
+			dead = append(dead, m.node)
+		}
+	}
+	l.mu.Unlock()
+	for _, inst := range dead {
+		if err := l.DeclareGone(ctx, inst); err != nil {
+			return fmt.Errorf("end the sessions of an earlier run: %w", err)
 		}
 	}
 	return nil
 }
 
-func (l *Lobby) add(name string) (*Session, error) {
+// DeclareGone proposes that the node instance inst is dead, so that every
+// node ends its sessions, and waits until that is applied. Nodes of a
+// cluster call it when one of them stops answering; several may declare the
+// same instance, and all but the first declaration change nothing.
+func (l *Lobby) DeclareGone(ctx context.Context, inst string) error {
+	l.mu.Lock()
+	if l.gone[inst] {
+		l.mu.Unlock()
+		return nil
+	}
+	ch := l.proposeWaitLocked(Change{Type: ChangeGone, Target: inst})
+	l.mu.Unlock()
+	return l.await(ctx, ch)
+}
+
+// Instances lists the node instances that hold sessions of the chat, other
+// than this one: those whose death would matter.
+func (l *Lobby) Instances() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return nil, ErrLobbyClosed
+	var out []string
+	for _, m := range l.members {
+		if m.node != l.node && !slices.Contains(out, m.node) {
+			out = append(out, m.node)
+		}
 	}
-	key := userKey(name)
-	if _, taken := l.users[key]; taken {
-		return nil, ErrNameTaken
-	}
-	s := &Session{
-		lobby:   l,
-		name:    name,
-		key:     key,
-		events:  make(chan Event, l.cfg.Queue),
-		changed: make(chan struct{}, 1),
-		done:    make(chan struct{}),
-	}
-	if l.cfg.FloodRate > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
-	}
-	l.users[key] = s
-	l.online.Store(int64(len(l.users)))
-	l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
-	l.changedLocked()
-	return s, nil
+	slices.Sort(out)
+	return out
+}
+
+// Instance is this node's instance name: its node name and a nonce new at
+// every start.
+func (l *Lobby) Instance() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.node
+}
+
+// newInstance names one run of the node called name.
+func newInstance(name string) string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return name + "~" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// nodeName is the node an instance is a run of.
+func nodeName(inst string) string {
+	name, _, _ := strings.Cut(inst, "~")
+	return name
 }
 
 // RoomInfo is a room as the room list shows it.
@@ -230,12 +370,27 @@ func (l *Lobby) roomsLocked() []RoomInfo {
 	return out
 }
 
-// Online is the number of users registered right now.
-func (l *Lobby) Online() int {
+// Online is the number of users in the chat right now, on every node,
+// name prompts not counted.
+func (l *Lobby) Online() int { return int(l.online.Load()) }
+
+// Sessions is the number of sessions the chat holds right now, on every
+// node, name prompts included: what MaxSessions limits.
+func (l *Lobby) Sessions() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.users)
+	return len(l.members)
 }
+
+// LocalSessions is the number of this node's own sessions.
+func (l *Lobby) LocalSessions() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.locals)
+}
+
+// MaxSessions is the limit on sessions for the whole chat.
+func (l *Lobby) MaxSessions() int { return l.cfg.MaxSessions }
 
 // Older returns up to one page (Config.History lines) of the room's history
 // from before seq, oldest first. An empty result means seq was the first line.
@@ -254,8 +409,8 @@ func (l *Lobby) Older(ctx context.Context, roomName string, seq uint64) ([]Messa
 // HistoryPage is the number of lines replayed on join and fetched per page.
 func (l *Lobby) HistoryPage() int { return l.cfg.History }
 
-// Shutdown tells every session the server is shutting down and ends it, then
-// stops accepting users. Close flushes the history after it.
+// Shutdown tells every session of this node the server is shutting down
+// and ends it, then stops accepting sessions. Close finishes the job.
 func (l *Lobby) Shutdown() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -263,161 +418,95 @@ func (l *Lobby) Shutdown() {
 		return
 	}
 	l.closed = true
-	for _, s := range l.users {
+	for _, s := range l.locals {
 		l.dropLocked(s, ErrShutdown)
 	}
 }
 
-// Close shuts the lobby down if that has not happened, waits until every line
-// already accepted is stored, and stops the committer. It does not close the
-// Store, which belongs to the caller.
+// Close shuts the lobby down if that has not happened, waits until every
+// change this node proposed is applied and stored (the leave lines of its
+// sessions among them), and stops. When ctx ends first it returns why and
+// leaves the lobby running, so that Close may be called again. It does not
+// close the Store or the Log, which belong to the caller.
 func (l *Lobby) Close(ctx context.Context) error {
 	l.Shutdown()
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	if err := l.Sync(ctx); err != nil {
+		return fmt.Errorf("flush history: %w", err)
 	}
-	select {
-	case <-l.commitDone:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("flush history: %w", ctx.Err())
+	l.mu.Lock()
+	cursor := l.cursor
+	l.mu.Unlock()
+	if err := l.waitStored(ctx, cursor); err != nil {
+		return fmt.Errorf("flush history: %w", err)
+	}
+	l.halt()
+	return nil
+}
+
+// halt stops the proposer and the applier and waits for them. It is safe
+// to call more than once.
+func (l *Lobby) halt() {
+	l.stop()
+	l.done.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Nobody will settle what is still waiting: tell its waiters.
+	l.failLocked(l.outbox, ErrLobbyClosed)
+	l.outbox = nil
+	for ref, ch := range l.waiters {
+		ch <- ErrLobbyClosed
+		delete(l.waiters, ref)
 	}
 }
 
-// Sync waits until every line posted before the call (chat, joins, leaves)
-// has been stored and delivered, or given up on, or until ctx ends or the
-// lobby has stopped. A script that sends its last line and hangs up at once
-// uses it to see that line come back before its session ends.
+// Sync waits until every change proposed on this node before the call
+// (chat, joins, leaves) has been applied and delivered, or given up on, or
+// until ctx ends or the lobby has stopped. A script that sends its last
+// line and hangs up at once uses it to see that line come back before its
+// session ends.
 func (l *Lobby) Sync(ctx context.Context) error {
 	l.mu.Lock()
-	target := l.posted
+	defer l.mu.Unlock()
+	target := l.proposed
 	for l.settled < target {
-		settled := l.settledCh
+		ch := l.settledCh
 		l.mu.Unlock()
 		select {
-		case <-settled:
-		case <-l.commitDone:
-			return nil // nothing more will be stored
+		case <-ch:
 		case <-ctx.Done():
+			l.mu.Lock()
 			return fmt.Errorf("sync: %w", ctx.Err())
 		}
 		l.mu.Lock()
 	}
-	l.mu.Unlock()
 	return nil
 }
 
-// commitLoop is the only caller of Store.Append. It takes everything posted
-// since its last pass as one batch, stores it, and only then delivers it: a
-// line is never shown before it is durable, and a slow disk makes batches
-// bigger rather than making posters wait on each other.
-func (l *Lobby) commitLoop() {
-	defer close(l.commitDone)
-	var batch []Message
-	maxBatch := max(1, l.cfg.Queue/2)
-	for range l.wake {
-		l.mu.Lock()
-		// A batch is delivered at once, so one bigger than a session's
-		// queue would drop every member of a busy room however fast they
-		// read. Half a queue leaves room for what they have not read yet.
-		more := len(l.pending) > maxBatch
-		if more {
-			batch = append(batch[:0], l.pending[:maxBatch]...)
-			n := copy(l.pending, l.pending[maxBatch:])
-			clear(l.pending[n:])
-			l.pending = l.pending[:n]
-		} else {
-			batch, l.pending = l.pending, batch[:0]
-		}
-		closed := l.closed
-		l.mu.Unlock()
-
-		if len(batch) > 0 {
-			err := l.store.Append(context.Background(), batch)
-			l.mu.Lock()
-			if err != nil {
-				l.log.Error("store history", "lines", len(batch), "err", err)
-				l.lostLocked(batch)
-			} else {
-				for i := range batch {
-					l.publishLocked(&batch[i])
-				}
-			}
-			l.settled += uint64(len(batch))
-			close(l.settledCh)
-			l.settledCh = make(chan struct{})
-			l.mu.Unlock()
-			clear(batch) // the batch's strings now belong to the rooms' recent lines
-		}
-		if more {
-			select {
-			case l.wake <- struct{}{}:
-			default:
-			}
-			continue
-		}
-		if closed {
-			l.mu.Lock()
-			empty := len(l.pending) == 0
-			l.mu.Unlock()
-			if empty {
-				return
-			}
-			select {
-			case l.wake <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
-// publishLocked adds a stored line to its room's recent lines and delivers it
-// to the room's members. l.mu must be held.
-func (l *Lobby) publishLocked(m *Message) {
-	r, ok := l.rooms[foldKey(m.Room)]
-	if !ok {
+// LogDown tells every session of this node that the log cannot be reached
+// (why, in a sentence), and refuses their input until LogUp. A cluster's log
+// calls it when it loses NATS.
+func (l *Lobby) LogDown(why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.logDown != "" {
 		return
 	}
-	r.recent = append(r.recent, *m)
-	if n := len(r.recent); n >= 2*l.cfg.History {
-		r.recent = slices.Clone(r.recent[n-l.cfg.History:])
-	}
-	msg := *m // one copy shared by every member's event
-	for s := range r.members {
-		if m.Kind == KindSystem && m.From != s.name && len(s.events) >= cap(s.events)/2 {
-			// A join or leave line for a member already half a queue
-			// behind (a login storm in a big room): skip it for them
-			// rather than let notices crowd out chat and get the member
-			// cut loose. It is in the room's history all the same.
-			s.skipped++
-			continue
-		}
-		l.deliverLocked(s, Event{Kind: EventMessage, Msg: &msg})
+	l.logDown = why
+	for _, s := range l.locals {
+		l.noticeLocked(s, true, "%s", why)
 	}
 }
 
-// lostLocked tells the authors of lines the store refused that their lines
-// were not sent. l.mu must be held.
-func (l *Lobby) lostLocked(batch []Message) {
-	for _, m := range batch {
-		if m.Kind != KindChat {
-			continue
-		}
-		if s, ok := l.users[userKey(m.From)]; ok {
-			l.noticeLocked(s, true, "Your message could not be saved, so it was not sent. Please try again.")
-		}
+// LogUp undoes LogDown.
+func (l *Lobby) LogUp() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.logDown == "" {
+		return
 	}
-}
-
-// postLocked hands a new line for r to the committer. l.mu must be held.
-func (l *Lobby) postLocked(r *room, kind Kind, from, text string) {
-	l.posted++
-	r.seq++
-	l.pending = append(l.pending, Message{Room: r.name, Seq: r.seq, At: l.cfg.Now(), From: from, Kind: kind, Text: text})
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	l.logDown = ""
+	for _, s := range l.locals {
+		l.noticeLocked(s, false, "Reconnected: the chat goes on.")
 	}
 }
 
@@ -430,7 +519,7 @@ func (l *Lobby) deliverLocked(s *Session, ev Event) {
 	select {
 	case s.events <- ev:
 	default:
-		l.log.Warn("dropping slow session", "user", s.name, "queue", cap(s.events))
+		l.logger.Warn("dropping slow session", "user", s.name, "session", s.id, "queue", cap(s.events))
 		l.dropLocked(s, ErrTooSlow)
 	}
 }
@@ -443,80 +532,36 @@ func (l *Lobby) noticeLocked(s *Session, isErr bool, format string, args ...any)
 	l.deliverLocked(s, Event{Kind: EventNotice, Text: text, Error: isErr})
 }
 
-// dropLocked ends s: it leaves its room (which sees it go), its name is freed
-// and its event stream closes with reason. l.mu must be held.
+// dropLocked ends this node's session s at once: its event stream closes
+// with reason and it gets nothing more. Its slot, its name and its place in
+// a room are freed when the close it proposes comes back from the log (at
+// once, on a healthy log). l.mu must be held.
 func (l *Lobby) dropLocked(s *Session, reason error) {
 	if s.closed {
 		return
 	}
 	s.closed = true
-	if s.room != nil {
-		l.leaveRoomLocked(s, leaveNotice(s.name, s.room.name, reason))
-	}
-	delete(l.users, s.key)
-	l.online.Store(int64(len(l.users)))
 	s.err = reason
 	close(s.events)
 	close(s.done)
-	l.changedLocked()
-}
-
-func leaveNotice(name, roomName string, reason error) string {
-	switch {
-	case errors.Is(reason, ErrTooSlow):
-		return fmt.Sprintf("%s left %s (connection too slow)", name, roomName)
-	case errors.Is(reason, ErrFlooding):
-		return fmt.Sprintf("%s left %s (flooding)", name, roomName)
-	case errors.Is(reason, ErrShutdown):
-		return fmt.Sprintf("%s left %s (server shutting down)", name, roomName)
-	}
-	return fmt.Sprintf("%s left %s", name, roomName)
-}
-
-func (l *Lobby) leaveRoomLocked(s *Session, notice string) {
-	r := s.room
-	delete(r.members, s)
-	s.room = nil
-	l.postLocked(r, KindSystem, s.name, notice)
-}
-
-// enterRoomLocked moves s into r, loading r's recent lines on first use, and
-// tells s with the history it should show. l.mu must be held.
-func (l *Lobby) enterRoomLocked(ctx context.Context, s *Session, r *room) error {
-	if s.closed {
-		// Dropped earlier in the same command (a notice overflowed its
-		// queue): it must not become a member nobody will ever remove.
-		return s.err
-	}
-	if !r.loaded {
-		// Once per room per process: the tail is small and indexed, and
-		// loading it under the lock keeps it consistent with new lines.
-		recent, err := l.store.Recent(ctx, r.name, l.cfg.History)
-		if err != nil {
-			return fmt.Errorf("load history of %q: %w", r.name, errors.Join(ErrHistoryStore, err))
+	delete(l.locals, s.id)
+	if m := l.members[s.id]; m != nil {
+		m.sess = nil
+		if m.room != nil {
+			delete(m.room.locals, s)
 		}
-		r.recent, r.loaded = recent, true
 	}
-	if s.room != nil {
-		l.leaveRoomLocked(s, fmt.Sprintf("%s left %s", s.name, s.room.name))
-	}
-	r.members[s] = struct{}{}
-	s.room = r
-	history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds up to twice that
-	l.deliverLocked(s, Event{Kind: EventEntered, Room: r.name, History: slices.Clone(history)})
-	if s.closed {
-		return s.err // dropped: its leave is posted already, so no join after it
-	}
-	l.postLocked(r, KindSystem, s.name, fmt.Sprintf("%s joined %s", s.name, r.name))
-	l.changedLocked()
-	return nil
+	l.proposeLocked(Change{Type: ChangeClose, Session: s.id, Text: reasonCode(reason)})
+	// Whatever s was waiting for will not matter any more.
+	close(s.settledCh)
+	s.settledCh = make(chan struct{})
 }
 
 // changedLocked tells every session that the room list or the user counts
 // changed. The signal holds no data and coalesces: a session that has not
 // looked yet is not told twice. l.mu must be held.
 func (l *Lobby) changedLocked() {
-	for _, s := range l.users {
+	for _, s := range l.locals {
 		select {
 		case s.changed <- struct{}{}:
 		default:

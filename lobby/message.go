@@ -41,4 +41,7 @@ type RoomRecord struct {
 	Name    string
 	Created time.Time
 	LastSeq uint64 // the Seq of the newest stored line, 0 when empty
+	// Meta is what the Lobby keeps of the room besides its lines, in its
+	// own encoding; the Store keeps it as it is.
+	Meta []byte
 }

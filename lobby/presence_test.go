@@ -9,7 +9,7 @@ import (
 
 func TestPresenceLinesGiveWayToChatForABackedUpMember(t *testing.T) {
 	ctx := context.Background()
-	l, err := New(ctx, Config{Store: NewMemoryStore(), Queue: 8, FloodRate: -1})
+	l, err := New(ctx, Config{Store: NewMemoryStore(), Log: NewMemoryLog(), Queue: 8, FloodRate: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,23 +147,23 @@ func TestGuestNumbers(t *testing.T) {
 
 func TestRegisterFailures(t *testing.T) {
 	ctx := context.Background()
-	t.Run("count fails", func(t *testing.T) {
-		store := newFailStore()
-		store.failCount = true
-		l := newLobby(t, Config{Store: store})
+	t.Run("log fails", func(t *testing.T) {
+		log := NewMemoryLog()
+		l := newLobby(t, Config{Log: log})
+		log.FailAppends(errDisk)
 		_, err := l.Register(ctx, "")
-		if !errors.Is(err, errDisk) || !strings.Contains(err.Error(), "count user") {
-			t.Errorf("Register = %v, want a wrapped store error", err)
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, errDisk) {
+			t.Errorf("Register = %v, want ErrUnavailable wrapping the log's error", err)
 		}
 		if got := l.Online(); got != 0 {
 			t.Errorf("Online() = %d, want 0", got)
 		}
+		log.FailAppends(nil)
+		register(t, l, "alice") // and it recovers
 	})
 	t.Run("lobby closed", func(t *testing.T) {
-		store := newFailStore()
-		l := newLobby(t, Config{Store: store})
+		l := newLobby(t, Config{})
 		l.Shutdown()
-		store.failCount = true // the store may be closed too: it must not be asked
 		if _, err := l.Register(ctx, "alice"); !errors.Is(err, ErrLobbyClosed) {
 			t.Errorf("Register after Shutdown = %v, want ErrLobbyClosed", err)
 		}

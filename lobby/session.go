@@ -2,6 +2,8 @@ package lobby
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -35,38 +37,136 @@ type Event struct {
 	History []Message
 }
 
-// Session is one user's handle on the Lobby. Exec and Close may be called from
-// any goroutine; Next must be called from one goroutine at a time.
-type Session struct {
-	lobby *Lobby
-	name  string // fixed at registration
-	key   string
-
-	// Guarded by lobby.mu. Only the lobby sends on or closes events.
-	events  chan Event
-	done    chan struct{} // closed with events, for watchers that do not read them
-	room    *room
-	closed  bool
-	err     error // why events was closed; written before the close
-	limiter *rate.Limiter
-	strikes int // lines refused in a row by the flood limit
-	skipped int // others' join/leave lines not delivered: it was behind
-
-	changed    chan struct{} // capacity 1; see Lobby.changedLocked
-	lastChange time.Time     // owned by the goroutine calling Next
+// Visitor is what the front door knows of someone opening a session.
+type Visitor struct {
+	Addr string // the client's address, host:port
+	Key  string // the SHA256 fingerprint of the SSH key the client proved it holds, "" for none
 }
 
-// Name is the user's screen name as shown.
-func (s *Session) Name() string { return s.name }
+// Session is one user's handle on the Lobby, on the node they connected to.
+// Exec, Claim and Close may be called from any goroutine; Next must be
+// called from one goroutine at a time.
+type Session struct {
+	lobby *Lobby
+	id    SessionID
+
+	// Guarded by lobby.mu. Only the lobby sends on or closes events.
+	name       string // "" until a name is taken
+	events     chan Event
+	done       chan struct{} // closed with events, for watchers that do not read them
+	closed     bool
+	err        error // why events was closed; written before the close
+	limiter    *rate.Limiter
+	strikes    int // lines refused in a row by the flood limit
+	skipped    int // others' join/leave lines not delivered: it was behind
+	proposed   uint64
+	settled    uint64        // of this session's changes; see proposeFromLocked
+	settledCh  chan struct{} // closed and replaced when settled moves
+	lastChange time.Time     // owned by the goroutine calling Next
+
+	changed chan struct{} // capacity 1; see Lobby.changedLocked
+}
+
+// Open takes a session slot for a visitor, for the whole chat at once: it
+// fails with ErrFull when the chat holds MaxSessions sessions, name prompts
+// included, and with ErrLobbyClosed once the lobby is shutting down. The
+// session has no name until Claim.
+func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrLobbyClosed
+	}
+	l.nextSess++
+	s := &Session{
+		lobby:     l,
+		id:        SessionID(fmt.Sprintf("%s.%d", l.node, l.nextSess)),
+		events:    make(chan Event, l.cfg.Queue),
+		changed:   make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		settledCh: make(chan struct{}),
+	}
+	if l.cfg.FloodRate > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
+	}
+	l.locals[s.id] = s
+	ch := l.proposeWaitLocked(Change{Type: ChangeOpen, Session: s.id, Seq: uint64(l.cfg.MaxSessions), Key: v.Key, Addr: v.Addr})
+	l.mu.Unlock()
+	if err := l.await(ctx, ch); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Claim gives the session the name name, or the next Guest<N> when name is
+// empty (N counts every user the chat has named). It refuses a name that
+// breaks the rule (ErrNameInvalid) or that someone in the chat already
+// has, compared without case and confusable look-alikes (ErrNameTaken);
+// the session stays at the prompt and may try again. The first event after
+// it says the session is in the Lobby.
+func (s *Session) Claim(ctx context.Context, name string) error {
+	// Surrounding spaces are a slip at the prompt; anything else that is
+	// not allowed is refused as typed, not cleaned into a different name.
+	name = strings.TrimSpace(name)
+	if name != "" {
+		var ok bool
+		if name, ok = validName(name, MaxNameLen); !ok {
+			return ErrNameInvalid
+		}
+	}
+	l := s.lobby
+	l.mu.Lock()
+	if s.closed {
+		l.mu.Unlock()
+		return s.err
+	}
+	if s.name != "" {
+		l.mu.Unlock()
+		return fmt.Errorf("claim %q: the session is named %s already", name, s.name)
+	}
+	// Refused here when it is plain already; the log decides the rest.
+	if _, taken := l.names[userKey(name)]; taken && name != "" {
+		l.mu.Unlock()
+		return ErrNameTaken
+	}
+	ch := l.proposeWaitLocked(Change{Type: ChangeName, Session: s.id, Name: name})
+	l.mu.Unlock()
+	return l.await(ctx, ch)
+}
+
+// Register opens a session and names it (see Open and Claim): for front
+// ends and tests that need no name prompt.
+func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
+	s, err := l.Open(ctx, Visitor{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Claim(ctx, name); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ID names the session across the chat.
+func (s *Session) ID() SessionID { return s.id }
+
+// Name is the user's screen name as shown, "" before Claim.
+func (s *Session) Name() string {
+	s.lobby.mu.Lock()
+	defer s.lobby.mu.Unlock()
+	return s.name
+}
 
 // Room is the name of the session's current room, or "" in the Lobby.
 func (s *Session) Room() string {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
-	if s.room == nil {
-		return ""
+	if m := s.lobby.members[s.id]; m != nil && m.room != nil {
+		return m.room.name
 	}
-	return s.room.name
+	return ""
 }
 
 // Next waits for the session's next event. When the session has ended it
@@ -162,8 +262,9 @@ func (l *Lobby) changeInterval() time.Duration {
 }
 
 // Done is closed when the session ends, for whoever must react at once
-// without reading its events (the SSH server frees a slot with it while the
-// session's own reader may be stuck on a stalled connection). Err says why.
+// without reading its events (the SSH server closes a connection with it
+// while the session's own reader may be stuck on a stalled connection). Err
+// says why.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Err is why the session ended, or nil while it is running.
@@ -174,9 +275,32 @@ func (s *Session) Err() error {
 }
 
 // Close ends the session as a disconnect: its room sees it leave and its name
-// is free again. It is safe to call more than once.
+// and slot are free again. It is safe to call more than once.
 func (s *Session) Close() {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
 	s.lobby.dropLocked(s, ErrClosed)
+}
+
+// waitSettled waits until everything s proposed has been applied or given
+// up on, so that a command sees the state its user's earlier commands made:
+// a script's "/join alpha" then "hello" says hello in alpha. l.mu must be
+// held; it is released while waiting.
+func (s *Session) waitSettledLocked(ctx context.Context) error {
+	l := s.lobby
+	for s.settled < s.proposed && !s.closed {
+		ch := s.settledCh
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			l.mu.Lock()
+			return ctx.Err()
+		}
+		l.mu.Lock()
+	}
+	if s.closed {
+		return s.err
+	}
+	return nil
 }

@@ -36,6 +36,7 @@ func TestShutdown(t *testing.T) {
 			t.Errorf("%s: Exec after Shutdown = %v, want ErrShutdown", s.Name(), err)
 		}
 	}
+	barrier(t, l) // the closes Shutdown proposed are applied
 	if got := l.Online(); got != 0 {
 		t.Errorf("Online() = %d, want 0", got)
 	}
@@ -44,40 +45,64 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
-// gateStore holds every Append until open is closed, and says when the
-// first one has started.
+// gateStore holds every Apply while it is shut, and says when one is held.
 type gateStore struct {
 	*MemoryStore
-	started chan struct{}
-	once    sync.Once
-	open    chan struct{}
+	mu   sync.Mutex
+	shut chan struct{} // nil when open
+	held chan struct{} // closed when an Apply waits at the gate
 }
 
-func (g *gateStore) Append(ctx context.Context, batch []Message) error {
-	g.once.Do(func() { close(g.started) })
-	<-g.open
-	return g.MemoryStore.Append(ctx, batch)
+func (g *gateStore) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shut, g.held = make(chan struct{}), make(chan struct{})
+}
+
+func (g *gateStore) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.shut)
+	g.shut = nil
+}
+
+func (g *gateStore) Apply(ctx context.Context, w *Writes) error {
+	g.mu.Lock()
+	shut, held := g.shut, g.held
+	g.mu.Unlock()
+	if shut != nil {
+		select {
+		case <-held:
+		default:
+			close(held)
+		}
+		<-shut
+	}
+	return g.MemoryStore.Apply(ctx, w)
 }
 
 func TestCloseFlushes(t *testing.T) {
 	ctx := context.Background()
-	store := &gateStore{MemoryStore: NewMemoryStore(), started: make(chan struct{}), open: make(chan struct{})}
+	store := &gateStore{MemoryStore: NewMemoryStore()}
 	l := newLobby(t, Config{Store: store, FloodRate: -1})
 	alice := register(t, l, "alice")
 	bob := register(t, l, "bob")
-	exec(t, alice, "/create alpha")
-	<-store.started // the join line is held in the store
-	exec(t, bob, "/join alpha")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
 	for i := range 50 {
 		exec(t, alice, fmt.Sprint("line ", i))
 	}
+	barrier(t, l)
+	store.close()
+	exec(t, alice, "held") // shown, then held on its way to the store
+	<-store.held
 
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if err := l.Close(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Close with the store stuck = %v, want the deadline", err)
 	}
-	close(store.open)
+	store.open()
 	if err := l.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -90,6 +115,7 @@ func TestCloseFlushes(t *testing.T) {
 	for i := range 50 {
 		want = append(want, fmt.Sprint("line ", i))
 	}
+	want = append(want, "held")
 	// Both leave at shutdown, in the order Shutdown met them.
 	if len(got) != len(want)+2 {
 		t.Fatalf("stored %d lines, want %d: %q", len(got), len(want)+2, texts(got))

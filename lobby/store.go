@@ -1,42 +1,84 @@
 package lobby
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
 
-// Store persists rooms, their history and the count of users ever seen.
+// Store keeps a node's copy of the chat: rooms, their history and the rest
+// of the shared state, as of the last batch of the log it applied.
 //
-// The Lobby calls Append from its single committer goroutine only, and the
+// The Lobby calls Apply from its single applier goroutine only, and the
 // read methods from any goroutine, so implementations must be safe for
 // concurrent use. Room names are passed exactly as created; the Lobby has
 // already made them unique without regard to case.
 type Store interface {
-	// Rooms returns every room with the Seq of its newest line. It must not
-	// read whole histories: it runs at start-up.
-	Rooms(ctx context.Context) ([]RoomRecord, error)
-	// CreateRoom records a new, empty room.
-	CreateRoom(ctx context.Context, r RoomRecord) error
-	// Append durably stores a batch of lines, in order, all or none. When it
-	// returns nil the lines must survive a crash.
-	Append(ctx context.Context, batch []Message) error
+	// Load returns everything the Lobby needs to start: the rooms (with the
+	// Seq of each one's newest line, not their histories), the shared state
+	// records, the counters, and how far the log was applied. It runs at
+	// start-up, so it must not read whole histories.
+	Load(ctx context.Context) (Snapshot, error)
+	// Apply stores the effect of one applied batch of the log in one
+	// transaction, together with the new log position: all or none. When
+	// it returns nil the writes must survive a crash.
+	Apply(ctx context.Context, w *Writes) error
 	// Recent returns up to n of the room's newest lines, oldest first.
 	Recent(ctx context.Context, room string, n int) ([]Message, error)
 	// Before returns up to n lines with Seq < seq, oldest first.
 	Before(ctx context.Context, room string, seq uint64, n int) ([]Message, error)
-	// CountUser adds one to the number of users ever seen and returns the new
-	// total; it keeps counting across restarts.
-	CountUser(ctx context.Context) (uint64, error)
 }
 
-// MemoryStore is a Store that keeps everything in memory: for tests, and for
-// running without a data folder. It forgets everything when the process ends.
+// Snapshot is a Store's content as Load reads it.
+type Snapshot struct {
+	LogID    string            // the log the Cursor belongs to; "" before the first Apply
+	Cursor   uint64            // the last sequence number of that log applied
+	Rooms    []RoomRecord      // every room, with LastSeq
+	State    []StateRecord     // every shared state record
+	Counters map[string]uint64 // named counters, such as "users"
+}
+
+// StateRecord is one record of shared state other than rooms and their
+// lines: a session, a node instance known dead... Kind and Key identify it;
+// Value is the Lobby's own encoding. A record written with a nil Value is
+// deleted.
+type StateRecord struct {
+	Kind  string
+	Key   string
+	Value []byte
+}
+
+// Writes is what applying one batch of the log changes in the Store.
+type Writes struct {
+	LogID    string            // the log applied
+	Cursor   uint64            // its sequence number of the batch applied
+	Rooms    []RoomRecord      // new rooms, or rooms whose Meta changed (by Name)
+	Messages []Message         // new lines, in order
+	State    []StateRecord     // records put, or deleted when Value is nil
+	Counters map[string]uint64 // counters set to these values
+}
+
+func (w *Writes) reset() {
+	w.Rooms = w.Rooms[:0]
+	clear(w.Messages) // the lines' strings live on in the rooms' recent lines
+	w.Messages = w.Messages[:0]
+	w.State = w.State[:0]
+	clear(w.Counters)
+}
+
+// MemoryStore is a Store that keeps everything in memory, for tests. It
+// forgets everything when the process ends.
 type MemoryStore struct {
-	mu    sync.Mutex // guards every field below
-	rooms map[string]*memRoom
-	users uint64
+	mu       sync.Mutex // guards every field below
+	logID    string
+	cursor   uint64
+	rooms    map[string]*memRoom
+	order    []string // room names in creation order
+	state    map[[2]string][]byte
+	counters map[string]uint64
 }
 
 type memRoom struct {
@@ -48,45 +90,76 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{rooms: make(map[string]*memRoom)}
-}
-
-// Rooms implements Store.
-func (s *MemoryStore) Rooms(context.Context) ([]RoomRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]RoomRecord, 0, len(s.rooms))
-	for _, r := range s.rooms {
-		out = append(out, r.rec)
+	return &MemoryStore{
+		rooms:    make(map[string]*memRoom),
+		state:    make(map[[2]string][]byte),
+		counters: make(map[string]uint64),
 	}
-	return out, nil
 }
 
-// CreateRoom implements Store.
-func (s *MemoryStore) CreateRoom(_ context.Context, r RoomRecord) error {
+// Load implements Store.
+func (s *MemoryStore) Load(context.Context) (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.rooms[r.Name]; ok {
-		return fmt.Errorf("create room %q: already stored", r.Name)
+	snap := Snapshot{LogID: s.logID, Cursor: s.cursor, Counters: maps.Clone(s.counters)}
+	for _, name := range s.order {
+		snap.Rooms = append(snap.Rooms, s.rooms[name].rec)
 	}
-	s.rooms[r.Name] = &memRoom{rec: r}
-	return nil
+	for k, v := range s.state {
+		snap.State = append(snap.State, StateRecord{Kind: k[0], Key: k[1], Value: slices.Clone(v)})
+	}
+	slices.SortFunc(snap.State, func(a, b StateRecord) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Key, b.Key))
+	})
+	return snap, nil
 }
 
-// Append implements Store.
-func (s *MemoryStore) Append(_ context.Context, batch []Message) error {
+// Apply implements Store.
+func (s *MemoryStore) Apply(_ context.Context, w *Writes) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, m := range batch {
-		if _, ok := s.rooms[m.Room]; !ok {
+	// Check first, so that a bad batch changes nothing.
+	known := func(name string) bool {
+		if _, ok := s.rooms[name]; ok {
+			return true
+		}
+		for _, r := range w.Rooms {
+			if r.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, m := range w.Messages {
+		if !known(m.Room) {
 			return fmt.Errorf("append to %q: %w", m.Room, ErrNoSuchRoom)
 		}
 	}
-	for _, m := range batch {
+	for _, r := range w.Rooms {
+		if old, ok := s.rooms[r.Name]; ok {
+			old.rec.Meta = slices.Clone(r.Meta)
+			continue
+		}
+		rec := r
+		rec.Meta = slices.Clone(r.Meta)
+		s.rooms[r.Name] = &memRoom{rec: rec}
+		s.order = append(s.order, r.Name)
+	}
+	for _, m := range w.Messages {
 		r := s.rooms[m.Room]
 		r.lines = append(r.lines, m)
 		r.rec.LastSeq = m.Seq
 	}
+	for _, rec := range w.State {
+		k := [2]string{rec.Kind, rec.Key}
+		if rec.Value == nil {
+			delete(s.state, k)
+		} else {
+			s.state[k] = slices.Clone(rec.Value)
+		}
+	}
+	maps.Copy(s.counters, w.Counters)
+	s.logID, s.cursor = w.LogID, w.Cursor
 	return nil
 }
 
@@ -119,12 +192,4 @@ func (s *MemoryStore) Before(_ context.Context, room string, seq uint64, n int) 
 		return 0
 	})
 	return slices.Clone(r.lines[max(0, end-n):end]), nil
-}
-
-// CountUser implements Store.
-func (s *MemoryStore) CountUser(context.Context) (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users++
-	return s.users, nil
 }

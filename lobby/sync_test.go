@@ -4,31 +4,51 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
 
-// slowStore holds every Append until released, so lines stay pending.
-type slowStore struct {
-	*MemoryStore
-	release chan struct{}
+// slowLog holds every Append while held is set, so changes stay pending.
+type slowLog struct {
+	*MemoryLog
+	mu      sync.Mutex
+	release chan struct{} // nil when not holding
 }
 
-func (s slowStore) Append(ctx context.Context, batch []Message) error {
-	<-s.release
-	return s.MemoryStore.Append(ctx, batch)
+func (s *slowLog) hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.release = make(chan struct{})
+}
+
+func (s *slowLog) let() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.release)
+	s.release = nil
+}
+
+func (s *slowLog) Append(ctx context.Context, id string, batch []Change) (uint64, error) {
+	s.mu.Lock()
+	release := s.release
+	s.mu.Unlock()
+	if release != nil {
+		<-release
+	}
+	return s.MemoryLog.Append(ctx, id, batch)
 }
 
 func TestSync(t *testing.T) {
-	store := slowStore{NewMemoryStore(), make(chan struct{})}
-	l := newLobby(t, Config{Store: store, FloodRate: -1})
+	log := &slowLog{MemoryLog: NewMemoryLog()}
+	l := newLobby(t, Config{Log: log, FloodRate: -1})
 	alice := register(t, l, "alice")
 	exec(t, alice, "/create alpha")
 	notice(t, alice, false, "You created alpha.")
 	entered(t, alice, "alpha")
-	for i := range 3 {
-		exec(t, alice, fmt.Sprint("line ", i))
-	}
+	line(t, alice, KindSystem, "alice joined alpha")
+	log.hold()
+	exec(t, alice, "line 0") // the next Exec would wait for it
 
 	// Held by the store: Sync waits, and gives up with its context.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -40,7 +60,7 @@ func TestSync(t *testing.T) {
 	// Released: Sync returns once everything posted before it is delivered.
 	done := make(chan error, 1)
 	go func() { done <- l.Sync(context.Background()) }()
-	close(store.release)
+	log.let()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -49,8 +69,7 @@ func TestSync(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("Sync did not return after the store let go")
 	}
-	line(t, alice, KindSystem, "alice joined alpha")
-	for i := range 3 {
+	for i := range 1 {
 		// Already queued when Sync returned: Next need not wait.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 		ev, err := alice.Next(ctx)

@@ -25,7 +25,7 @@ func historyFixture(b *testing.B) string {
 	if testing.Short() {
 		b.Skip("builds a million-line fixture")
 	}
-	dir := filepath.Join(os.TempDir(), "chatroom-join-bench-v1")
+	dir := filepath.Join(os.TempDir(), "chatroom-join-bench-v2")
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir
 	}
@@ -37,7 +37,7 @@ func historyFixture(b *testing.B) string {
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for name, n := range benchRooms {
-		if err := st.CreateRoom(ctx, lobby.RoomRecord{Name: name, Created: at}); err != nil {
+		if err := st.Apply(ctx, &lobby.Writes{Rooms: []lobby.RoomRecord{{Name: name, Created: at}}}); err != nil {
 			b.Fatal(err)
 		}
 		batch := make([]lobby.Message, 0, 10_000)
@@ -45,7 +45,7 @@ func historyFixture(b *testing.B) string {
 			batch = append(batch, lobby.Message{Room: name, Seq: uint64(seq), At: at.Add(time.Duration(seq) * time.Second),
 				From: "writer", Kind: lobby.KindChat, Text: fmt.Sprintf("line %d of %s, with some words to make it a realistic length", seq, name)})
 			if len(batch) == cap(batch) || seq == n {
-				if err := st.Append(ctx, batch); err != nil {
+				if err := st.Apply(ctx, &lobby.Writes{Messages: batch}); err != nil {
 					b.Fatal(err)
 				}
 				batch = batch[:0]

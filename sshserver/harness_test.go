@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/lobby"
+	"github.com/chatroom-ssh/chatroom/store"
 )
 
 // testServer is the real server on a loopback port, with an in-memory store.
@@ -29,7 +30,7 @@ type lobbyConfig = lobby.Config
 type serverOption func(*Config, *lobbyConfig)
 
 func withMaxSessions(n int) serverOption {
-	return func(c *Config, _ *lobby.Config) { c.MaxSessions = n }
+	return func(_ *Config, lc *lobby.Config) { lc.MaxSessions = n }
 }
 
 func withHistory(n int) serverOption {
@@ -37,7 +38,18 @@ func withHistory(n int) serverOption {
 }
 
 func withStore(st lobby.Store) serverOption {
-	return func(_ *Config, lc *lobby.Config) { lc.Store = st }
+	return func(_ *Config, lc *lobby.Config) {
+		lc.Store = st
+		if withLog, ok := st.(interface {
+			Log(context.Context) (*store.LocalLog, error)
+		}); ok {
+			g, err := withLog.Log(context.Background())
+			if err != nil {
+				panic(err)
+			}
+			lc.Log = g
+		}
+	}
 }
 
 func withLobbyConfig(f func(*lobby.Config)) serverOption {
@@ -61,11 +73,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 func startServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	log := quietLogger(t)
-	lc := lobby.Config{Store: lobby.NewMemoryStore(), Logger: log, FloodRate: -1}
+	lc := lobby.Config{Store: lobby.NewMemoryStore(), Log: lobby.NewMemoryLog(), Logger: log, FloodRate: -1, MaxSessions: 10}
 	cfg := Config{
 		Listen:      "127.0.0.1:0",
 		HostKeyPath: filepath.Join(t.TempDir(), "host_ed25519"),
-		MaxSessions: 10,
 		Logger:      log,
 	}
 	for _, o := range opts {

@@ -51,8 +51,8 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
-	var ls *lobby.Session
-	for ls == nil {
+	ls := ss.lobby
+	for named := false; !named; {
 		line, err := in.next()
 		if errors.Is(err, errLineTooLong) {
 			say(tooLong, prompt)
@@ -62,11 +62,13 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			_ = sess.Exit(0)
 			return
 		}
-		ls, err = s.cfg.Lobby.Register(ctx, line)
+		err = ls.Claim(ctx, line)
 		switch {
+		case err == nil:
+			named = true
 		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
 			say(sentence(err.Error()), prompt)
-		case err != nil:
+		default:
 			log.Error("register", "err", err)
 			say("Sorry, you cannot join right now: " + sentence(err.Error()))
 			_ = sess.Exit(1)
@@ -79,14 +81,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	}
 	log = log.With("name", ls.Name())
 	log.Info("signed in")
-	registered := make(chan *lobby.Session, 1)
-	registered <- ls
 	done := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Add(1)
 	go func() {
 		defer watch.Done()
-		s.watchDrop(ss, registered, done, cancel, log)
+		s.watchDrop(ss, done, cancel, log)
 	}()
 	defer func() { close(done); watch.Wait() }()
 

@@ -22,8 +22,7 @@ import (
 type Config struct {
 	Listen      string       // address to bind; ":2222"
 	HostKeyPath string       // ed25519 key, created with mode 0600 if missing; required
-	MaxSessions int          // open sessions at once, name prompts included; 10
-	Lobby       *lobby.Lobby // required
+	Lobby       *lobby.Lobby // the chat, which also holds the session limit; required
 	Logger      *slog.Logger // slog.Default()
 
 	// HandshakeTimeout bounds the SSH handshake, as OpenSSH's
@@ -45,9 +44,6 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = ":2222"
-	}
-	if c.MaxSessions <= 0 {
-		c.MaxSessions = 10
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -83,9 +79,10 @@ type Server struct {
 	idle     chan struct{} // closed when closing and sessions is empty
 }
 
-// session is one open SSH session holding a slot.
+// session is one open SSH session holding a slot of the chat.
 type session struct {
 	ssh     ssh.Session
+	lobby   *lobby.Session // holds the slot; named at the prompt
 	release sync.Once
 }
 
@@ -181,7 +178,8 @@ func (s *Server) Serve() error {
 	return nil
 }
 
-// Sessions is the number of open sessions, name prompts included.
+// Sessions is the number of this server's open sessions, name prompts
+// included. (The chat's limit counts every node's: Lobby.Sessions.)
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -228,22 +226,36 @@ func closeOnce(ch chan struct{}) {
 	}
 }
 
-// acquire takes a session slot, atomically against every other connection.
-func (s *Server) acquire(sess ssh.Session) (*session, bool) {
+// acquire takes a session slot: the chat's, atomically against every
+// other connection to any node (see lobby.Open), and this server's record
+// of it, for shutting down.
+func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return nil, lobby.ErrLobbyClosed
+	}
+	ls, err := s.cfg.Lobby.Open(ctx, lobby.Visitor{Addr: sess.RemoteAddr().String()})
+	if err != nil {
+		return nil, err
+	}
+	ss := &session{ssh: sess, lobby: ls}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || len(s.sessions) >= s.cfg.MaxSessions {
-		return nil, false
+	if s.closing {
+		ls.Close()
+		return nil, lobby.ErrLobbyClosed
 	}
-	ss := &session{ssh: sess}
 	s.sessions[ss] = struct{}{}
-	return ss, true
+	return ss, nil
 }
 
 // releaseSlot frees the slot; it is safe to call more than once, so a
 // session cut loose can free it at once while its handler is still unwinding.
 func (s *Server) releaseSlot(ss *session) {
 	ss.release.Do(func() {
+		ss.lobby.Close()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.sessions, ss)
@@ -258,10 +270,21 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		_, _, hasPTY := sess.Pty()
 		log := s.log.With("remote", sess.RemoteAddr().String(), "user", sess.User(), "pty", hasPTY)
-		ss, ok := s.acquire(sess)
-		if !ok {
-			log.Info("refused: server full", "limit", s.cfg.MaxSessions)
-			wish.Fatalln(sess, fmt.Sprintf("Server is full: %d of %d sessions in use. Try again later.", s.cfg.MaxSessions, s.cfg.MaxSessions))
+		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
+		defer cancel()
+		ss, err := s.acquire(ctx, sess)
+		switch {
+		case errors.Is(err, lobby.ErrFull):
+			limit := s.cfg.Lobby.MaxSessions()
+			log.Info("refused: server full", "limit", limit)
+			wish.Fatalln(sess, fmt.Sprintf("Server is full: %d of %d sessions in use. Try again later.", limit, limit))
+			return
+		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
+			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
+			return
+		case err != nil:
+			log.Error("open session", "err", err)
+			wish.Fatalln(sess, "Sorry, the chat cannot take you right now: "+sentence(err.Error()))
 			return
 		}
 		defer s.releaseSlot(ss)
@@ -277,8 +300,6 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			}
 			log.Info("session closed", "duration", time.Since(start).Round(time.Millisecond))
 		}()
-		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
-		defer cancel()
 		if s.sessionHook != nil {
 			s.sessionHook(sess)
 		}
@@ -290,17 +311,13 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 	}
 }
 
-// watchDrop frees the session's slot the moment the lobby cuts it loose (too
-// slow, flooding), without waiting for its handler, which may be stuck
-// writing to a client that stopped reading. A too-slow session is closed at
-// once; a flooder gets a few seconds to read why before it is closed.
-func (s *Server) watchDrop(ss *session, registered <-chan *lobby.Session, done <-chan struct{}, cancel func(), log *slog.Logger) {
-	var ls *lobby.Session
-	select {
-	case ls = <-registered:
-	case <-done:
-		return
-	}
+// watchDrop closes the connection the moment the lobby cuts the session
+// loose (too slow, flooding), without waiting for its handler, which may be
+// stuck writing to a client that stopped reading; the lobby has freed its
+// slot already. A too-slow session is closed at once; a flooder gets a few
+// seconds to read why before it is closed.
+func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log *slog.Logger) {
+	ls := ss.lobby
 	select {
 	case <-ls.Done():
 	case <-done:

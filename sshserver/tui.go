@@ -15,13 +15,11 @@ import (
 	bm "charm.land/wish/v2/bubbletea"
 	uv "github.com/charmbracelet/ultraviolet"
 
-	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/tui"
 )
 
 // finalModel is what runTUI needs of the model a finished program returns.
 type finalModel interface {
-	Session() *lobby.Session
 	Goodbye() string
 	ExitCode() int
 }
@@ -33,16 +31,15 @@ type finalModel interface {
 // session.
 func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
 	sess := ss.ssh
-	registered := make(chan *lobby.Session, 1)
 	pty, windowChanges, _ := sess.Pty()
 	model := tui.New(tui.Options{
 		Lobby:         s.cfg.Lobby,
+		Session:       ss.lobby,
 		Context:       ctx,
-		MaxSessions:   s.cfg.MaxSessions,
+		MaxSessions:   s.cfg.Lobby.MaxSessions(),
 		Width:         pty.Window.Width,
 		Height:        pty.Window.Height,
 		PromptTimeout: s.cfg.PromptTimeout,
-		OnSession:     func(ls *lobby.Session) { registered <- ls },
 	})
 	opts := append(bm.MakeOptions(sess),
 		// The program gets its input from readInput below, not from a
@@ -65,7 +62,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	}()
 	go func() {
 		defer wg.Done()
-		s.watchDrop(ss, registered, done, cancel, log)
+		s.watchDrop(ss, done, cancel, log)
 	}()
 	// Not waited for: it reads the session until the session closes, which
 	// happens only after this handler returns.
@@ -78,10 +75,8 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	}
 
 	code, goodbye := 0, "Goodbye."
+	ss.lobby.Close() // frees the name even when the program was killed
 	if fm, ok := final.(finalModel); ok {
-		if ls := fm.Session(); ls != nil {
-			ls.Close() // frees the name even when the program was killed
-		}
 		code, goodbye = fm.ExitCode(), fm.Goodbye()
 	}
 	if s.shutdown.Err() != nil && !strings.Contains(goodbye, "shutting down") {

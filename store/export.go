@@ -107,15 +107,25 @@ func (s *SQLite) findRoom(ctx context.Context, room string) (string, int64, erro
 	} else if !errors.Is(err, lobby.ErrNoSuchRoom) {
 		return "", 0, err
 	}
-	recs, err := s.Rooms(ctx)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name FROM rooms ORDER BY id`)
 	if err != nil {
 		return "", 0, err
 	}
-	for _, r := range recs {
-		if strings.EqualFold(r.Name, room) {
-			id, err := s.roomID(ctx, r.Name)
-			return r.Name, id, err
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			name string
+		)
+		if err := rows.Scan(&id, &name); err != nil {
+			return "", 0, err
 		}
+		if strings.EqualFold(name, room) {
+			return name, id, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", 0, err
 	}
 	return "", 0, lobby.ErrNoSuchRoom
 }

@@ -182,8 +182,9 @@ func TestRoomsAndAppend(t *testing.T) {
 		t.Fatalf("Rooms of a new store: got %v, %v; want none", recs, err)
 	}
 	createRooms(t, s, "alpha", "Beta", "empty")
-	if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: "alpha", Created: t0}); err == nil {
-		t.Error("CreateRoom of an existing name: got nil error")
+	// A room written again keeps its creation time and takes the new meta.
+	if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: "alpha", Created: t0.Add(time.Hour), Meta: []byte(`{"topic":"x"}`)}); err != nil {
+		t.Errorf("CreateRoom of an existing name: %v", err)
 	}
 	// One batch may span rooms, as the committer's do.
 	batch := append(lines("alpha", 1, 3), lines("Beta", 1, 2)...)
@@ -208,6 +209,9 @@ func TestRoomsAndAppend(t *testing.T) {
 		if recs[i].Name != want[i].Name || !recs[i].Created.Equal(want[i].Created) || recs[i].LastSeq != want[i].LastSeq {
 			t.Errorf("Rooms[%d]: got %+v, want %+v", i, recs[i], want[i])
 		}
+	}
+	if got := string(recs[0].Meta); got != `{"topic":"x"}` {
+		t.Errorf("alpha's meta = %s, want the one written last", got)
 	}
 	got, err := s.Recent(ctx, "alpha", 10)
 	if err != nil {
@@ -280,11 +284,21 @@ func TestReopenKeepsEverything(t *testing.T) {
 	want[3].Text = "unicode ✓ 日本語, quotes ' \" and a long tail " + strings.Repeat("x", 3000)
 	appendT(t, s, want)
 	appendT(t, s, lines("ÉtéRoom", 1, 2))
-	for i := uint64(1); i <= 3; i++ {
-		n, err := s.CountUser(ctx)
-		if err != nil || n != i {
-			t.Fatalf("CountUser: got %d, %v; want %d", n, err, i)
-		}
+	state := &lobby.Writes{
+		LogID:    LocalLogID,
+		Cursor:   42,
+		Counters: map[string]uint64{"users": 3},
+		State: []lobby.StateRecord{
+			{Kind: "session", Key: "a", Value: []byte(`{"name":"alice"}`)},
+			{Kind: "session", Key: "b", Value: []byte(`{"name":"bob"}`)},
+			{Kind: "gone", Key: "n~1", Value: []byte(`{}`)},
+		},
+	}
+	if err := s.Apply(ctx, state); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, &lobby.Writes{LogID: LocalLogID, Cursor: 43, State: []lobby.StateRecord{{Kind: "session", Key: "b"}}}); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -315,9 +329,19 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMessages(t, "Recent after reopen", msgs, want)
-	n, err := s.CountUser(ctx)
-	if err != nil || n != 4 {
-		t.Errorf("CountUser after reopen: got %d, %v; want 4", n, err)
+	snap, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.LogID != LocalLogID || snap.Cursor != 43 || snap.Counters["users"] != 3 {
+		t.Errorf("Load after reopen: log %q at %d, users %d; want local at 43, 3 users", snap.LogID, snap.Cursor, snap.Counters["users"])
+	}
+	wantState := []lobby.StateRecord{
+		{Kind: "gone", Key: "n~1", Value: []byte(`{}`)},
+		{Kind: "session", Key: "a", Value: []byte(`{"name":"alice"}`)},
+	}
+	if fmt.Sprint(snap.State) != fmt.Sprint(wantState) {
+		t.Errorf("state after reopen = %s, want %s", snap.State, wantState)
 	}
 	// The lobby goes on numbering where the store left off.
 	appendT(t, s, lines("alpha", 8, 9))
@@ -373,40 +397,6 @@ func TestFailedBatchStoresNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMessages(t, "Recent", got, lines("alpha", 1, 3))
-}
-
-func TestCountUserConcurrent(t *testing.T) {
-	ctx := context.Background()
-	s := openT(t, t.TempDir())
-	const workers, each = 8, 5
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		seen = map[uint64]bool{}
-	)
-	for range workers {
-		wg.Go(func() {
-			for range each {
-				n, err := s.CountUser(ctx)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				if seen[n] {
-					t.Errorf("CountUser returned %d twice", n)
-				}
-				seen[n] = true
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	for i := uint64(1); i <= workers*each; i++ {
-		if !seen[i] {
-			t.Errorf("CountUser never returned %d", i)
-		}
-	}
 }
 
 // TestConcurrentReads reads while the committer appends, as sessions joining
@@ -524,8 +514,8 @@ func TestReadOnly(t *testing.T) {
 	if err := r.CreateRoom(ctx, lobby.RoomRecord{Name: "gamma"}); err == nil {
 		t.Error("read-only CreateRoom: got nil error")
 	}
-	if _, err := r.CountUser(ctx); err == nil {
-		t.Error("read-only CountUser: got nil error")
+	if _, err := r.Log(ctx); err == nil {
+		t.Error("read-only Log: got nil error")
 	}
 	if _, err := r.r.Exec(`INSERT INTO rooms (name, created) VALUES ('sneaky', 0)`); err == nil {
 		t.Error("a write through the read-only connection succeeded")
@@ -590,7 +580,7 @@ func TestWithLobby(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openT(t, dir)
-	l, err := lobby.New(ctx, lobby.Config{Store: s, Logger: quiet()})
+	l, err := lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +597,7 @@ func TestWithLobby(t *testing.T) {
 	s.Close()
 
 	s = openT(t, dir)
-	l, err = lobby.New(ctx, lobby.Config{Store: s, Logger: quiet()})
+	l, err = lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,6 +628,15 @@ func TestWithLobby(t *testing.T) {
 			return
 		}
 	}
+}
+
+func logT(t *testing.T, s *SQLite) *LocalLog {
+	t.Helper()
+	g, err := s.Log(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func waitFor(t *testing.T, s *lobby.Session, text string) {

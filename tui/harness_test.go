@@ -32,11 +32,17 @@ func newTestLobby(t testing.TB, cfg lobby.Config) *lobby.Lobby {
 	if cfg.Store == nil {
 		cfg.Store = lobby.NewMemoryStore()
 	}
+	if cfg.Log == nil {
+		cfg.Log = lobby.NewMemoryLog()
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.FloodRate == 0 {
 		cfg.FloodRate = -1 // tests type faster than people
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = 1000
 	}
 	l, err := lobby.New(context.Background(), cfg)
 	if err != nil {

@@ -22,6 +22,10 @@ import (
 type Options struct {
 	// Lobby is the chat; required.
 	Lobby *lobby.Lobby
+	// Session is the session the SSH server opened for this user, which
+	// holds its slot; the name the user gives is claimed on it. nil makes
+	// the UI open one itself when a name is submitted.
+	Session *lobby.Session
 	// Context bounds every lobby call the UI makes. Pass the SSH session's
 	// context: when it ends, a lobby session the UI registered is closed
 	// even if the program stopped before it could hand it back. nil means
@@ -72,6 +76,7 @@ const (
 // It is not safe for concurrent use; only the program's event loop calls it.
 type Model struct {
 	lobby         *lobby.Lobby
+	opened        *lobby.Session // Options.Session
 	ctx           context.Context
 	maxSes        int
 	promptTimeout time.Duration
@@ -171,6 +176,7 @@ func New(opts Options) *Model {
 	st := newStyles()
 	m := &Model{
 		lobby:         opts.Lobby,
+		opened:        opts.Session,
 		ctx:           ctx,
 		maxSes:        opts.MaxSessions,
 		promptTimeout: opts.PromptTimeout,
@@ -359,7 +365,7 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, m.keys.Send):
 		m.registering, m.nameErr = true, ""
-		return registerCmd(m.ctx, m.lobby, m.name.Value())
+		return registerCmd(m.ctx, m.lobby, m.opened, m.name.Value())
 	}
 	var cmd tea.Cmd
 	m.name, cmd = m.name.Update(msg)

@@ -88,9 +88,15 @@ func promptDeadlineCmd(ctx context.Context, d time.Duration) tea.Cmd {
 	}
 }
 
-func registerCmd(ctx context.Context, l *lobby.Lobby, name string) tea.Cmd {
+func registerCmd(ctx context.Context, l *lobby.Lobby, opened *lobby.Session, name string) tea.Cmd {
 	return func() tea.Msg {
-		s, err := l.Register(ctx, name)
+		s := opened
+		var err error
+		if s == nil {
+			s, err = l.Register(ctx, name)
+		} else {
+			err = s.Claim(ctx, name)
+		}
 		if err != nil {
 			return registeredMsg{err: err}
 		}

@@ -161,7 +161,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, closeStore, err := openStore(ctx, cfg.data, logger)
+	st, lg, closeStore, err := openStore(ctx, cfg.data, logger)
 	if err != nil {
 		return err
 	}
@@ -171,11 +171,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 	}()
 	lb, err := lobby.New(ctx, lobby.Config{
-		Store:      st,
-		History:    cfg.history,
-		Logger:     logger.With("part", "lobby"),
-		FloodBurst: cfg.floodBurst,
-		FloodRate:  cfg.floodRate,
+		Store:       st,
+		Log:         lg,
+		MaxSessions: cfg.maxSessions,
+		History:     cfg.history,
+		Logger:      logger.With("part", "lobby"),
+		FloodBurst:  cfg.floodBurst,
+		FloodRate:   cfg.floodRate,
 	})
 	if err != nil {
 		return err
@@ -183,7 +185,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	srv, err := sshserver.New(sshserver.Config{
 		Listen:          cfg.listen,
 		HostKeyPath:     cfg.hostKey,
-		MaxSessions:     cfg.maxSessions,
 		Lobby:           lb,
 		Logger:          logger.With("part", "ssh"),
 		ConnRate:        cfg.connRate,

@@ -12,13 +12,19 @@ import (
 	"github.com/chatroom-ssh/chatroom/store"
 )
 
-// openStore opens the history database in dir, creating it on first run.
-func openStore(ctx context.Context, dir string, logger *slog.Logger) (lobby.Store, func() error, error) {
+// openStore opens the history database in dir, creating it on first run,
+// with the log a node on its own keeps in it.
+func openStore(ctx context.Context, dir string, logger *slog.Logger) (lobby.Store, lobby.Log, func() error, error) {
 	st, err := store.Open(ctx, dir, logger.With("part", "store"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("open store: %w", err)
+		return nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	return st, st.Close, nil
+	lg, err := st.Log(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, lg, st.Close, nil
 }
 
 // runExport writes one room's history to out. It opens the database

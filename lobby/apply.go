@@ -1,0 +1,450 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// applier applies one change to the shared state, on every node alike: it
+// may read and change the state, deliver to this node's sessions, and add
+// to l.writes what the store must keep. It must decide only from the state
+// and the change (never from this node's clock or configuration), so that
+// every node reaches the same state. What it returns is the outcome told to
+// the proposer's waiter, if any. l.mu is held.
+type applier func(l *Lobby, c *Change) error
+
+// appliers holds the applier of every kind of change. A kind a node does
+// not know (from a newer node) is skipped with a warning.
+var appliers = map[ChangeType]applier{
+	ChangeOpen:   (*Lobby).applyOpen,
+	ChangeName:   (*Lobby).applyName,
+	ChangeClose:  (*Lobby).applyClose,
+	ChangeGone:   (*Lobby).applyGone,
+	ChangeCreate: (*Lobby).applyCreate,
+	ChangeJoin:   (*Lobby).applyJoin,
+	ChangeLeave:  (*Lobby).applyLeave,
+	ChangeSay:    (*Lobby).applySay,
+}
+
+// applyLoop follows the log from the cursor for as long as the lobby runs.
+// A log that stops (a lost connection it could not resume) is followed
+// again from where it stopped.
+func (l *Lobby) applyLoop(ctx context.Context) {
+	backoff := time.Duration(0)
+	for {
+		l.mu.Lock()
+		cursor := l.cursor
+		l.mu.Unlock()
+		err := l.log.Follow(ctx, cursor, l.applyBatch)
+		if ctx.Err() != nil {
+			return
+		}
+		l.logger.Error("follow the log", "after", cursor, "err", err)
+		backoff = min(max(2*backoff, retryFirst), retryMost)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+// applyBatch applies one batch of the log: first to the state in memory,
+// delivering as it goes, then to the store with the new cursor. A batch
+// that was already applied (a replay after a crash or a reconnect) changes
+// nothing.
+func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
+	l.mu.Lock()
+	if seq <= l.cursor {
+		l.mu.Unlock()
+		return nil
+	}
+	l.writes.reset()
+	for i := range batch {
+		c := &batch[i]
+		l.applyOneLocked(c)
+	}
+	l.cursor = seq
+	l.writes.LogID, l.writes.Cursor = l.logID, seq
+	l.mu.Unlock()
+
+	// The log has the batch, so it must reach the store however long that
+	// takes: a store that fails (a full disk) is tried again, and the node
+	// falls behind meanwhile instead of forgetting.
+	backoff := time.Duration(0)
+	for {
+		err := l.store.Apply(context.Background(), &l.writes)
+		if err == nil {
+			break
+		}
+		l.logger.Error("store the applied log", "seq", seq, "err", err)
+		backoff = min(max(2*backoff, retryFirst), retryMost)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-l.runCtx.Done():
+			// Stopping: what is not stored is applied again from the
+			// log at the next start.
+			t.Stop()
+			return fmt.Errorf("store the applied log at %d: %w", seq, err)
+		}
+	}
+	l.mu.Lock()
+	l.stored = seq
+	close(l.storedCh)
+	l.storedCh = make(chan struct{})
+	l.mu.Unlock()
+	return nil
+}
+
+// applyOneLocked applies one change and settles it if it is this node's.
+// l.mu must be held.
+func (l *Lobby) applyOneLocked(c *Change) {
+	var outcome error
+	switch apply, known := appliers[c.Type]; {
+	case l.gone[c.Node] && c.Type != ChangeGone:
+		// Proposed by a node instance already declared dead, which went on
+		// unaware (cut off from the others): its sessions are gone.
+		outcome = ErrLost
+	case !known:
+		l.logger.Warn("skipping a change of an unknown kind", "type", c.Type, "node", c.Node)
+		outcome = fmt.Errorf("unknown change %q", c.Type)
+	default:
+		outcome = apply(l, c)
+	}
+	if c.Node != l.node {
+		return
+	}
+	if ch, ok := l.waiters[c.Ref]; ok {
+		ch <- outcome
+		delete(l.waiters, c.Ref)
+	}
+	l.settleLocked(c)
+}
+
+// localOf is this node's session that proposed c, or nil. l.mu must be held.
+func (l *Lobby) localOf(c *Change) *Session {
+	if c.Node != l.node {
+		return nil
+	}
+	return l.locals[c.Session]
+}
+
+func (l *Lobby) applyOpen(c *Change) error {
+	if _, dup := l.members[c.Session]; dup {
+		return nil // a retried proposal
+	}
+	if len(l.members) >= int(c.Seq) {
+		return ErrFull
+	}
+	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, sess: l.localOf(c)}
+	l.members[m.id] = m
+	l.saveMemberLocked(m)
+	return nil
+}
+
+func (l *Lobby) applyName(c *Change) error {
+	m := l.members[c.Session]
+	if m == nil {
+		return ErrClosed
+	}
+	if m.name != "" {
+		return nil // a retried proposal
+	}
+	name := c.Name
+	if name != "" {
+		if _, taken := l.names[userKey(name)]; taken {
+			return ErrNameTaken
+		}
+		l.users++
+	} else {
+		// The next number nobody online has taken by hand.
+		for {
+			l.users++
+			name = fmt.Sprintf("Guest%d", l.users)
+			if _, taken := l.names[userKey(name)]; !taken {
+				break
+			}
+		}
+	}
+	l.writes.Counters[counterUsers] = l.users
+	m.name, m.key = name, userKey(name)
+	l.names[m.key] = m
+	l.online.Store(int64(len(l.names)))
+	l.saveMemberLocked(m)
+	if s := m.sess; s != nil {
+		s.name = name
+		l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
+	}
+	l.changedLocked()
+	return nil
+}
+
+func (l *Lobby) applyClose(c *Change) error {
+	m := l.members[c.Session]
+	if m == nil {
+		return nil
+	}
+	l.removeMemberLocked(m, reasonOf(c.Text), c)
+	return nil
+}
+
+// removeMemberLocked takes m out of the chat: out of its room (which sees it
+// leave, for reason), its name and its slot freed. l.mu must be held.
+func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
+	if m.room != nil {
+		l.leaveRoomLocked(m, leaveNotice(m.name, m.room.name, reason), c)
+	}
+	if m.name != "" && l.names[m.key] == m {
+		delete(l.names, m.key)
+		l.online.Store(int64(len(l.names)))
+	}
+	delete(l.members, m.id)
+	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id)})
+	if s := m.sess; s != nil && !s.closed {
+		l.dropLocked(s, reason)
+	}
+	l.changedLocked()
+}
+
+func (l *Lobby) applyGone(c *Change) error {
+	inst := c.Target
+	if l.gone[inst] {
+		return nil
+	}
+	l.gone[inst] = true
+	l.writes.State = append(l.writes.State, StateRecord{Kind: kindGone, Key: inst, Value: []byte("{}")})
+	// In a fixed order, so that every node writes the leave lines alike.
+	var dead []*member
+	for _, m := range l.members {
+		if m.node == inst {
+			dead = append(dead, m)
+		}
+	}
+	slices.SortFunc(dead, func(a, b *member) int { return compareIDs(a.id, b.id) })
+	for _, m := range dead {
+		l.removeMemberLocked(m, ErrLost, c)
+	}
+	if inst == l.node {
+		// The others took this node for dead while it was cut off from
+		// them: its sessions are gone everywhere, and so must they be here.
+		// It carries on as a new instance.
+		l.logger.Warn("this node was declared dead by the others; its sessions end", "instance", inst)
+		for _, s := range l.locals {
+			l.dropLocked(s, ErrLost)
+		}
+		// What the old instance proposed is skipped wherever it arrives:
+		// nobody may wait for it.
+		for ref, ch := range l.waiters {
+			ch <- ErrLost
+			delete(l.waiters, ref)
+		}
+		l.settled = l.proposed
+		close(l.settledCh)
+		l.settledCh = make(chan struct{})
+		l.node = newInstance(nodeName(inst))
+	}
+	return nil
+}
+
+// compareIDs orders session IDs by instance, then by number.
+func compareIDs(a, b SessionID) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (l *Lobby) applyCreate(c *Change) error {
+	s := l.localOf(c)
+	if r, exists := l.rooms[foldKey(c.Room)]; exists {
+		if s != nil {
+			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+		}
+		return nil
+	}
+	r := &room{
+		name:    c.Room,
+		created: c.Time(),
+		members: make(map[*member]struct{}),
+		locals:  make(map[*Session]struct{}),
+		loaded:  true, // new: nothing to load
+	}
+	l.rooms[foldKey(c.Room)] = r
+	l.writes.Rooms = append(l.writes.Rooms, RoomRecord{Name: r.name, Created: r.created, Meta: []byte("{}")})
+	if s != nil {
+		l.noticeLocked(s, false, "You created %s.", r.name)
+	}
+	if m := l.members[c.Session]; m != nil && m.name != "" {
+		l.enterRoomLocked(m, r, c)
+	}
+	l.changedLocked()
+	return nil
+}
+
+func (l *Lobby) applyJoin(c *Change) error {
+	m := l.members[c.Session]
+	if m == nil || m.name == "" {
+		return nil
+	}
+	s := m.sess
+	r, ok := l.rooms[foldKey(c.Room)]
+	if !ok {
+		if s != nil {
+			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms.", c.Room)
+		}
+		return nil
+	}
+	if r == m.room {
+		if s != nil {
+			l.noticeLocked(s, false, "You are already in %s.", r.name)
+		}
+		return nil
+	}
+	l.enterRoomLocked(m, r, c)
+	return nil
+}
+
+func (l *Lobby) applyLeave(c *Change) error {
+	m := l.members[c.Session]
+	if m == nil {
+		return nil
+	}
+	s := m.sess
+	if m.room == nil {
+		if s != nil {
+			l.noticeLocked(s, true, "You are not in a room.")
+		}
+		return nil
+	}
+	name := m.room.name
+	l.leaveRoomLocked(m, fmt.Sprintf("%s left %s", m.name, name), c)
+	l.saveMemberLocked(m)
+	if s != nil {
+		l.deliverLocked(s, Event{Kind: EventEntered})
+		l.noticeLocked(s, false, "You left room %s.", name)
+	}
+	l.changedLocked()
+	return nil
+}
+
+func (l *Lobby) applySay(c *Change) error {
+	m := l.members[c.Session]
+	if m == nil {
+		return nil
+	}
+	if m.room == nil || foldKey(m.room.name) != foldKey(c.Room) {
+		// Moved out of the room by someone else before the line came
+		// back: it is not said anywhere else.
+		if s := m.sess; s != nil {
+			l.noticeLocked(s, true, "Your message was not sent: you are no longer in %s.", c.Room)
+		}
+		return nil
+	}
+	l.postLocked(m.room, KindChat, m.name, c.Text, c)
+	return nil
+}
+
+// enterRoomLocked moves m into r, out of the room it was in, and tells its
+// session, if on this node, with the history it should show. l.mu must be
+// held.
+func (l *Lobby) enterRoomLocked(m *member, r *room, c *Change) {
+	l.loadLocked(r)
+	if m.room != nil {
+		l.leaveRoomLocked(m, fmt.Sprintf("%s left %s", m.name, m.room.name), c)
+	}
+	r.members[m] = struct{}{}
+	m.room = r
+	l.saveMemberLocked(m)
+	if s := m.sess; s != nil {
+		r.locals[s] = struct{}{}
+		history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds up to twice that
+		l.deliverLocked(s, Event{Kind: EventEntered, Room: r.name, History: slices.Clone(history)})
+		if !r.loaded {
+			l.noticeLocked(s, true, "The history of %s could not be read: you see only what is said from now on.", r.name)
+		}
+	}
+	l.postLocked(r, KindSystem, m.name, fmt.Sprintf("%s joined %s", m.name, r.name), c)
+	l.changedLocked()
+}
+
+// leaveRoomLocked takes m out of its room, which is told with notice. l.mu
+// must be held.
+func (l *Lobby) leaveRoomLocked(m *member, notice string, c *Change) {
+	r := m.room
+	delete(r.members, m)
+	if m.sess != nil {
+		delete(r.locals, m.sess)
+	}
+	m.room = nil
+	l.postLocked(r, KindSystem, m.name, notice, c)
+}
+
+// loadLocked fills r's recent lines from the store the first time the
+// room is touched after start-up. The store holds every batch applied
+// before the current one, and the current one's lines for r come after
+// this, so recent ends up whole. l.mu must be held.
+func (l *Lobby) loadLocked(r *room) {
+	if r.loaded {
+		return
+	}
+	// Once per room per process: the tail is small and indexed.
+	recent, err := l.store.Recent(context.Background(), r.name, l.cfg.History)
+	if err != nil {
+		l.logger.Error("load history", "room", r.name, "err", errors.Join(ErrHistoryStore, err))
+		return // tried again at the next touch; newcomers see less meanwhile
+	}
+	r.recent, r.loaded = recent, true
+}
+
+// postLocked adds a line to r, stores it with the batch and delivers it to
+// r's members on this node. l.mu must be held.
+func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
+	l.loadLocked(r)
+	r.seq++
+	msg := Message{Room: r.name, Seq: r.seq, At: c.Time(), From: from, Kind: kind, Text: text}
+	l.writes.Messages = append(l.writes.Messages, msg)
+	if r.loaded {
+		r.recent = append(r.recent, msg)
+		if n := len(r.recent); n >= 2*l.cfg.History {
+			r.recent = slices.Clone(r.recent[n-l.cfg.History:])
+		}
+	}
+	shared := &msg // one copy shared by every member's event
+	for s := range r.locals {
+		if kind == KindSystem && from != s.name && len(s.events) >= cap(s.events)/2 {
+			// A join or leave line for a member already half a queue
+			// behind (a login storm in a big room): skip it for them
+			// rather than let notices crowd out chat and get the member
+			// cut loose. It is in the room's history all the same.
+			s.skipped++
+			continue
+		}
+		l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared})
+	}
+}
+
+func leaveNotice(name, roomName string, reason error) string {
+	switch {
+	case errors.Is(reason, ErrTooSlow):
+		return fmt.Sprintf("%s left %s (connection too slow)", name, roomName)
+	case errors.Is(reason, ErrFlooding):
+		return fmt.Sprintf("%s left %s (flooding)", name, roomName)
+	case errors.Is(reason, ErrShutdown):
+		return fmt.Sprintf("%s left %s (server shutting down)", name, roomName)
+	case errors.Is(reason, ErrLost):
+		return fmt.Sprintf("%s left %s (connection lost)", name, roomName)
+	}
+	return fmt.Sprintf("%s left %s", name, roomName)
+}

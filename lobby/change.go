@@ -1,0 +1,84 @@
+package lobby
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// ChangeType names one kind of change of shared state.
+type ChangeType string
+
+// The kinds of change the log carries. Each is applied by the function
+// registered for it in appliers; see apply.go.
+const (
+	// ChangeOpen: a session takes one of the chat's MaxSessions slots (Seq
+	// carries the proposer's limit, so that every node decides alike).
+	ChangeOpen ChangeType = "open"
+	// ChangeName: a session at the name prompt takes Name ("" for the next
+	// Guest<N>).
+	ChangeName ChangeType = "name"
+	// ChangeClose: a session ends; Text is the reason (see reasonCode).
+	ChangeClose ChangeType = "close"
+	// ChangeCreate: Room is created and the session moves into it.
+	ChangeCreate ChangeType = "create"
+	// ChangeJoin: the session moves into Room.
+	ChangeJoin ChangeType = "join"
+	// ChangeLeave: the session goes back to the Lobby.
+	ChangeLeave ChangeType = "leave"
+	// ChangeSay: a chat line, Text, in Room (where the session must still
+	// be when it is applied).
+	ChangeSay ChangeType = "say"
+	// ChangeGone: the node instance Target is dead; its sessions end.
+	ChangeGone ChangeType = "gone"
+)
+
+// SessionID names a session across every node: the proposing instance and
+// a number it never reuses.
+type SessionID string
+
+// Change is one change of shared state, as the log carries it. A node
+// proposes changes and applies them only when they come back from the log,
+// in the log's order, like every other node; the fields a kind does not use
+// stay empty. Everything in a change is decided by its proposer (the time,
+// the limit), so that applying it gives the same result on every node.
+type Change struct {
+	Type ChangeType `json:"t"`
+	// Node is the instance that proposed the change, and Ref its number
+	// for it there, so that it can tell its user how it went.
+	Node    string    `json:"n"`
+	Ref     uint64    `json:"r,omitempty"`
+	Session SessionID `json:"s,omitempty"`
+	At      int64     `json:"at"` // Unix nanoseconds, the proposer's clock
+
+	Room   string `json:"room,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Text   string `json:"text,omitempty"`
+	Target string `json:"target,omitempty"`
+	Key    string `json:"key,omitempty"`  // an SSH key's fingerprint
+	Addr   string `json:"addr,omitempty"` // a client's address
+	Flag   bool   `json:"flag,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Until  int64  `json:"until,omitempty"` // Unix nanoseconds; 0 = none
+}
+
+// Time is when the change was proposed.
+func (c *Change) Time() time.Time { return time.Unix(0, c.At).UTC() }
+
+// EncodeBatch is the form a batch of changes is stored and sent in.
+func EncodeBatch(batch []Change) ([]byte, error) {
+	b, err := json.Marshal(batch)
+	if err != nil {
+		return nil, fmt.Errorf("encode changes: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeBatch reads a batch written by EncodeBatch.
+func DecodeBatch(data []byte) ([]Change, error) {
+	var batch []Change
+	if err := json.Unmarshal(data, &batch); err != nil {
+		return nil, fmt.Errorf("decode changes: %w", err)
+	}
+	return batch, nil
+}

@@ -1,0 +1,118 @@
+package lobby
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Kinds of StateRecord, and the counters, as the Lobby stores them.
+const (
+	kindSession  = "session" // a member, by SessionID
+	kindGone     = "gone"    // a node instance known dead, by name
+	counterUsers = "users"   // users ever named
+)
+
+// memberRecord is a member as the store keeps it: enough for a node that
+// restarts to know who is in the chat on the other nodes.
+type memberRecord struct {
+	Node  string `json:"node"`
+	Name  string `json:"name,omitempty"`
+	Room  string `json:"room,omitempty"`
+	Since int64  `json:"since"`
+	Key   string `json:"key,omitempty"`
+	Addr  string `json:"addr,omitempty"`
+}
+
+// saveMemberLocked has the store keep m as it is now. l.mu must be held.
+func (l *Lobby) saveMemberLocked(m *member) {
+	rec := memberRecord{Node: m.node, Name: m.name, Since: m.since, Key: m.fp, Addr: m.addr}
+	if m.room != nil {
+		rec.Room = m.room.name
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		panic(fmt.Sprintf("encode member: %v", err)) // plain strings and numbers: cannot fail
+	}
+	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id), Value: b})
+}
+
+// restore rebuilds the shared state from what the store loaded. It runs
+// before anything else touches the lobby.
+func (l *Lobby) restore(snap Snapshot) error {
+	for _, rec := range snap.Rooms {
+		l.rooms[foldKey(rec.Name)] = &room{
+			name:    rec.Name,
+			created: rec.Created,
+			seq:     rec.LastSeq,
+			members: make(map[*member]struct{}),
+			locals:  make(map[*Session]struct{}),
+		}
+	}
+	l.users = snap.Counters[counterUsers]
+	l.cursor = snap.Cursor
+	var errs []error
+	for _, rec := range snap.State {
+		switch rec.Kind {
+		case kindGone:
+			l.gone[rec.Key] = true
+		case kindSession:
+			var mr memberRecord
+			if err := json.Unmarshal(rec.Value, &mr); err != nil {
+				errs = append(errs, fmt.Errorf("session %s: %w", rec.Key, err))
+				continue
+			}
+			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr}
+			if mr.Room != "" {
+				r := l.rooms[foldKey(mr.Room)]
+				if r == nil {
+					errs = append(errs, fmt.Errorf("session %s: in room %q, which does not exist", rec.Key, mr.Room))
+					continue
+				}
+				r.members[m] = struct{}{}
+				m.room = r
+			}
+			l.members[m.id] = m
+			if m.name != "" {
+				m.key = userKey(m.name)
+				l.names[m.key] = m
+			}
+		}
+	}
+	l.online.Store(int64(len(l.names)))
+	if len(errs) > 0 {
+		return fmt.Errorf("load the chat's state: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Reasons a session ended, as a close change carries them.
+var reasonCodes = []struct {
+	code string
+	err  error
+}{
+	{"quit", ErrQuit},
+	{"slow", ErrTooSlow},
+	{"flood", ErrFlooding},
+	{"shutdown", ErrShutdown},
+	{"lost", ErrLost},
+	{"closed", ErrClosed},
+}
+
+func reasonCode(err error) string {
+	for _, r := range reasonCodes {
+		if errors.Is(err, r.err) {
+			return r.code
+		}
+	}
+	return "closed"
+}
+
+func reasonOf(code string) error {
+	for _, r := range reasonCodes {
+		if r.code == code {
+			return r.err
+		}
+	}
+	return ErrClosed
+}
