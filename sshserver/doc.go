@@ -3,6 +3,11 @@
 // program running the tui (sessions with a PTY) or the plain line mode (no
 // PTY: bots, scripts, screen readers).
 //
+// The door (door.go) stands between a client and its session: it caps the
+// connections per address and the channels per connection, closes a
+// connection with no session running, and answers every request a session
+// channel sends, passing on to charm.land/ssh only the few it must see.
+//
 // It owns the count of open sessions, which is the limit users see: a
 // session holds a slot from the moment its channel opens, name prompt
 // included, until its handler returns or the lobby cuts it loose. It does not

@@ -22,6 +22,12 @@
 // far behind the chat."). ExitCode is 0 for /quit, Ctrl+C and a server
 // shutdown, 1 when the lobby cut the session loose (too slow, flooding).
 //
+// The UI draws at most MaxWidth×MaxHeight cells of a larger window, in its
+// top-left corner, and says so. Give the program no larger size either
+// (tea.WithWindowSize, every tea.WindowSizeMsg): the renderer's buffers
+// follow it. To let the UI name the real size, send a TerminalSizeMsg
+// before the tea.WindowSizeMsg of each change.
+//
 // Options.Context should be the SSH session's context: every lobby call is
 // bounded by it, and a lobby session that Register returned just as the
 // program stopped (so Session still reports nil) is closed when it ends.

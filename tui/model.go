@@ -35,7 +35,8 @@ type Options struct {
 	// MaxSessions"; 0 leaves the limit out.
 	MaxSessions int
 	// Width and Height are the terminal's size at the start; each
-	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then.
+	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then. The UI
+	// draws at most MaxWidth×MaxHeight of it.
 	Width, Height int
 	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
 	Scrollback int
@@ -53,6 +54,21 @@ const (
 	MinWidth  = 40
 	MinHeight = 12
 )
+
+// The largest window the UI draws in. A larger one is drawn at this size,
+// in its top-left corner, and the UI says so. Give the program itself no
+// more than this (tea.WithWindowSize, tea.WindowSizeMsg): the renderer
+// keeps two buffers of the window's size, over 100 bytes a cell each.
+const (
+	MaxWidth  = 400
+	MaxHeight = 150
+)
+
+// TerminalSizeMsg is the client's real window size, for a server that
+// gives the program at most MaxWidth×MaxHeight: send it before the
+// tea.WindowSizeMsg of the same change, and the UI can say that it draws
+// less than the whole window.
+type TerminalSizeMsg struct{ Width, Height int }
 
 // maxQueued bounds the lines submitted but not yet executed.
 const maxQueued = 16
@@ -83,9 +99,10 @@ type Model struct {
 	promptDone    context.CancelFunc // ends the prompt's deadline timer
 	onSession     func(*lobby.Session)
 
-	st   *styles
-	keys keyMap
-	w, h int
+	st           *styles
+	keys         keyMap
+	w, h         int // the size drawn
+	termW, termH int // the whole window, when larger than drawn
 
 	screen screen
 
@@ -161,6 +178,7 @@ type statusKey struct {
 	width, online, unread int
 	room                  string
 	detached, loading     bool
+	termW, termH          int
 }
 
 // New builds the model for one session. It starts on the name prompt and
@@ -191,6 +209,7 @@ func New(opts Options) *Model {
 	if m.w <= 0 || m.h <= 0 {
 		m.w, m.h = 80, 24
 	}
+	m.setTerminal(m.w, m.h)
 	limit := opts.Scrollback
 	if limit <= 0 {
 		limit = 1000
@@ -286,7 +305,15 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.w, m.h = msg.Width, msg.Height
+		// The drawn part of a window already known says nothing new
+		// about the window (see TerminalSizeMsg).
+		if msg.Width != m.w || msg.Height != m.h {
+			m.setTerminal(msg.Width, msg.Height)
+		}
+		m.layout()
+		return nil
+	case TerminalSizeMsg:
+		m.setTerminal(msg.Width, msg.Height)
 		m.layout()
 		return nil
 	case registeredMsg:
@@ -824,6 +851,21 @@ func (m *Model) toggleHelp() {
 
 func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
 
+// setTerminal takes the window's size and draws at most MaxWidth×MaxHeight
+// of it.
+func (m *Model) setTerminal(w, h int) {
+	m.termW, m.termH = w, h
+	m.w, m.h = min(w, MaxWidth), min(h, MaxHeight)
+}
+
+// oversize is the notice for a window larger than the UI draws, or "".
+func (m *Model) oversize() string {
+	if m.termW <= m.w && m.termH <= m.h {
+		return ""
+	}
+	return fmt.Sprintf("window %d×%d: showing %d×%d", m.termW, m.termH, m.w, m.h)
+}
+
 // layout sizes every part from the window size and the help's height.
 func (m *Model) layout() {
 	m.keys.sidebar = m.focus == focusSidebar
@@ -917,6 +959,9 @@ func (m *Model) promptView() string {
 	}
 	rows = wrapText(rows, "Leave it empty to get a guest name. A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
 	rows = wrapText(rows, "Ctrl+C quits.", &st.faint, w)
+	if o := m.oversize(); o != "" {
+		rows = wrapText(append(rows, ""), "Your "+o+", in the top-left corner.", &st.warn, w)
+	}
 	var b strings.Builder
 	for i, r := range rows[:min(len(rows), m.h)] {
 		if i > 0 {
@@ -960,7 +1005,7 @@ func (m *Model) title() string {
 // status is the line under the scrollback: who, where, how many; on the
 // right what the scrollback is doing. Rebuilt only when one of those changes.
 func (m *Model) status() string {
-	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading}
+	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading, termW: m.termW, termH: m.termH}
 	if sk == m.statusKey && m.statusView != "" {
 		return m.statusView
 	}
@@ -980,6 +1025,12 @@ func (m *Model) status() string {
 		right = "End: newest "
 	case sk.loading:
 		right = "loading… "
+	}
+	if o := m.oversize(); o != "" {
+		if right != "" {
+			o += " ·"
+		}
+		right = o + " " + right
 	}
 	left = ansi.Truncate(left, max(m.w-ansi.StringWidth(right), 0), "…")
 	line := padRight(left, m.w-ansi.StringWidth(right)) + right

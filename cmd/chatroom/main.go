@@ -43,6 +43,7 @@ type config struct {
 	floodBurst  int
 	floodRate   float64
 	connRate    float64
+	connPerAddr int
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.floodBurst, "flood-burst", envInt("FLOOD_BURST", 10), "lines a user may send at once (env CHATROOM_FLOOD_BURST)")
 	fs.Float64Var(&cfg.floodRate, "flood-rate", envFloat("FLOOD_RATE", 2), "lines per second after the burst; negative turns the limit off (env CHATROOM_FLOOD_RATE)")
 	fs.Float64Var(&cfg.connRate, "conn-rate", envFloat("CONN_RATE", 10), "new connections per second per source address, after a burst of 3x; 0 turns the limit off (env CHATROOM_CONN_RATE)")
+	fs.IntVar(&cfg.connPerAddr, "conn-per-addr", envInt("CONN_PER_ADDR", 20), "connections open at once per source address; 0 no cap (env CHATROOM_CONN_PER_ADDR)")
 	fs.DurationVar(&cfg.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 0), "end connections silent both ways this long; 0 never (env CHATROOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", envDuration("PROMPT_TIMEOUT", 2*time.Minute), "how long a session may sit at the name prompt (env CHATROOM_PROMPT_TIMEOUT)")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", envString("ALLOWED_KEYS", ""), "authorized_keys file: admit only these keys (env CHATROOM_ALLOWED_KEYS)")
@@ -111,6 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("--flood-burst must be at least 1")
 	case cfg.connRate < 0:
 		return cfg, errors.New("--conn-rate must not be negative")
+	case cfg.connPerAddr < 0:
+		return cfg, errors.New("--conn-per-addr must not be negative")
 	case cfg.prompt <= 0:
 		return cfg, errors.New("--prompt-timeout must be positive")
 	}
@@ -188,6 +192,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Lobby:           lb,
 		Logger:          logger.With("part", "ssh"),
 		ConnRate:        cfg.connRate,
+		ConnPerAddr:     cfg.connPerAddr,
 		IdleTimeout:     cfg.idle,
 		PromptTimeout:   cfg.prompt,
 		AllowedKeysPath: cfg.allowedKeys,

@@ -27,34 +27,46 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
 		{
 			name: "flags",
 			args: []string{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--max-sessions", "3", "--history", "20", "--host-key", "/k"},
-			want: config{listen: "127.0.0.1:0", data: "/tmp/x", hostKey: "/k", maxSessions: 3, history: 20, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: "127.0.0.1:0", data: "/tmp/x", hostKey: "/k", maxSessions: 3, history: 20, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
 		{
 			name: "environment twins",
 			env:  map[string]string{"CHATROOM_LISTEN": "127.0.0.1:9", "CHATROOM_DATA": "/d", "CHATROOM_MAX_SESSIONS": "4", "CHATROOM_HISTORY": "7", "CHATROOM_FLOOD_RATE": "-1"},
-			want: config{listen: "127.0.0.1:9", data: "/d", hostKey: filepath.Join("/d", "host_ed25519"), maxSessions: 4, history: 7, floodBurst: 10, floodRate: -1, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: "127.0.0.1:9", data: "/d", hostKey: filepath.Join("/d", "host_ed25519"), maxSessions: 4, history: 7, floodBurst: 10, floodRate: -1, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
 		{
 			name: "flag beats environment",
 			args: []string{"--max-sessions", "5"},
 			env:  map[string]string{"CHATROOM_MAX_SESSIONS": "4"},
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 5, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 5, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
 		{
 			name: "bare positional host, as chatServer.py took",
 			args: []string{"127.0.0.1"},
-			want: config{listen: "127.0.0.1:2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: "127.0.0.1:2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
 		{
 			name: "positional host:port",
 			args: []string{"127.0.0.1:0"},
-			want: config{listen: "127.0.0.1:0", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+			want: config{listen: "127.0.0.1:0", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
 		},
+		{
+			name: "connections per address",
+			args: []string{"--conn-per-addr", "0"},
+			env:  map[string]string{"CHATROOM_CONN_PER_ADDR": "5"},
+			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
+		},
+		{
+			name: "connections per address from the environment",
+			env:  map[string]string{"CHATROOM_CONN_PER_ADDR": "5"},
+			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 5, prompt: 2 * time.Minute},
+		},
+		{name: "negative connections per address", args: []string{"--conn-per-addr", "-1"}, wantErr: "--conn-per-addr"},
 		{name: "zero sessions", args: []string{"--max-sessions", "0"}, wantErr: "--max-sessions"},
 		{name: "two addresses", args: []string{"a", "b"}, wantErr: "one address"},
 	}

@@ -94,6 +94,13 @@ func Connect(t testing.TB, addr string, w, h int) *Terminal {
 // TryConnect opens a PTY session of w×h cells to addr. The session is closed
 // when the test ends.
 func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
+	return TryConnectWith(t, addr, w, h, nil)
+}
+
+// TryConnectWith is TryConnect with a step between the PTY request and the
+// shell (window changes, env requests), when beforeShell is not nil. It
+// gives up on a shell request the server does not answer.
+func TryConnectWith(t testing.TB, addr string, w, h int, beforeShell func(*gossh.Session) error) (*Terminal, error) {
 	conn, err := Dial(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -112,7 +119,22 @@ func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
 	c := &Terminal{t: t, conn: conn, Sess: sess, Emu: vt.NewSafeEmulator(w, h), stdin: stdin, exit: make(chan error, 1), wrote: make(chan struct{}, 1)}
-	if err := sess.Shell(); err != nil {
+	if beforeShell != nil {
+		if err := beforeShell(sess); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("before the shell: %w", err)
+		}
+	}
+	shell := make(chan error, 1)
+	go func() { shell <- sess.Shell() }()
+	select {
+	case err = <-shell:
+	case <-time.After(WaitTimeout):
+		conn.Close() // ends the request
+		<-shell
+		err = fmt.Errorf("no answer in %v", WaitTimeout)
+	}
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("shell: %w", err)
 	}
