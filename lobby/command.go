@@ -236,7 +236,7 @@ func (s *Session) createLocked(ctx context.Context, arg string) error {
 		l.noticeLocked(s, true, "%s", capitalize(ErrRoomInvalid.Error())+".")
 		return nil
 	}
-	if r, exists := l.rooms[foldKey(name)]; exists {
+	if r, exists := l.roomIx.find(name); exists {
 		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
 		return nil
 	}
@@ -248,6 +248,7 @@ func (s *Session) createLocked(ctx context.Context, arg string) error {
 	}
 	r := &room{name: name, members: make(map[*Session]struct{}), loaded: true}
 	l.rooms[foldKey(name)] = r
+	l.roomIx.add(name, r)
 	l.noticeLocked(s, false, "You created %s.", name)
 	return s.enterLocked(ctx, r)
 }

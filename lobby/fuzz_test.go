@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -95,7 +96,7 @@ func FuzzParseLine(f *testing.F) {
 }
 
 func FuzzValidName(f *testing.F) {
-	for _, s := range []string{"alice", "Guest3", "e\u0301tienne", "山田タロウ", "аlice", "a.b-c_d", ""} {
+	for _, s := range []string{"alice", "Guest3", "e\u0301tienne", "山田タロウ", "аlice", "a.b-c_d", "", "ΑΒΕ", "АВЕ", "ТОМ", "aIice", "biII", "ALICE", "Ali"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -137,6 +138,52 @@ func FuzzValidName(f *testing.F) {
 			if uk := userKey(name); userKey(key) != uk || userKey(norm.NFD.String(name)) != uk {
 				t.Fatalf("userKey unstable on %q: %q, %q, %q", name, uk, userKey(key), userKey(norm.NFD.String(name)))
 			}
+			checkLookAlikes(t, name, maxLen)
 		}
 	})
+}
+
+// checkLookAlikes fails t unless every valid name that is a case variant of
+// name, or that name looks like as typed or in small letters, is taken while
+// name is, and the other way round: the rule of issue #8 ("ΑΒΕ" beside
+// "ABE", "aIice" beside "alice"). Look-alikes of name in other cases
+// ("ALlCE" for "alice" in capitals) are left free: name is not shown so.
+func checkLookAlikes(t *testing.T, name string, maxLen int) {
+	t.Helper()
+	keys := lookAlikeKeys(name)
+	if len(keys) == 0 || keys[0] != userKey(name) {
+		t.Fatalf("lookAlikeKeys(%q) = %q, want userKey %q first", name, keys, userKey(name))
+	}
+	ix := make(lookIndex[string])
+	ix.add(name, name)
+	variants := []string{
+		confusables.Skeleton(name),          // what it looks like as typed
+		confusables.Skeleton(foldKey(name)), // ... and in small letters
+	}
+	for _, v := range []string{strings.ToUpper(name), strings.ToLower(name), strings.ToTitle(name), norm.NFD.String(name)} {
+		// The same name in another case. Go's simple case mappings take
+		// the Turkish İ to i, which folding keeps apart by design.
+		if foldKey(v) == foldKey(name) {
+			variants = append(variants, v)
+		}
+	}
+	for _, v := range variants {
+		v, ok := validName(v, maxLen)
+		if !ok {
+			continue
+		}
+		if _, found := ix.find(v); !found {
+			t.Fatalf("%q (keys %q) does not take its look-alike %q (keys %q)", name, keys, v, lookAlikeKeys(v))
+		}
+		// Taken both ways: whichever came first, the other is refused.
+		rev := make(lookIndex[string])
+		rev.add(v, v)
+		if _, found := rev.find(name); !found {
+			t.Fatalf("%q (keys %q) does not take %q (keys %q)", v, lookAlikeKeys(v), name, keys)
+		}
+	}
+	ix.remove(name, name)
+	if len(ix) != 0 {
+		t.Fatalf("index of %q not empty after remove: %q", name, ix)
+	}
 }

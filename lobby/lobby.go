@@ -77,6 +77,10 @@ type Lobby struct {
 	pending []Message           // assigned a Seq, waiting for the committer
 	closed  bool
 
+	// users and rooms by every lookAlikeKeys of their names
+	userIx lookIndex[*Session]
+	roomIx lookIndex[*room]
+
 	// Lines handed to the committer, and lines it has finished with (stored
 	// and delivered, or given up on); settledCh is closed and replaced each
 	// time settled moves. For Sync.
@@ -118,9 +122,11 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		wake:       make(chan struct{}, 1),
 		commitDone: make(chan struct{}),
 		settledCh:  make(chan struct{}),
+		userIx:     make(lookIndex[*Session]),
+		roomIx:     make(lookIndex[*room]),
 	}
 	for _, rec := range recs {
-		l.rooms[foldKey(rec.Name)] = &room{name: rec.Name, seq: rec.LastSeq, members: make(map[*Session]struct{})}
+		l.loadRoom(rec)
 	}
 	go l.commitLoop()
 	return l, nil
@@ -170,7 +176,7 @@ func (l *Lobby) admitting(name string) error {
 		return ErrLobbyClosed
 	}
 	if name != "" {
-		if _, taken := l.users[userKey(name)]; taken {
+		if _, taken := l.userIx.find(name); taken {
 			return ErrNameTaken
 		}
 	}
@@ -184,7 +190,7 @@ func (l *Lobby) add(name string) (*Session, error) {
 		return nil, ErrLobbyClosed
 	}
 	key := userKey(name)
-	if _, taken := l.users[key]; taken {
+	if _, taken := l.userIx.find(name); taken {
 		return nil, ErrNameTaken
 	}
 	s := &Session{
@@ -199,6 +205,7 @@ func (l *Lobby) add(name string) (*Session, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
 	}
 	l.users[key] = s
+	l.userIx.add(name, s)
 	l.online.Store(int64(len(l.users)))
 	l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
 	l.changedLocked()
@@ -454,6 +461,7 @@ func (l *Lobby) dropLocked(s *Session, reason error) {
 		l.leaveRoomLocked(s, leaveNotice(s.name, s.room.name, reason))
 	}
 	delete(l.users, s.key)
+	l.userIx.remove(s.name, s)
 	l.online.Store(int64(len(l.users)))
 	s.err = reason
 	close(s.events)

@@ -188,15 +188,30 @@ func foldKey(s string) string {
 // userKey is the form two screen names are compared in: the Unicode
 // confusable skeleton (UTS #39) of the case-folded name, folded again, so
 // that a name spelt to look like one in use ("аре" in Cyrillic for "ape",
-// "paypa1" for "paypal", "Guest1O" for "Guest10") counts as taken. The
-// second fold is there because the skeleton maps some characters to
-// capitals (0 to O). Names are already held to one alphabet each, which
-// stops mixed look-alikes; this stops whole-script ones. Room names keep
-// foldKey: rooms are stored, and a stricter key could make two rooms
-// already on disk collide.
+// "paypa1" for "paypal", "Guest1O" for "Guest10") counts as taken. Fold and
+// skeleton are taken in turn until the key holds still: the skeleton maps
+// some characters to capitals (0 to O, Cherokee ꮁ to Greek Γ) whose small
+// letters map on (γ to y), and a few to prototypes that map on once
+// decomposed (ҋ to й with a tail, whose и maps to ᴎ); one pass would give a
+// name and its look-alike different keys (found by FuzzValidName). Names
+// are already held to one alphabet each, which stops mixed look-alikes;
+// this stops whole-script ones. lookAlikeKeys adds the key of the name as
+// typed.
 func userKey(s string) string {
-	return foldKey(confusables.Skeleton(foldKey(s)))
+	key := foldKey(s)
+	for range maxKeyRounds {
+		next := foldKey(confusables.Skeleton(key))
+		if next == key {
+			break
+		}
+		key = next
+	}
+	return key
 }
+
+// maxKeyRounds bounds userKey's rounds; two or three are the most any name
+// has been seen to need.
+const maxKeyRounds = 8
 
 // cherokeeFold finishes case folding for Cherokee, whose small letters fold
 // to the capitals (Unicode 8 added them after the capitals). x/text v0.44
