@@ -194,7 +194,8 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 func (s *Session) chatLocked(text string) {
 	l := s.lobby
 	text = strings.TrimRight(CleanText(text), " ")
-	if strings.TrimSpace(text) == "" {
+	if !visible(text) {
+		l.noticeLocked(s, true, "%s", invisibleNotice)
 		return
 	}
 	if n := utf8.RuneCountInString(text); n > MaxMessageLen {

@@ -1,6 +1,7 @@
 package lobby
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -15,7 +16,8 @@ import (
 // testdata/terminal-attacks.txt; go test replays them, and -fuzz grows them.
 
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"", "hello", "a\tb", "\x1b[31mred\x1b[0m", "\u009b2J", "Z\u0300\u0301\u0302\u0303\u0304\u0305"} {
+	for _, s := range []string{"", "hello", "a\tb", "\x1b[31mred\x1b[0m", "\u009b2J", "Z\u0300\u0301\u0302\u0303\u0304\u0305",
+		"\u200b\ufeff\u2060", "👩\u200d💻", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", "क्\u200dष", "می\u200cخواهم", "a\u200d\u200db"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -31,6 +33,9 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if again := CleanText(out); again != out {
 			t.Fatalf("not idempotent: CleanText(%q) = %q, CleanText of that = %q", s, out, again)
+		}
+		if err := noLoneFormat(out); err != nil {
+			t.Fatalf("CleanText(%q) = %q: %v", s, out, err)
 		}
 		// Growth is bounded: a tab becomes 4 bytes, an invalid byte 3.
 		if len(out) > tabWidth*len(s) {
@@ -186,4 +191,44 @@ func checkLookAlikes(t *testing.T, name string, maxLen int) {
 	if len(ix) != 0 {
 		t.Fatalf("index of %q not empty after remove: %q", name, ix)
 	}
+}
+
+// noLoneFormat reports a format character in s (CleanText's output) that
+// shows nothing and joins nothing: only joiners between emoji or letters of
+// a joining script, and tag sequences after an emoji, may stay.
+func noLoneFormat(s string) error {
+	runes := []rune(s)
+	for i, r := range runes {
+		if !unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if !keepFormat(r) {
+			return fmt.Errorf("invisible %U at rune %d", r, i)
+		}
+		prev, next := rune(-1), rune(-1)
+		if i > 0 {
+			prev = runes[i-1]
+		}
+		if i+1 < len(runes) {
+			next = runes[i+1]
+		}
+		switch {
+		case r >= tagFirst && r <= tagCancel:
+			j := i
+			for j > 0 && runes[j-1] >= tagFirst && runes[j-1] < tagCancel {
+				j--
+			}
+			if j == 0 || !isEmoji(runes[j-1]) || i-j >= maxTags+1 {
+				return fmt.Errorf("tag %U at rune %d not in a tag sequence after an emoji", r, i)
+			}
+			if r != tagCancel && next != tagCancel && (next < tagFirst || next > tagCancel) {
+				return fmt.Errorf("tag sequence at rune %d not ended by a cancel tag", j)
+			}
+		case isJoinerOrTag(r):
+			if !joins(r, prev, next) {
+				return fmt.Errorf("%U at rune %d joins %q and %q", r, i, prev, next)
+			}
+		}
+	}
+	return nil
 }

@@ -29,8 +29,10 @@ const (
 // 8-bit CSI, OSC, DCS, SOS, PM, APC and plain ESC sequences) are removed with
 // their payloads; a tab becomes spaces and a line break one space; all other
 // C0 and C1 controls, DEL and the bidirectional controls (embeddings,
-// overrides, isolates, marks) are dropped; runs of combining marks are cut to
-// a few per character. Everything a user sends passes through it before
+// overrides, isolates, marks) are dropped, and so are invisible format
+// characters (zero-width space, BOM, word joiner, tags) except where they
+// join something (see dropLoneFormat); runs of combining marks are cut to a
+// few per character. Everything a user sends passes through it before
 // anybody else can see it. CleanText(CleanText(s)) == CleanText(s).
 func CleanText(s string) string {
 	if isPlainASCII(s) {
@@ -48,7 +50,8 @@ func CleanText(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	marks := 0 // combining marks kept since the last base character
+	marks := 0       // combining marks kept since the last base character
+	formats := false // a joiner or tag was kept: see dropLoneFormat
 	for i := 0; i < len(s); {
 		if c := s[i]; c >= 0x20 && c < 0x7f {
 			// A run of printable ASCII, the bulk of most lines, is copied
@@ -81,16 +84,23 @@ func CleanText(s string) string {
 			marks++
 			b.WriteRune(r)
 		case unicode.Is(unicode.Cf, r):
-			// Zero-width format characters (ZWJ in emoji, tags in flags)
-			// are kept but are no base: marks after them still stack on
-			// the character before.
-			b.WriteRune(r)
+			// Zero-width format characters: the few that do something
+			// (ZWJ in emoji, tags in flags) are kept but are no base, so
+			// marks after them still stack on the character before; the
+			// rest are dropped like controls.
+			if keepFormat(r) {
+				b.WriteRune(r)
+				formats = formats || isJoinerOrTag(r)
+			}
 		default:
 			// r may be utf8.RuneError for a byte ansi.Strip left alone
 			// inside a multi-byte character; writing it gives U+FFFD.
 			b.WriteRune(r)
 			marks = 0
 		}
+	}
+	if formats {
+		return dropLoneFormat(b.String())
 	}
 	return b.String()
 }
