@@ -16,4 +16,8 @@ var (
 	ErrLobbyClosed  = errors.New("the lobby is closed")
 	ErrNoSuchRoom   = errors.New("no such room")
 	ErrHistoryStore = errors.New("history is unavailable")
+	// ErrUnavailable wraps a store failure that keeps a user out (a full
+	// disk). A front end shows this text alone: the cause is for the log,
+	// where the lobby puts it.
+	ErrUnavailable = errors.New("the chat cannot take you right now because it cannot save anything; please try again later")
 )

@@ -154,7 +154,8 @@ func (l *Lobby) Register(ctx context.Context, name string) (*Session, error) {
 		// Count first: the counter is persistent and the name depends on it.
 		n, err := l.store.CountUser(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("count user: %w", err)
+			l.log.Error("register: store failed", "err", err)
+			return nil, fmt.Errorf("%w: count user: %w", ErrUnavailable, err)
 		}
 		if guest {
 			name = fmt.Sprintf("Guest%d", n)

@@ -152,8 +152,8 @@ func TestRegisterFailures(t *testing.T) {
 		store.failCount = true
 		l := newLobby(t, Config{Store: store})
 		_, err := l.Register(ctx, "")
-		if !errors.Is(err, errDisk) || !strings.Contains(err.Error(), "count user") {
-			t.Errorf("Register = %v, want a wrapped store error", err)
+		if !errors.Is(err, errDisk) || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "count user") {
+			t.Errorf("Register = %v, want ErrUnavailable wrapping the store error", err)
 		}
 		if got := l.Online(); got != 0 {
 			t.Errorf("Online() = %d, want 0", got)
