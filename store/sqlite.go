@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -64,7 +65,8 @@ type SQLite struct {
 	log      *slog.Logger
 	readOnly bool
 
-	lock *os.File // held while open for writing; see lockDir
+	lock   *os.File // held while open for writing; see lockDir
+	marker string   // markerPath, once this process has made it; see check.go
 
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
@@ -87,6 +89,10 @@ var _ lobby.Store = (*SQLite)(nil)
 
 type options struct {
 	synchronous string
+	// checkLimit is the largest database checked at every start (others
+	// only after an unclean shutdown); 0 means checkAlwaysBelow, and a
+	// negative value checks only after an unclean shutdown.
+	checkLimit int64
 }
 
 // Open opens (creating if needed) the database in dir, brings its schema up
@@ -115,7 +121,7 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	ok := false
 	defer func() {
 		if !ok {
-			s.closeDBs()
+			s.closeDBs(false)
 		}
 	}()
 
@@ -139,7 +145,20 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
 
+	// Before anything writes: a damaged database is refused as it is.
+	limit := cmp.Or(opt.checkLimit, checkAlwaysBelow)
+	if err := s.check(ctx, dir, limit); err != nil {
+		return nil, err // it names the file and says what to do
+	}
+	if err := os.WriteFile(markerPath(dir), nil, 0o600); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.marker = markerPath(dir)
+
 	if err := s.migrate(ctx); err != nil {
+		if isCorrupt(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 
@@ -204,7 +223,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store read-only %s: schema version %d, this build reads version %d (start the server once to upgrade it)", path, have, want)
 	}
 	if err := s.prepare(ctx); err != nil {
-		s.closeDBs()
+		s.closeDBs(false)
 		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
 	}
 	return s, nil
@@ -238,7 +257,7 @@ func (s *SQLite) Close() error {
 				s.log.Info("store checkpoint incomplete: database in use elsewhere", "wal_pages", logPages, "moved", moved)
 			}
 		}
-		s.closeErr = s.closeDBs()
+		s.closeErr = s.closeDBs(true)
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close store: %w", s.closeErr)
 		}
@@ -246,7 +265,10 @@ func (s *SQLite) Close() error {
 	return s.closeErr
 }
 
-func (s *SQLite) closeDBs() error {
+// closeDBs closes every statement and connection, then gives up the lock.
+// clean says the server is stopping as it should: then, if everything
+// closed, the marker of an open database goes too.
+func (s *SQLite) closeDBs(clean bool) error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.recent, s.before, s.page, s.last, s.byName} {
 		if st != nil {
@@ -258,6 +280,10 @@ func (s *SQLite) closeDBs() error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if clean && s.marker != "" && errors.Join(errs...) == nil {
+		// Before the lock goes: the next server's marker must not be ours.
+		errs = append(errs, os.Remove(s.marker))
 	}
 	if s.lock != nil {
 		// Last: the database is closed before another server may open it.
