@@ -103,7 +103,11 @@
 // the read fails and the lobby logs it.
 //
 // OpenReadOnly opens the database for tools such as the export command; it
-// works beside a running server. Export streams a room's history as text or
+// works beside a running server, and on a read-only copy: with no -wal file
+// beside it (none is left by a clean Close, and a running server always has
+// one) the file is opened as immutable, which needs no -shm file and so no
+// right to write the folder. A copy whose log still holds lines can only be
+// read where SQLite may create the -shm file; the error says so. Export streams a room's history as text or
 // JSON lines, a page at a time in short read transactions, so it neither
 // holds the room in memory nor keeps the server from checkpointing.
 package store

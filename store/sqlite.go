@@ -182,53 +182,6 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	return s, nil
 }
 
-// OpenReadOnly opens the database in dir for reading only, for tools such as
-// export. It works while a server has the same database open: in WAL mode a
-// reader sees the last committed state and never blocks the writer. It does
-// not create or migrate anything; a database from another schema version is
-// refused.
-func OpenReadOnly(ctx context.Context, dir string) (*SQLite, error) {
-	path, err := filepath.Abs(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	// Without this check SQLite would report a bare "unable to open".
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	s := &SQLite{path: path, log: slog.New(slog.DiscardHandler), readOnly: true, ids: make(map[string]int64)}
-	s.r, err = sql.Open("sqlite", dsn(path, url.Values{
-		"mode":          {"ro"},
-		"_busy_timeout": {strconv.Itoa(busyTimeoutMS)},
-		"_query_only":   {"1"},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	s.r.SetMaxOpenConns(readConns)
-	s.r.SetMaxIdleConns(readConns)
-
-	var have int
-	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	migs, err := migrations()
-	if err != nil {
-		s.r.Close()
-		return nil, err
-	}
-	if want := len(migs); have != want {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: schema version %d, this build reads version %d (start the server once to upgrade it)", path, have, want)
-	}
-	if err := s.prepare(ctx); err != nil {
-		s.closeDBs(false)
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	return s, nil
-}
-
 // dsn builds a file: URI for the modernc driver. The path is escaped, so a
 // folder name with '?' or '#' in it still works.
 func dsn(path string, q url.Values) string {
@@ -362,7 +315,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > len(migs) {
-		return fmt.Errorf("schema version %d is newer than this build knows (%d): refusing to touch it", have, len(migs))
+		return newerSchema(have, len(migs))
 	}
 	for _, m := range migs[have:] {
 		tx, err := s.w.BeginTx(ctx, nil)
