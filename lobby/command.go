@@ -262,7 +262,10 @@ func (s *Session) joinLocked(ctx context.Context, arg string) error {
 	}
 	r, ok := l.rooms[foldKey(CleanText(arg))]
 	if !ok {
-		if name, valid := validName(arg, MaxRoomLen); valid {
+		name, valid := validName(arg, MaxRoomLen)
+		if like, found := l.roomIx.find(name); valid && found {
+			l.noticeLocked(s, true, "There is no room named %s, but %s looks the same: /join %s joins it.", name, like.name, like.name)
+		} else if valid {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
 		} else {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms.", echo(arg))

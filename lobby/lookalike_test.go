@@ -107,6 +107,10 @@ func TestCreateLookAlikeRoom(t *testing.T) {
 	if got := len(l.Rooms()); got != 1 {
 		t.Errorf("%d rooms, want 1: %v", got, l.Rooms())
 	}
+	// Joining by a look-alike name points at the room rather than offering
+	// to create one that would be refused.
+	exec(t, alice, "/join АВЕ")
+	notice(t, alice, true, "There is no room named АВЕ, but ABE looks the same: /join ABE joins it.")
 }
 
 // TestStoredLookAlikeRooms: two rooms stored before look-alike room names
