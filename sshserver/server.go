@@ -338,6 +338,11 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
 			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
 			return
+		case errors.Is(err, lobby.ErrUnavailable):
+			// The lobby logged the cause; the user reads a sentence.
+			log.Warn("refused: the chat cannot save")
+			wish.Fatalln(sess, sentence(lobby.ErrUnavailable.Error()))
+			return
 		case err != nil:
 			log.Error("open session", "err", err)
 			wish.Fatalln(sess, "Sorry, the chat cannot take you right now: "+sentence(err.Error()))

@@ -413,6 +413,8 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 			m.nameErr = capitalize(err.Error()) + "."
 		case errors.Is(err, lobby.ErrLobbyClosed):
 			return m.finish(lobby.ErrShutdown)
+		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
+			m.nameErr = capitalize(lobby.ErrUnavailable.Error()) + "."
 		default:
 			m.nameErr = "You could not be signed in (" + err.Error() + "). Please try again."
 		}
