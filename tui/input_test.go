@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -255,4 +257,83 @@ func TestNameTypedPastItsLimitSaysSo(t *testing.T) {
 		t.Fatalf("name input %q, want %d characters", got, lobby.MaxNameLen)
 	}
 	h.waitText(fmt.Sprintf("A name is at most %d characters.", lobby.MaxNameLen))
+}
+
+// FuzzLineInput types, pastes and edits hostile text (the seeds hold every
+// attack of lobby/testdata/terminal-attacks.txt) and checks that the input
+// stays within its limit, keeps no control character, and draws a line of
+// the asked width that holds no escape sequence but its own styles.
+func FuzzLineInput(f *testing.F) {
+	for _, s := range []string{"hello world", "a\tb\r\nc", "漢字😀e\u0301", "\x1b[2J\x9b1m\x00\x7f"} {
+		f.Add(s, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	}
+	st := newInputStyles()
+	ours := []string{st.prompt.pre, st.prompt.post, st.promptBlurred.pre, st.promptBlurred.post, st.text.pre, st.text.post,
+		st.textBlurred.pre, st.textBlurred.post, st.placeholder.pre, st.placeholder.post, st.cursor.pre, st.cursor.post}
+	keys := []tea.KeyPressMsg{
+		{Code: tea.KeyLeft}, {Code: tea.KeyRight}, {Code: tea.KeyHome}, {Code: tea.KeyEnd},
+		{Code: tea.KeyBackspace}, {Code: tea.KeyDelete}, {Code: 'w', Mod: tea.ModCtrl}, {Code: 'd', Mod: tea.ModAlt},
+		{Code: 'b', Mod: tea.ModAlt}, {Code: 'f', Mod: tea.ModAlt}, {Code: 'u', Mod: tea.ModCtrl}, {Code: 'k', Mod: tea.ModCtrl},
+	}
+	f.Fuzz(func(t *testing.T, text string, ops []byte) {
+		in := newLineInput(&st, 40, "type here")
+		in.Focus()
+		in.SetWidth(20)
+		runes := []rune(text)
+		for i, op := range ops {
+			switch {
+			case int(op) < len(keys):
+				in.update(keys[op])
+			case op < 100:
+				// One typed key: the next rune of text.
+				if len(runes) > 0 {
+					r := runes[i%len(runes)]
+					in.update(tea.KeyPressMsg{Code: r, Text: string(r)})
+				}
+			case op < 200:
+				in.insert(text) // a paste
+			case op < 250:
+				in.SetWidth(int(op) - 200)
+			default:
+				if op%2 == 0 {
+					in.Blur()
+				} else {
+					in.Focus()
+				}
+			}
+			if len(in.value) != len(in.cells) || len(in.value) > in.limit || in.off < 0 || in.off > in.pos || in.pos > len(in.value) {
+				t.Fatalf("after op %d: %d runes, %d widths, limit %d, window at %d, cursor at %d", op, len(in.value), len(in.cells), in.limit, in.off, in.pos)
+			}
+			for _, r := range in.value {
+				if unicode.IsControl(r) || r == utf8.RuneError {
+					t.Fatalf("the input holds %U", r)
+				}
+			}
+			view := in.View()
+			rest := view
+			for _, p := range ours {
+				if p != "" {
+					rest = strings.ReplaceAll(rest, p, "")
+				}
+			}
+			if strings.ContainsFunc(rest, func(r rune) bool { return unicode.IsControl(r) }) {
+				t.Fatalf("the line holds a control character or a sequence of its own: %q", view)
+			}
+			sum := 0
+			for _, c := range in.cells {
+				sum += int(c)
+			}
+			// Never wider than asked where the renderer's grapheme widths
+			// agree with the widths taken rune by rune (not so for emoji
+			// sequences, which the model's ansi.Truncate catches). It may
+			// be narrower: a prepended mark (U+0600) joins the blank after
+			// it into one cell. TestInputWindow checks the exact width for
+			// ordinary text.
+			if ansi.StringWidth(string(in.value)) == sum {
+				if w := ansi.StringWidth(view); w > in.width {
+					t.Fatalf("a line of %d cells, want %d: %q", w, in.width, view)
+				}
+			}
+		}
+	})
 }
