@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 )
 
@@ -42,7 +41,7 @@ type styles struct {
 	status lipgloss.Style
 
 	help  help.Styles
-	input textinput.Styles
+	input inputStyles
 }
 
 func newStyles() *styles {
@@ -93,18 +92,7 @@ func newStyles() *styles {
 		FullSeparator:  base.Faint(true),
 	}
 
-	in := textinput.DefaultStyles(true)
-	// A blinking cursor re-renders every session twice a second and keeps
-	// the idle timeout from ever firing; a steady block is enough.
-	in.Cursor.Blink = false
-	faint := base.Faint(true)
-	in.Focused.Placeholder, in.Blurred.Placeholder = faint, faint
-	in.Focused.Suggestion, in.Blurred.Suggestion = faint, faint
-	in.Focused.Prompt = base.Bold(true)
-	in.Blurred.Prompt = faint
-	in.Focused.Text = base
-	in.Blurred.Text = faint
-	s.input = in
+	s.input = newInputStyles()
 	return s
 }
 
