@@ -15,7 +15,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Config sets up a Lobby. Zero fields take the defaults named beside them.
+// Config sets up a Lobby. As for every Config in chatroom: a zero field
+// takes the default named beside it; a limit that can be turned off says so
+// and is off when negative; any other negative value counts as zero.
 type Config struct {
 	Store   Store        // where history lives; required
 	History int          // lines replayed on join and per page of older history; 100
