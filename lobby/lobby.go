@@ -15,8 +15,9 @@ import (
 	"time"
 )
 
-// Config sets up a Lobby. A zero field takes the default named beside it;
-// a negative one, where that means something, says so.
+// Config sets up a Lobby. As for every Config in chatroom: a zero field
+// takes the default named beside it; a limit that can be turned off says so
+// and is off when negative; any other negative value counts as zero.
 type Config struct {
 	Store  Store        // the node's copy of the chat; required
 	Log    Log          // the ordered log of changes; required

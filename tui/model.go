@@ -16,7 +16,10 @@ import (
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// Options configure one session's UI.
+// Options configure one session's UI. As for every Config in chatroom: a
+// zero field takes the default named beside it; a limit that can be turned
+// off says so and is off when negative; any other negative value counts as
+// zero.
 type Options struct {
 	// Lobby is the chat; required.
 	Lobby *lobby.Lobby
@@ -30,16 +33,17 @@ type Options struct {
 	// context.Background().
 	Context context.Context
 	// MaxSessions is the server's session limit, shown as "N online /
-	// MaxSessions"; 0 leaves the limit out.
+	// MaxSessions"; by default the limit is left out.
 	MaxSessions int
 	// Width and Height are the terminal's size at the start; each
-	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then. The UI
-	// draws at most MaxWidth×MaxHeight of it.
+	// tea.WindowSizeMsg replaces them. 80x24 until then. The UI draws at
+	// most MaxWidth×MaxHeight of it.
 	Width, Height int
-	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
+	// Scrollback is how many lines a scrollback keeps; 1000.
 	Scrollback int
 	// PromptTimeout ends a session still at the name prompt after this
-	// long (a prompt holds a server slot); 0 means never.
+	// long (a prompt holds a server slot). Off by default (so 0 is off
+	// too): the SSH server, which owns the slots, sets it.
 	PromptTimeout time.Duration
 	// OnSession, if set, is called once with the lobby session when a name
 	// is accepted, from the event loop: it must not block. The SSH server

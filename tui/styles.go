@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"hash/fnv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -100,12 +101,11 @@ func newStyles() *styles {
 // is stable across runs and processes, so a user keeps one colour everywhere
 // and "Alice" in old history matches "alice" today.
 func userIndex(name string) int {
-	h := uint32(2166136261)
-	for _, c := range []byte(strings.ToLower(name)) {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	return int(h % paletteSize)
+	h := fnv.New32a()
+	// h.Write, not io.WriteString: called straight on New32a's result it is
+	// devirtualised and inlined, and allocates nothing.
+	_, _ = h.Write([]byte(strings.ToLower(name)))
+	return int(h.Sum32() % paletteSize)
 }
 
 // paint is a text style reduced to the escape sequences around the text,
