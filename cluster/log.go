@@ -279,7 +279,9 @@ func (g *Log) Follow(ctx context.Context, after uint64, apply func(uint64, []lob
 	if err != nil {
 		return fmt.Errorf("follow the stream %s: %w", g.cfg.Stream, err)
 	}
-	it, err := cons.Messages()
+	// A heartbeat a second: a consumer whose server died is noticed and
+	// made again on another in a few seconds, not the default ten.
+	it, err := cons.Messages(jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("follow the stream %s: %w", g.cfg.Stream, err)
 	}

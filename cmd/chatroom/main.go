@@ -18,6 +18,7 @@ import (
 
 	"charm.land/log/v2"
 
+	"github.com/chatroom-ssh/chatroom/cluster"
 	"github.com/chatroom-ssh/chatroom/internal/logthrottle"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/sshserver"
@@ -87,9 +88,25 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			logger.Error("close store", "err", err)
 		}
 	}()
+	node := ""
+	var clusterLog *cluster.Log
+	if cfg.nats != "" {
+		clusterLog, err = openCluster(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := clusterLog.Close(); err != nil {
+				logger.Warn("close the cluster log", "err", err)
+			}
+		}()
+		lg, node = clusterLog, cfg.node
+		logger.Info("catching up with the cluster", "node", node, "stream", cfg.natsStream)
+	}
 	lb, err := lobby.New(ctx, lobby.Config{
 		Store:       st,
 		Log:         lg,
+		Node:        node,
 		MaxSessions: cfg.maxSessions,
 		History:     cfg.history,
 		Logger:      logger.With("part", "lobby"),
@@ -127,6 +144,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	govCtx, stopGov := context.WithCancel(context.Background())
 	defer stopGov()
 	go governMemory(govCtx)
+	if clusterLog != nil {
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			_ = clusterLog.Watch(govCtx, lb)
+		}()
+		// Stopped after the lobby has closed (deferred first, runs last
+		// but one): this node's heartbeat goes on while its users leave.
+		defer func() { stopGov(); <-watched }()
+	}
 	logger.Info("Hosting at "+addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
