@@ -66,10 +66,7 @@ func Parse(line string) (fingerprint, comment string, err error) {
 	}
 	key, comment, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
-		if isCertType(line) {
-			return "", "", ErrCertificate
-		}
-		return "", "", ErrNotAKey
+		return "", "", unreadable(line)
 	}
 	if err := check(key); err != nil {
 		return "", "", err
@@ -77,15 +74,19 @@ func Parse(line string) (fingerprint, comment string, err error) {
 	return Fingerprint(key), comment, nil
 }
 
-// isCertType reports whether a line that did not parse names a certificate
-// type, so that a damaged certificate is refused as a certificate.
-func isCertType(line string) bool {
+// unreadable says why the library could not read a line: a certificate
+// (even a damaged one) and a DSA key (which the library no longer reads)
+// are named as such, so that the user knows what to paste instead.
+func unreadable(line string) error {
 	for _, f := range strings.Fields(line) {
-		if strings.HasSuffix(f, "-cert-v01@openssh.com") {
-			return true
+		switch {
+		case strings.HasSuffix(f, "-cert-v01@openssh.com"):
+			return ErrCertificate
+		case f == "ssh-dss":
+			return ErrDSA
 		}
 	}
-	return false
+	return ErrNotAKey
 }
 
 // check applies chatroom's rules to a key the library could read.
@@ -94,8 +95,6 @@ func check(key gossh.PublicKey) error {
 		return ErrCertificate
 	}
 	switch key.Type() {
-	case gossh.InsecureKeyAlgoDSA:
-		return ErrDSA
 	case gossh.KeyAlgoRSA:
 		ck, ok := key.(gossh.CryptoPublicKey)
 		if !ok {

@@ -61,6 +61,7 @@ func TestParse(t *testing.T) {
 		{"RSA 1024", weak, "", "", ErrWeakRSA},
 		{"certificate", certLine, "", "", ErrCertificate},
 		{"damaged certificate", "ssh-ed25519-cert-v01@openssh.com AAAAnotbase64", "", "", ErrCertificate},
+		{"DSA", "ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZp old", "", "", ErrDSA},
 		{"garbage", "hello world", "", "", ErrNotAKey},
 		{"empty", "", "", "", ErrNotAKey},
 		{"type only", "ssh-ed25519", "", "", ErrNotAKey},
