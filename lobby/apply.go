@@ -27,6 +27,12 @@ var appliers = map[ChangeType]applier{
 	ChangeJoin:   (*Lobby).applyJoin,
 	ChangeLeave:  (*Lobby).applyLeave,
 	ChangeSay:    (*Lobby).applySay,
+
+	ChangeRegister:   (*Lobby).applyRegister,
+	ChangeUnregister: (*Lobby).applyUnregister,
+	ChangeKeyAdd:     (*Lobby).applyKeyAdd,
+	ChangeKeyRemove:  (*Lobby).applyKeyRemove,
+	ChangeSetting:    (*Lobby).applySetting,
 }
 
 // applyLoop follows the log from the cursor for as long as the lobby runs.
@@ -142,7 +148,7 @@ func (l *Lobby) applyOpen(c *Change) error {
 	if len(l.members) >= int(c.Seq) {
 		return ErrFull
 	}
-	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, sess: l.localOf(c)}
+	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
 	l.members[m.id] = m
 	l.saveMemberLocked(m)
 	return nil
@@ -157,17 +163,34 @@ func (l *Lobby) applyName(c *Change) error {
 		return nil // a retried proposal
 	}
 	name := c.Name
-	if name != "" {
+	held := l.keyNames[m.fp]
+	switch {
+	case name != "":
 		if _, taken := l.names[userKey(name)]; taken {
 			return ErrNameTaken
 		}
+		if err := l.mayUseLocked(m, name); err != nil {
+			return err
+		}
+		if r := l.regs[userKey(name)]; r != nil {
+			name = r.name // shown as registered, whatever the case typed
+		}
 		l.users++
-	} else {
-		// The next number nobody online has taken by hand.
+	case m.fp != "" && held != nil:
+		// Enter at the prompt: the name the key holds.
+		if _, taken := l.names[userKey(held.name)]; taken {
+			return ErrNameTaken
+		}
+		name = held.name
+		l.users++
+	default:
+		// The next number nobody online has taken by hand and nobody has
+		// registered (a look-alike of a Guest<N> cannot be).
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			if _, taken := l.names[userKey(name)]; !taken {
+			_, taken := l.names[userKey(name)]
+			if _, registered := l.regs[userKey(name)]; !taken && !registered {
 				break
 			}
 		}

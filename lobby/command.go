@@ -38,6 +38,10 @@ var commandList = []*command{
 	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
 	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},
 	{name: "quit", usage: "/quit", does: "leave the chat", bare: true, run: (*Session).cmdQuit},
+	{name: "register", usage: "/register", does: "hold your name for your SSH key", run: (*Session).cmdRegister},
+	{name: "keys", usage: "/keys [add|remove]", does: "your name's SSH keys: list them, add one (a second machine), remove one", run: (*Session).cmdKeys},
+	{name: "unregister", usage: "/unregister", does: "let your registered name go", run: (*Session).cmdUnregister},
+	{name: "whois", usage: "/whois NAME", does: "whether NAME is registered, and the key in use", run: (*Session).cmdWhois},
 }
 
 // commandIndex finds a command by any of its names.
@@ -64,8 +68,12 @@ func init() {
 func CommandHelp() string {
 	var b strings.Builder
 	b.WriteString("Commands:")
+	width := 0
 	for _, c := range Commands {
-		fmt.Fprintf(&b, "\n  %-14s %s", c.Usage, c.Does)
+		width = max(width, len(c.Usage))
+	}
+	for _, c := range Commands {
+		fmt.Fprintf(&b, "\n  %-*s %s", width, c.Usage, c.Does)
 	}
 	b.WriteString("\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
 	return b.String()

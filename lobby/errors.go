@@ -19,4 +19,12 @@ var (
 	ErrFull         = errors.New("the server is full")
 	ErrLost         = errors.New("this server lost its connection to the rest of the chat")
 	ErrUnavailable  = errors.New("the chat cannot save anything right now")
+	// ErrNameRegistered: Claim refuses a registered name that the session's
+	// key does not hold (in an error that names the name as registered).
+	ErrNameRegistered = errors.New("that name is registered to other SSH keys")
+	// ErrNotRegistered: a setting was set for a name that is not
+	// registered, or no longer held by the session's key.
+	ErrNotRegistered = errors.New("that name is not registered")
+	// ErrSettingInvalid: a setting's key or value breaks the limits.
+	ErrSettingInvalid = errors.New("that setting cannot be kept")
 )
