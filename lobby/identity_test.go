@@ -156,8 +156,8 @@ func TestEnterGivesTheHeldName(t *testing.T) {
 func TestIdentityRefusals(t *testing.T) {
 	tests := []struct {
 		name     string
-		key      string // of the session that types line
-		as       string // its name
+		key      string                                // of the session that types line
+		as       string                                // its name
 		setup    func(t *testing.T, l *Lobby) *Session // the session to type line, if it makes it
 		noParser bool
 		line     string
