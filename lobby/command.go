@@ -50,6 +50,10 @@ var commandIndex = make(map[string]*command)
 // Commands is the whole command set, in the order /commands lists it.
 var Commands []Command
 
+// originalCommands are those of the original chatroom (the ones with bare
+// forms), which ShortHelp lists.
+var originalCommands []Command
+
 func init() {
 	// In init, not in the declarations: commands refer to CommandHelp,
 	// which reads the list.
@@ -61,21 +65,34 @@ func init() {
 			commandIndex[n] = c
 		}
 		Commands = append(Commands, Command{Usage: c.usage, Does: c.does})
+		if c.bare {
+			originalCommands = append(originalCommands, Command{Usage: c.usage, Does: c.does})
+		}
 	}
 }
 
 // CommandHelp is the command list as text, one command a line.
 func CommandHelp() string {
+	return helpText(Commands, "\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+}
+
+// ShortHelp is the start of the command list, for the Lobby's screen: the
+// original chatroom's commands, and where to find the rest.
+func ShortHelp() string {
+	return helpText(originalCommands, "\nAnd more (/register, /keys, /whois...): /commands lists them all.")
+}
+
+func helpText(list []Command, end string) string {
 	var b strings.Builder
 	b.WriteString("Commands:")
 	width := 0
-	for _, c := range Commands {
+	for _, c := range list {
 		width = max(width, len(c.Usage))
 	}
-	for _, c := range Commands {
+	for _, c := range list {
 		fmt.Fprintf(&b, "\n  %-*s %s", width, c.Usage, c.Does)
 	}
-	b.WriteString("\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+	b.WriteString(end)
 	return b.String()
 }
 

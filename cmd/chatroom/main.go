@@ -20,6 +20,7 @@ import (
 
 	"charm.land/log/v2"
 
+	"github.com/chatroom-ssh/chatroom/internal/authkeys"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/sshserver"
 )
@@ -46,6 +47,7 @@ type config struct {
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
+	operators   string
 	debugAddr   string
 }
 
@@ -84,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 0), "end connections silent both ways this long; 0 never (env CHATROOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", envDuration("PROMPT_TIMEOUT", 2*time.Minute), "how long a session may sit at the name prompt (env CHATROOM_PROMPT_TIMEOUT)")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", envString("ALLOWED_KEYS", ""), "authorized_keys file: admit only these keys (env CHATROOM_ALLOWED_KEYS)")
+	fs.StringVar(&cfg.operators, "operators", envString("OPERATORS", ""), "authorized_keys file of the server operators' keys, read again on SIGHUP (env CHATROOM_OPERATORS; default DATA/operators if it exists)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", envString("DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty (env CHATROOM_DEBUG_ADDR)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: chatroom [flags] [HOST[:PORT]]\n       chatroom export [--data DIR] [--format text|jsonl] ROOM\n\nFlags:\n")
@@ -170,9 +173,19 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			logger.Error("close store", "err", err)
 		}
 	}()
+	ops, err := loadOperators(cfg)
+	if err != nil {
+		return err
+	}
+	if ops != nil {
+		logger.Info("operators", "file", ops.Path(), "keys", ops.Len())
+		stopHUP := reloadOnHUP(ops, logger)
+		defer stopHUP()
+	}
 	lb, err := lobby.New(ctx, lobby.Config{
 		Store:       st,
 		Log:         lg,
+		ParseKey:    authkeys.Parse,
 		MaxSessions: cfg.maxSessions,
 		History:     cfg.history,
 		Logger:      logger.With("part", "lobby"),
@@ -191,6 +204,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		IdleTimeout:     cfg.idle,
 		PromptTimeout:   cfg.prompt,
 		AllowedKeysPath: cfg.allowedKeys,
+		IsOperator:      ops.Has,
 	})
 	if err != nil {
 		return err
@@ -230,4 +244,51 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loadOperators reads the operators' keys: the file --operators names, or
+// DATA/operators if there is one. nil when there is neither.
+func loadOperators(cfg config) (*authkeys.Set, error) {
+	path := cfg.operators
+	if path == "" {
+		path = filepath.Join(cfg.data, "operators")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	ops, err := authkeys.LoadSet(path)
+	if err != nil {
+		return nil, fmt.Errorf("operators: %w", err)
+	}
+	return ops, nil
+}
+
+// reloadOnHUP reads the operators' file again on every SIGHUP, until the
+// returned function is called. A file that cannot be read leaves the keys
+// as they were.
+func reloadOnHUP(ops *authkeys.Set, logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-hup:
+				if err := ops.Reload(); err != nil {
+					logger.Error("reload operators; keeping the keys read before", "err", err)
+					continue
+				}
+				logger.Info("operators reloaded", "file", ops.Path(), "keys", ops.Len())
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		<-finished
+	}
 }
