@@ -166,19 +166,19 @@ func (l *Lobby) applyName(c *Change) error {
 	held := l.keyNames[m.fp]
 	switch {
 	case name != "":
-		if _, taken := l.names[userKey(name)]; taken {
+		if _, taken := l.names.get(name); taken {
 			return ErrNameTaken
 		}
 		if err := l.mayUseLocked(m, name); err != nil {
 			return err
 		}
-		if r := l.regs[userKey(name)]; r != nil {
+		if r, ok := l.regs.get(name); ok {
 			name = r.name // shown as registered, whatever the case typed
 		}
 		l.users++
 	case m.fp != "" && held != nil:
 		// Enter at the prompt: the name the key holds.
-		if _, taken := l.names[userKey(held.name)]; taken {
+		if _, taken := l.names.get(held.name); taken {
 			return ErrNameTaken
 		}
 		name = held.name
@@ -189,16 +189,16 @@ func (l *Lobby) applyName(c *Change) error {
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			_, taken := l.names[userKey(name)]
-			if _, registered := l.regs[userKey(name)]; !taken && !registered {
+			_, taken := l.names.get(name)
+			if _, registered := l.regs.get(name); !taken && !registered {
 				break
 			}
 		}
 	}
 	l.writes.Counters[counterUsers] = l.users
 	m.name, m.key = name, userKey(name)
-	l.names[m.key] = m
-	l.online.Store(int64(len(l.names)))
+	l.names.put(name, m)
+	l.online.Store(int64(l.names.len()))
 	l.saveMemberLocked(m)
 	if s := m.sess; s != nil {
 		s.name = name
@@ -223,9 +223,9 @@ func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
 	if m.room != nil {
 		l.leaveRoomLocked(m, leaveNotice(m.name, m.room.name, reason), c)
 	}
-	if m.name != "" && l.names[m.key] == m {
-		delete(l.names, m.key)
-		l.online.Store(int64(len(l.names)))
+	if m.name != "" {
+		l.names.remove(m.name, m)
+		l.online.Store(int64(l.names.len()))
 	}
 	delete(l.members, m.id)
 	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id)})

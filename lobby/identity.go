@@ -91,8 +91,8 @@ func (e *nameRegisteredError) Is(target error) bool { return target == ErrNameRe
 // mayUseLocked says whether m may take name: nil when name is not
 // registered or m's key holds it. l.mu must be held.
 func (l *Lobby) mayUseLocked(m *member, name string) error {
-	r := l.regs[userKey(name)]
-	if r == nil || r.hasKey(m.fp) {
+	r, ok := l.regs.get(name)
+	if !ok || r.hasKey(m.fp) {
 		return nil
 	}
 	return &nameRegisteredError{name: r.name, keyless: m.fp == ""}
@@ -162,15 +162,14 @@ func (l *Lobby) restoreRegistration(rec StateRecord) error {
 	if err := json.Unmarshal(rec.Value, &rr); err != nil {
 		return fmt.Errorf("registration %s: %w", rec.Key, err)
 	}
-	k := userKey(rr.Name)
-	if old := l.regs[k]; old != nil {
+	if old, ok := l.regs.get(rr.Name); ok {
 		// Two names that look alike only under a newer confusables table:
 		// the older keeps it.
 		l.logger.Warn("two registered names look the same; keeping the first", "kept", old.name, "dropped", rr.Name)
 		return nil
 	}
 	r := &registration{name: rr.Name, since: rr.Since, keys: rr.Keys, settings: make(map[string]string)}
-	l.regs[k] = r
+	l.regs.put(r.name, r)
 	for _, hk := range r.keys {
 		l.keyNames[hk.FP] = r
 	}
@@ -179,8 +178,8 @@ func (l *Lobby) restoreRegistration(rec StateRecord) error {
 
 func (l *Lobby) restoreSetting(rec StateRecord) error {
 	name, key, _ := strings.Cut(rec.Key, "/")
-	r := l.regs[userKey(name)]
-	if r == nil || r.name != name {
+	r, ok := l.regs.get(name)
+	if !ok || r.name != name {
 		return nil // left by a registration since let go
 	}
 	var v string
@@ -210,7 +209,7 @@ func (l *Lobby) registerRefusal(m *member) string {
 	case guestLike(m.name):
 		return fmt.Sprintf("Guest names such as %s cannot be registered: sign in with a name of your own, then /register.", m.name)
 	}
-	if r := l.regs[m.key]; r != nil {
+	if r, ok := l.regs.get(m.name); ok {
 		if r.hasKey(m.fp) {
 			return fmt.Sprintf("%s is registered to your key already. /keys lists its keys.", r.name)
 		}
@@ -225,7 +224,7 @@ func (l *Lobby) registerRefusal(m *member) string {
 // heldRefusal returns the registration of m's name when m's key holds it,
 // or why it cannot change it. l.mu must be held.
 func (l *Lobby) heldRefusal(m *member) (*registration, string) {
-	r := l.regs[m.key]
+	r, _ := l.regs.get(m.name)
 	switch {
 	case r == nil:
 		return nil, fmt.Sprintf("%s is not registered. /register holds it for your SSH key.", m.name)
@@ -260,7 +259,7 @@ func (l *Lobby) applyRegister(c *Change) error {
 		return nil
 	}
 	r := &registration{name: m.name, since: c.At, keys: []heldKey{{FP: m.fp, Added: c.At}}, settings: make(map[string]string)}
-	l.regs[m.key] = r
+	l.regs.put(r.name, r)
 	l.keyNames[m.fp] = r
 	l.saveRegistrationLocked(r)
 	l.tellLocked(s, false, "%s %s is now registered to your SSH key %s: only sessions with one of its keys may use the name. /keys add adds another key (a second machine).", r.name, RegisteredMark, m.fp)
@@ -277,7 +276,7 @@ func (l *Lobby) applyUnregister(c *Change) error {
 		l.tellLocked(s, true, "%s", why)
 		return nil
 	}
-	delete(l.regs, m.key)
+	l.regs.remove(r.name, r)
 	for _, hk := range r.keys {
 		delete(l.keyNames, hk.FP)
 	}
@@ -362,8 +361,8 @@ func (l *Lobby) applyKeyRemove(c *Change) error {
 }
 
 func (l *Lobby) applySetting(c *Change) error {
-	r := l.regs[userKey(c.Name)]
-	if r == nil {
+	r, _ := l.regs.get(c.Name)
+	if r == nil || r.name != c.Name {
 		return ErrNotRegistered
 	}
 	if c.Session != "" {
@@ -461,7 +460,7 @@ func (s *Session) cmdKeys(arg string) error {
 
 func (s *Session) keysListLocked(m *member) {
 	l := s.lobby
-	r := l.regs[m.key]
+	r, _ := l.regs.get(m.name)
 	if r == nil {
 		switch {
 		case m.fp == "":
@@ -620,8 +619,8 @@ func (l *Lobby) Whois(name string) (Identity, bool) {
 }
 
 func (l *Lobby) identityLocked(name string) (Identity, bool) {
-	k := userKey(name)
-	r, m := l.regs[k], l.names[k]
+	r, _ := l.regs.get(name)
+	m, _ := l.names.get(name)
 	if r == nil && m == nil {
 		return Identity{}, false
 	}
@@ -682,7 +681,7 @@ func (s *Session) registrationLocked() *registration {
 	if m == nil || m.name == "" {
 		return nil
 	}
-	if r := l.regs[m.key]; r != nil && r.hasKey(m.fp) {
+	if r, _ := l.regs.get(m.name); r != nil && r.hasKey(m.fp) {
 		return r
 	}
 	return nil
@@ -755,7 +754,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 func (l *Lobby) Setting(name, key string) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.regs[userKey(name)]
+	r, _ := l.regs.get(name)
 	if r == nil {
 		return "", false
 	}

@@ -91,6 +91,7 @@ func TestRegisterAndClaim(t *testing.T) {
 		{fp(2), "alice", false},
 		{fp(2), "ALICE", false},
 		{fp(2), "a1ice", false}, // digit one for l
+		{fp(2), "aIice", false}, // capital I for l
 		{"", "alice", true},
 	} {
 		s := openKeyed(t, l, tc.key)
@@ -245,8 +246,8 @@ func snapshot(l *Lobby) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(l.regs)) {
-		r := l.regs[k]
+	for _, k := range slices.Sorted(maps.Keys(l.regs.byKey)) {
+		r := l.regs.byKey[k]
 		fmt.Fprintf(&b, "%s=%s%v%v;", k, r.name, r.keys, r.settings)
 	}
 	fmt.Fprintf(&b, " keys %d", len(l.keyNames))

@@ -107,9 +107,9 @@ type Lobby struct {
 	// Shared state, as of cursor.
 	rooms    map[string]*room         // by foldKey of the name
 	members  map[SessionID]*member    // every session of the chat, on any node
-	names    map[string]*member       // named members, by userKey of the name
+	names    nameIndex[*member]       // named members, by name
 	gone     map[string]bool          // node instances known dead
-	regs     map[string]*registration // registered names, by userKey of the name
+	regs     nameIndex[*registration] // registered names, by name
 	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
 	users    uint64                   // users ever named: Guest<N> counts on from it
 	cursor   uint64                   // the log's sequence number applied through
@@ -188,9 +188,9 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		logID:     cfg.Log.ID(),
 		rooms:     make(map[string]*room, len(snap.Rooms)),
 		members:   make(map[SessionID]*member),
-		names:     make(map[string]*member),
+		names:     newNameIndex[*member](),
 		gone:      make(map[string]bool),
-		regs:      make(map[string]*registration),
+		regs:      newNameIndex[*registration](),
 		keyNames:  make(map[string]*registration),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),

@@ -132,7 +132,7 @@ func (s *Session) Claim(ctx context.Context, name string) error {
 		return fmt.Errorf("claim %q: the session is named %s already", name, s.name)
 	}
 	// Refused here when it is plain already; the log decides the rest.
-	if _, taken := l.names[userKey(name)]; taken && name != "" {
+	if _, taken := l.names.get(name); taken && name != "" {
 		l.mu.Unlock()
 		return ErrNameTaken
 	}

@@ -83,7 +83,7 @@ func (l *Lobby) restore(snap Snapshot) error {
 			l.members[m.id] = m
 			if m.name != "" {
 				m.key = userKey(m.name)
-				l.names[m.key] = m
+				l.names.put(m.name, m)
 			}
 		}
 	}
@@ -92,7 +92,7 @@ func (l *Lobby) restore(snap Snapshot) error {
 			errs = append(errs, err)
 		}
 	}
-	l.online.Store(int64(len(l.names)))
+	l.online.Store(int64(l.names.len()))
 	if len(errs) > 0 {
 		return fmt.Errorf("load the chat's state: %w", errors.Join(errs...))
 	}

@@ -193,7 +193,9 @@ func foldKey(s string) string {
 // capitals (0 to O). Names are already held to one alphabet each, which
 // stops mixed look-alikes; this stops whole-script ones. Room names keep
 // foldKey: rooms are stored, and a stricter key could make two rooms
-// already on disk collide.
+// already on disk collide. Names are looked up through a nameIndex
+// (names.go), which also catches the look-alikes that case folding hides
+// from the skeleton ("aIice" for "alice").
 func userKey(s string) string {
 	return foldKey(confusables.Skeleton(foldKey(s)))
 }

@@ -54,7 +54,7 @@ func TestNamesHeldByKeys(t *testing.T) {
 
 	// While she is away: refused to another key, to a client without a
 	// key, and in any case or look-alike spelling.
-	for _, name := range []string{"alice", "ALICE", "a1ice"} {
+	for _, name := range []string{"alice", "ALICE", "a1ice", "aIice"} {
 		refusedAtPrompt(t, ts, stranger, name, "your SSH key is not one of its keys").Close()
 	}
 	other := refusedAtPrompt(t, ts, nil, "Alice", "you connected without an SSH key")
