@@ -11,9 +11,15 @@
 //
 // # Schema
 //
-//	rooms    (id, name, created)                       the name exactly as created
+//	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON
 //	messages (room_id, seq, at, author, kind, text)    PRIMARY KEY (room_id, seq), WITHOUT ROWID
 //	counters (name, value)                             'users': users ever seen
+//	state    (kind, key, value)                        the rest of the shared state, JSON in the lobby's encoding:
+//	                                                   sessions, dead node instances, registered names
+//	                                                   ('registration', by name: its keys by fingerprint) and
+//	                                                   their settings ('setting', by "name/key")
+//	local    (key, value)                              this node's own: the log it applies, and how far
+//	log      (seq, batch)                              the log of a node on its own
 //
 // Times are Unix nanoseconds (UTC). Because messages is clustered on
 // (room_id, seq), the newest page of a room, a page before a given seq and
