@@ -1,6 +1,10 @@
 package sshserver
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -169,4 +173,83 @@ func TestRegisteredOnOneNodeHeldOnAnother(t *testing.T) {
 	back.WaitText("You are in the Lobby")
 	back.Send("/whois alice")
 	back.WaitText("Online, with the key " + lobby.ShortFingerprint(e2e.Fingerprint(home)))
+}
+
+// TestKeysAddBadInput: what users paste into /keys add, over SSH. Each
+// refusal is one sentence, and nothing is stored.
+func TestKeysAddBadInput(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	home, laptop := e2e.NewKey(t), e2e.NewKey(t)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakKey, _ := gossh.NewPublicKey(&weak.PublicKey)
+	cert := &gossh.Certificate{Key: laptop.PublicKey(), CertType: gossh.UserCert, ValidPrincipals: []string{"alice"}, ValidBefore: gossh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, home); err != nil {
+		t.Fatal(err)
+	}
+	line := func(k gossh.PublicKey) string { return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) }
+
+	bot := ts.lineKey(t, home, "alice")
+	bot.WaitText("You are in the Lobby")
+	bot.Send("/register")
+	bot.WaitText("is now registered")
+	for _, tc := range []struct{ paste, want string }{
+		{"hello", "That is not an SSH public key: paste one line of your .pub file"},
+		{line(weakKey), "That RSA key is too short: keys of at least 2048 bits are accepted"},
+		{line(cert), "That is an SSH certificate: add the plain public key it certifies"},
+		{"ssh-dss AAAAB3NzaC1kc3MAAACBAP1 old", "DSA keys are no longer safe"},
+		{e2e.AuthorizedLine(home, ""), "That key is one of alice's keys already."},
+		{strings.Repeat("A", 100<<10), "That line is over"},
+	} {
+		bot.Send("/keys add " + tc.paste)
+		bot.WaitText(tc.want)
+	}
+	bot.Send("/keys")
+	bot.WaitText("(1 of at most")
+
+	// Options are ignored and the comment kept, cleaned, as the label.
+	bot.Send(`/keys add no-pty,command="echo hi" ` + e2e.AuthorizedLine(laptop, "my \x1b[31mlaptop\x1b[0m"))
+	bot.WaitText("Added the key " + e2e.Fingerprint(laptop))
+	bot.Send("/keys")
+	bot.WaitText(e2e.Fingerprint(laptop) + "  my laptop  (added ")
+	if strings.Contains(bot.Output(), "\x1b") {
+		t.Error("an escape sequence from a key's comment reached the client")
+	}
+
+	// A key that holds one name cannot be added to another.
+	bob := ts.lineKey(t, e2e.NewKey(t), "bob")
+	bob.WaitText("You are in the Lobby")
+	bob.Send("/register")
+	bob.WaitText("is now registered")
+	bob.Send("/keys add " + e2e.AuthorizedLine(laptop, ""))
+	bob.WaitText("That key holds another name already, and a key holds one name.")
+}
+
+// TestAllowedKeysAndRegistrationsCompose: --allowed-keys gates the door,
+// registrations gate names.
+func TestAllowedKeysAndRegistrationsCompose(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	friend, other, stranger := e2e.NewKey(t), e2e.NewKey(t), e2e.NewKey(t)
+	keys := filepath.Join(t.TempDir(), "allowed")
+	if err := os.WriteFile(keys, []byte(e2e.AuthorizedLine(friend, "")+"\n"+e2e.AuthorizedLine(other, "")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.AllowedKeysPath = keys })
+	if _, err := e2e.DialKey(ts.addr, stranger); err == nil {
+		t.Fatal("a key not allowed got in")
+	}
+	if _, err := e2e.DialKey(ts.addr, nil); err == nil {
+		t.Fatal("a client without a key got in")
+	}
+	a := ts.lineKey(t, friend, "alice")
+	a.WaitText("You are in the Lobby")
+	a.Send("/register")
+	a.WaitText("is now registered")
+	a.Send("/quit")
+	a.WaitExit()
+	b := ts.lineKey(t, other, "alice")
+	b.WaitText("your SSH key is not one of its keys")
 }
