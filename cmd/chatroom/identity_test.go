@@ -100,3 +100,28 @@ func TestOperatorsFileIsReadAgainOnSIGHUP(t *testing.T) {
 		t.Fatal("a broken operators file dropped the operators")
 	}
 }
+
+// TestOperatorsFileMayComeLater: without DATA/operators the server starts
+// with no operators, and a SIGHUP reads the file once it is there.
+func TestOperatorsFileMayComeLater(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	dir := t.TempDir()
+	p := startProcess(t, dir)
+	root := e2e.NewKey(t)
+	if err := os.WriteFile(filepath.Join(dir, "operators"), []byte(e2e.AuthorizedLine(root, "")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	e2e.Eventually(t, "the operators to be read", func() bool {
+		return strings.Contains(p.logText(), "operators reloaded")
+	})
+	c := e2e.ConnectLineKey(t, p.addr, root)
+	c.WaitText("Enter your screen name")
+	c.Send("sam")
+	c.Send("/whois sam")
+	c.WaitText("A server operator.")
+}

@@ -173,15 +173,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			logger.Error("close store", "err", err)
 		}
 	}()
-	ops, err := loadOperators(cfg)
+	ops, err := loadOperators(cfg, logger)
 	if err != nil {
 		return err
 	}
-	if ops != nil {
-		logger.Info("operators", "file", ops.Path(), "keys", ops.Len())
-		stopHUP := reloadOnHUP(ops, logger)
-		defer stopHUP()
-	}
+	defer reloadOnHUP(ops, logger)()
 	lb, err := lobby.New(ctx, lobby.Config{
 		Store:       st,
 		Log:         lg,
@@ -244,51 +240,4 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// loadOperators reads the operators' keys: the file --operators names, or
-// DATA/operators if there is one. nil when there is neither.
-func loadOperators(cfg config) (*authkeys.Set, error) {
-	path := cfg.operators
-	if path == "" {
-		path = filepath.Join(cfg.data, "operators")
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-	}
-	ops, err := authkeys.LoadSet(path)
-	if err != nil {
-		return nil, fmt.Errorf("operators: %w", err)
-	}
-	return ops, nil
-}
-
-// reloadOnHUP reads the operators' file again on every SIGHUP, until the
-// returned function is called. A file that cannot be read leaves the keys
-// as they were.
-func reloadOnHUP(ops *authkeys.Set, logger *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			select {
-			case <-hup:
-				if err := ops.Reload(); err != nil {
-					logger.Error("reload operators; keeping the keys read before", "err", err)
-					continue
-				}
-				logger.Info("operators reloaded", "file", ops.Path(), "keys", ops.Len())
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(hup)
-		close(done)
-		<-finished
-	}
 }

@@ -137,14 +137,25 @@ func ReadFile(path string) ([]string, error) {
 // that can be read again while the server runs (on SIGHUP). It is safe for
 // concurrent use.
 type Set struct {
-	path   string
-	reload sync.Mutex // one Reload at a time
-	fps    atomic.Pointer[map[string]struct{}]
+	path     string
+	optional bool       // a missing file is an empty set
+	reload   sync.Mutex // one Reload at a time
+	fps      atomic.Pointer[map[string]struct{}]
 }
 
-// LoadSet reads the keys file at path.
+// LoadSet reads the keys file at path, which must exist.
 func LoadSet(path string) (*Set, error) {
-	s := &Set{path: path}
+	return loadSet(path, false)
+}
+
+// LoadOptionalSet reads the keys file at path if there is one: while there
+// is none, the set is empty.
+func LoadOptionalSet(path string) (*Set, error) {
+	return loadSet(path, true)
+}
+
+func loadSet(path string, optional bool) (*Set, error) {
+	s := &Set{path: path, optional: optional}
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -157,6 +168,9 @@ func (s *Set) Reload() error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	fps, err := ReadFile(s.path)
+	if s.optional && errors.Is(err, os.ErrNotExist) {
+		fps, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -139,8 +139,26 @@ func TestSetReadsAndReloads(t *testing.T) {
 	if none.Has(fp1) || none.Len() != 0 {
 		t.Fatal("a nil set has keys")
 	}
-	if _, err := LoadSet(filepath.Join(t.TempDir(), "missing")); err == nil {
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := LoadSet(missing); err == nil {
 		t.Fatal("a missing file loaded")
+	}
+	// An optional file may come and go.
+	opt, err := LoadOptionalSet(missing)
+	if err != nil || opt.Len() != 0 {
+		t.Fatalf("LoadOptionalSet of a missing file: %v, %d keys", err, opt.Len())
+	}
+	if err := os.WriteFile(missing, []byte(line1+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Reload(); err != nil || !opt.Has(fp1) {
+		t.Fatalf("after the file appeared: %v, has %v", err, opt.Has(fp1))
+	}
+	if err := os.Remove(missing); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Reload(); err != nil || opt.Len() != 0 {
+		t.Fatalf("after the file went: %v, %d keys", err, opt.Len())
 	}
 }
 
