@@ -166,14 +166,9 @@ func (l *Lobby) applyName(c *Change) error {
 	held := l.keyNames[m.fp]
 	switch {
 	case name != "":
-		if _, taken := l.names.get(name); taken {
-			return ErrNameTaken
-		}
-		if err := l.mayUseLocked(m, name); err != nil {
+		var err error
+		if name, err = l.takeableLocked(m, name); err != nil {
 			return err
-		}
-		if r, ok := l.regs.get(name); ok {
-			name = r.name // shown as registered, whatever the case typed
 		}
 		l.users++
 	case m.fp != "" && held != nil:

@@ -98,6 +98,24 @@ func (l *Lobby) mayUseLocked(m *member, name string) error {
 	return &nameRegisteredError{name: r.name, keyless: m.fp == ""}
 }
 
+// takeableLocked checks that m may take name, as typed: nobody online has
+// it (m itself aside) and, if it is registered, m's key holds it. It
+// returns the name as it will be shown: a registered name as registered,
+// whatever the case typed. The prompt (Claim) and a change of name ask it
+// alike. l.mu must be held.
+func (l *Lobby) takeableLocked(m *member, name string) (string, error) {
+	if other, taken := l.names.get(name); taken && other != m {
+		return "", ErrNameTaken
+	}
+	if err := l.mayUseLocked(m, name); err != nil {
+		return "", err
+	}
+	if r, ok := l.regs.get(name); ok {
+		return r.name, nil
+	}
+	return name, nil
+}
+
 // guestKey and digitKeys are the user keys of "Guest" and of each digit,
 // for guestLike.
 var (
