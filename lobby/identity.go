@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
 )
 
 // Who you are: a session is known by the SSH key it presented (its SHA256
@@ -130,9 +132,22 @@ var (
 )
 
 // guestLike reports whether name is a Guest<N> name, or looks like one
-// ("GUEST7", "Guestl"): names the server hands out, which nobody may hold.
+// ("GUEST7", "Guestl", "GuestI"): names the server hands out, which nobody
+// may hold. Like names in use (names.go), it looks at the name case-folded
+// and as written, where a capital I still looks like a 1.
 func guestLike(name string) bool {
-	rest, ok := strings.CutPrefix(userKey(name), guestKey)
+	for _, k := range []string{userKey(name), foldKey(confusables.Skeleton(name))} {
+		if guestPattern(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// guestPattern reports whether the user key k is that of "Guest" and
+// digits.
+func guestPattern(k string) bool {
+	rest, ok := strings.CutPrefix(k, guestKey)
 	if !ok || rest == "" {
 		return false
 	}

@@ -388,8 +388,8 @@ func TestGuestNumbersSkipRegisteredNames(t *testing.T) {
 		notice(t, s, true, "cannot be registered")
 		s.Close()
 	}
-	for _, name := range []string{"Guest7", "Guest12", "guest0", "Guest", "Guests1"} {
-		if want := name != "Guest" && name != "Guests1"; guestLike(name) != want {
+	for _, name := range []string{"Guest7", "Guest12", "guest0", "GuestI", "GUESTIO", "Guest", "Guests1", "Guesti"} {
+		if want := name != "Guest" && name != "Guests1" && name != "Guesti"; guestLike(name) != want {
 			t.Errorf("guestLike(%q) = %v, want %v", name, !want, want)
 		}
 	}
