@@ -3,6 +3,12 @@
 // program running the tui (sessions with a PTY) or the plain line mode (no
 // PTY: bots, scripts, screen readers).
 //
+// Every client gets in (unless --allowed-keys limits the door to some keys),
+// but one with SSH keys has to prove it holds one (see publicAuth): the
+// fingerprint of that key, and whether it is a server operator's, go to the
+// lobby with the session. No other key material leaves this package (and
+// internal/authkeys, which reads keys).
+//
 // It owns the count of open sessions, which is the limit users see: a
 // session holds a slot from the moment its channel opens, name prompt
 // included, until its handler returns or the lobby cuts it loose. It does not
