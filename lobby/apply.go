@@ -146,6 +146,9 @@ func (l *Lobby) applyOpen(c *Change) error {
 		return nil // a retried proposal
 	}
 	if len(l.members) >= int(c.Seq) {
+		if s := l.localOf(c); s != nil {
+			s.refused = true
+		}
 		return ErrFull
 	}
 	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
@@ -173,7 +176,7 @@ func (l *Lobby) applyName(c *Change) error {
 		l.users++
 	case m.fp != "" && held != nil:
 		// Enter at the prompt: the name the key holds.
-		if _, taken := l.names.get(held.name); taken {
+		if _, taken := l.names.find(held.name); taken {
 			return ErrNameTaken
 		}
 		name = held.name
@@ -184,16 +187,17 @@ func (l *Lobby) applyName(c *Change) error {
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			_, taken := l.names.get(name)
-			if _, registered := l.regs.get(name); !taken && !registered {
+			_, taken := l.names.find(name)
+			if _, registered := l.regs.find(name); !taken && !registered {
 				break
 			}
 		}
 	}
 	l.writes.Counters[counterUsers] = l.users
-	m.name, m.key = name, userKey(name)
-	l.names.put(name, m)
-	l.online.Store(int64(l.names.len()))
+	m.name = name
+	l.names.add(name, m)
+	l.named++
+	l.online.Store(int64(l.named))
 	l.saveMemberLocked(m)
 	if s := m.sess; s != nil {
 		s.name = name
@@ -220,7 +224,8 @@ func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
 	}
 	if m.name != "" {
 		l.names.remove(m.name, m)
-		l.online.Store(int64(l.names.len()))
+		l.named--
+		l.online.Store(int64(l.named))
 	}
 	delete(l.members, m.id)
 	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id)})
@@ -286,7 +291,7 @@ func compareIDs(a, b SessionID) int {
 
 func (l *Lobby) applyCreate(c *Change) error {
 	s := l.localOf(c)
-	if r, exists := l.rooms[foldKey(c.Room)]; exists {
+	if r, exists := l.roomIx.find(c.Room); exists {
 		if s != nil {
 			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
 		}
@@ -300,6 +305,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 		loaded:  true, // new: nothing to load
 	}
 	l.rooms[foldKey(c.Room)] = r
+	l.roomIx.add(r.name, r)
 	l.writes.Rooms = append(l.writes.Rooms, RoomRecord{Name: r.name, Created: r.created, Meta: []byte("{}")})
 	if s != nil {
 		l.noticeLocked(s, false, "You created %s.", r.name)

@@ -38,14 +38,13 @@ func BenchmarkValidName(b *testing.B) {
 }
 
 // BenchmarkNameLookup: what matching a name against the names in use
-// costs (Claim does it under the lobby's lock): userKey alone, as before
-// the look-alike index, and the index's get, which adds the skeletons of
-// the name's case forms when the name is free.
+// costs (Claim does it under the lobby's lock, and now again against the
+// registered names): userKey alone, and the look-alike index's find.
 func BenchmarkNameLookup(b *testing.B) {
-	x := newNameIndex[*member]()
+	x := make(lookIndex[*member])
 	for i := range 1000 {
 		name := "user" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
-		x.put(name, &member{name: name})
+		x.add(name, &member{name: name})
 	}
 	for _, name := range []string{"alice", "Zoë-Ångström", "山田タロウ"} {
 		b.Run("userKey/"+name, func(b *testing.B) {
@@ -54,10 +53,10 @@ func BenchmarkNameLookup(b *testing.B) {
 				_ = userKey(name)
 			}
 		})
-		b.Run("get/"+name, func(b *testing.B) {
+		b.Run("find/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				x.get(name)
+				x.find(name)
 			}
 		})
 	}

@@ -18,7 +18,11 @@ var (
 	ErrHistoryStore = errors.New("history is unavailable")
 	ErrFull         = errors.New("the server is full")
 	ErrLost         = errors.New("this server lost its connection to the rest of the chat")
-	ErrUnavailable  = errors.New("the chat cannot save anything right now")
+	// ErrUnavailable wraps a failure of the log or the store that keeps a
+	// change from being made (a full disk, NATS out of reach). A front end
+	// shows this text alone: the cause is for the log, where the lobby
+	// puts it.
+	ErrUnavailable = errors.New("the chat cannot take you right now because it cannot save anything; please try again later")
 	// ErrNameRegistered: Claim refuses a registered name that the session's
 	// key does not hold (in an error that names the name as registered).
 	ErrNameRegistered = errors.New("that name is registered to other SSH keys")

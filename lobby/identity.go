@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/mtibben/confusables"
 )
 
 // Who you are: a session is known by the SSH key it presented (its SHA256
@@ -93,7 +91,7 @@ func (e *nameRegisteredError) Is(target error) bool { return target == ErrNameRe
 // mayUseLocked says whether m may take name: nil when name is not
 // registered or m's key holds it. l.mu must be held.
 func (l *Lobby) mayUseLocked(m *member, name string) error {
-	r, ok := l.regs.get(name)
+	r, ok := l.regs.find(name)
 	if !ok || r.hasKey(m.fp) {
 		return nil
 	}
@@ -106,13 +104,13 @@ func (l *Lobby) mayUseLocked(m *member, name string) error {
 // whatever the case typed. The prompt (Claim) and a change of name ask it
 // alike. l.mu must be held.
 func (l *Lobby) takeableLocked(m *member, name string) (string, error) {
-	if other, taken := l.names.get(name); taken && other != m {
+	if other, taken := l.names.find(name); taken && other != m {
 		return "", ErrNameTaken
 	}
 	if err := l.mayUseLocked(m, name); err != nil {
 		return "", err
 	}
-	if r, ok := l.regs.get(name); ok {
+	if r, ok := l.regs.find(name); ok {
 		return r.name, nil
 	}
 	return name, nil
@@ -133,10 +131,10 @@ var (
 
 // guestLike reports whether name is a Guest<N> name, or looks like one
 // ("GUEST7", "Guestl", "GuestI"): names the server hands out, which nobody
-// may hold. Like names in use (names.go), it looks at the name case-folded
-// and as written, where a capital I still looks like a 1.
+// may hold. Like names in use (lookalike.go), it looks at the name
+// case-folded and as written, where a capital I still looks like a 1.
 func guestLike(name string) bool {
-	for _, k := range []string{userKey(name), foldKey(confusables.Skeleton(name))} {
+	for _, k := range lookAlikeKeys(name) {
 		if guestPattern(k) {
 			return true
 		}
@@ -195,14 +193,14 @@ func (l *Lobby) restoreRegistration(rec StateRecord) error {
 	if err := json.Unmarshal(rec.Value, &rr); err != nil {
 		return fmt.Errorf("registration %s: %w", rec.Key, err)
 	}
-	if old, ok := l.regs.get(rr.Name); ok {
+	if old, ok := l.regs.find(rr.Name); ok {
 		// Two names that look alike only under a newer confusables table:
 		// the older keeps it.
 		l.logger.Warn("two registered names look the same; keeping the first", "kept", old.name, "dropped", rr.Name)
 		return nil
 	}
 	r := &registration{name: rr.Name, since: rr.Since, keys: rr.Keys, settings: make(map[string]string)}
-	l.regs.put(r.name, r)
+	l.regs.add(r.name, r)
 	for _, hk := range r.keys {
 		l.keyNames[hk.FP] = r
 	}
@@ -211,7 +209,7 @@ func (l *Lobby) restoreRegistration(rec StateRecord) error {
 
 func (l *Lobby) restoreSetting(rec StateRecord) error {
 	name, key, _ := strings.Cut(rec.Key, "/")
-	r, ok := l.regs.get(name)
+	r, ok := l.regs.find(name)
 	if !ok || r.name != name {
 		return nil // left by a registration since let go
 	}
@@ -242,7 +240,7 @@ func (l *Lobby) registerRefusal(m *member) string {
 	case guestLike(m.name):
 		return fmt.Sprintf("Guest names such as %s cannot be registered: sign in with a name of your own, then /register.", m.name)
 	}
-	if r, ok := l.regs.get(m.name); ok {
+	if r, ok := l.regs.find(m.name); ok {
 		if r.hasKey(m.fp) {
 			return fmt.Sprintf("%s is registered to your key already. /keys lists its keys.", r.name)
 		}
@@ -257,7 +255,7 @@ func (l *Lobby) registerRefusal(m *member) string {
 // heldRefusal returns the registration of m's name when m's key holds it,
 // or why it cannot change it. l.mu must be held.
 func (l *Lobby) heldRefusal(m *member) (*registration, string) {
-	r, _ := l.regs.get(m.name)
+	r, _ := l.regs.find(m.name)
 	switch {
 	case r == nil:
 		return nil, fmt.Sprintf("%s is not registered. /register holds it for your SSH key.", m.name)
@@ -274,7 +272,7 @@ func (l *Lobby) proposerLocked(c *Change) (*member, *Session, bool) {
 	if m == nil || m.name == "" {
 		return nil, nil, false
 	}
-	if m.key != userKey(c.Name) {
+	if m.name != c.Name {
 		// Renamed between the command and its change: it was for the old name.
 		l.tellLocked(m.sess, true, "Your name changed before that was carried out; nothing was done.")
 		return nil, nil, false
@@ -292,7 +290,7 @@ func (l *Lobby) applyRegister(c *Change) error {
 		return nil
 	}
 	r := &registration{name: m.name, since: c.At, keys: []heldKey{{FP: m.fp, Added: c.At}}, settings: make(map[string]string)}
-	l.regs.put(r.name, r)
+	l.regs.add(r.name, r)
 	l.keyNames[m.fp] = r
 	l.saveRegistrationLocked(r)
 	l.tellLocked(s, false, "%s %s is now registered to your SSH key %s: only sessions with one of its keys may use the name. /keys add adds another key (a second machine).", r.name, RegisteredMark, m.fp)
@@ -394,12 +392,13 @@ func (l *Lobby) applyKeyRemove(c *Change) error {
 }
 
 func (l *Lobby) applySetting(c *Change) error {
-	r, _ := l.regs.get(c.Name)
+	r, _ := l.regs.find(c.Name)
 	if r == nil || r.name != c.Name {
 		return ErrNotRegistered
 	}
 	if c.Session != "" {
-		if m := l.members[c.Session]; m == nil || m.key != userKey(c.Name) || !r.hasKey(m.fp) {
+		// A holder of the name has it as registered: see takeableLocked.
+		if m := l.members[c.Session]; m == nil || m.name != r.name || !r.hasKey(m.fp) {
 			return ErrNotRegistered
 		}
 	}
@@ -442,7 +441,7 @@ func (s *Session) cmdRegister(arg string) error {
 	if m == nil {
 		return nil
 	}
-	if arg != "" && userKey(arg) != m.key {
+	if arg != "" && userKey(arg) != userKey(m.name) {
 		l.noticeLocked(s, true, "/register holds the name you are using, %s; it takes no other.", m.name)
 		return nil
 	}
@@ -493,7 +492,7 @@ func (s *Session) cmdKeys(arg string) error {
 
 func (s *Session) keysListLocked(m *member) {
 	l := s.lobby
-	r, _ := l.regs.get(m.name)
+	r, _ := l.regs.find(m.name)
 	if r == nil {
 		switch {
 		case m.fp == "":
@@ -652,8 +651,8 @@ func (l *Lobby) Whois(name string) (Identity, bool) {
 }
 
 func (l *Lobby) identityLocked(name string) (Identity, bool) {
-	r, _ := l.regs.get(name)
-	m, _ := l.names.get(name)
+	r, _ := l.regs.find(name)
+	m, _ := l.names.find(name)
 	if r == nil && m == nil {
 		return Identity{}, false
 	}
@@ -714,7 +713,7 @@ func (s *Session) registrationLocked() *registration {
 	if m == nil || m.name == "" {
 		return nil
 	}
-	if r, _ := l.regs.get(m.name); r != nil && r.hasKey(m.fp) {
+	if r, _ := l.regs.find(m.name); r != nil && r.hasKey(m.fp) {
 		return r
 	}
 	return nil
@@ -787,7 +786,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 func (l *Lobby) Setting(name, key string) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r, _ := l.regs.get(name)
+	r, _ := l.regs.find(name)
 	if r == nil {
 		return "", false
 	}

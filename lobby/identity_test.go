@@ -246,8 +246,8 @@ func snapshot(l *Lobby) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(l.regs.byKey)) {
-		r := l.regs.byKey[k]
+	for _, k := range slices.Sorted(maps.Keys(l.regs)) {
+		r := l.regs[k]
 		fmt.Fprintf(&b, "%s=%s%v%v;", k, r.name, r.keys, r.settings)
 	}
 	fmt.Fprintf(&b, " keys %d", len(l.keyNames))

@@ -42,13 +42,7 @@ func (l *Lobby) saveMemberLocked(m *member) {
 // before anything else touches the lobby.
 func (l *Lobby) restore(snap Snapshot) error {
 	for _, rec := range snap.Rooms {
-		l.rooms[foldKey(rec.Name)] = &room{
-			name:    rec.Name,
-			created: rec.Created,
-			seq:     rec.LastSeq,
-			members: make(map[*member]struct{}),
-			locals:  make(map[*Session]struct{}),
-		}
+		l.loadRoom(rec)
 	}
 	l.users = snap.Counters[counterUsers]
 	l.cursor = snap.Cursor
@@ -82,8 +76,8 @@ func (l *Lobby) restore(snap Snapshot) error {
 			}
 			l.members[m.id] = m
 			if m.name != "" {
-				m.key = userKey(m.name)
-				l.names.put(m.name, m)
+				l.names.add(m.name, m)
+				l.named++
 			}
 		}
 	}
@@ -92,7 +86,7 @@ func (l *Lobby) restore(snap Snapshot) error {
 			errs = append(errs, err)
 		}
 	}
-	l.online.Store(int64(l.names.len()))
+	l.online.Store(int64(l.named))
 	if len(errs) > 0 {
 		return fmt.Errorf("load the chat's state: %w", errors.Join(errs...))
 	}

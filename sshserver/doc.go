@@ -3,6 +3,11 @@
 // program running the tui (sessions with a PTY) or the plain line mode (no
 // PTY: bots, scripts, screen readers).
 //
+// The door (door.go) stands between a client and its session: it caps the
+// connections per address and the channels per connection, closes a
+// connection with no session running, and answers every request a session
+// channel sends, passing on to charm.land/ssh only the few it must see.
+//
 // Every client gets in (unless --allowed-keys limits the door to some keys),
 // but one with SSH keys has to prove it holds one (see publicAuth): the
 // fingerprint of that key, and whether it is a server operator's, go to the

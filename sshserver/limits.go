@@ -48,10 +48,7 @@ func newConnLimiter(perSecond float64) *connLimiter {
 }
 
 func (c *connLimiter) allow(addr net.Addr, now time.Time) bool {
-	ip := addr.String()
-	if tcp, ok := addr.(*net.TCPAddr); ok {
-		ip = tcp.IP.String()
-	}
+	ip := addrIP(addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.lastGC) > c.maxIdle {
@@ -69,6 +66,57 @@ func (c *connLimiter) allow(addr net.Addr, now time.Time) bool {
 	}
 	e.seen = now
 	return e.lim.AllowN(now, 1)
+}
+
+// addrIP is the source address a connection counts against.
+func addrIP(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	return addr.String()
+}
+
+// addrConns counts the connections open from each source IP against a cap.
+// A rate limit alone lets one address pile up connections that never end
+// (and each holds a file descriptor); this bounds how many it holds at once.
+type addrConns struct {
+	max int
+
+	mu   sync.Mutex
+	open map[string]int // only addresses with a connection open
+}
+
+// newAddrConns caps each address at max open connections; max <= 0 means
+// no cap (nil).
+func newAddrConns(max int) *addrConns {
+	if max <= 0 {
+		return nil
+	}
+	return &addrConns{max: max, open: make(map[string]int)}
+}
+
+// acquire counts a new connection from ip, if ip is under its cap, and
+// returns the function that gives the place back (safe to call twice).
+func (a *addrConns) acquire(ip string) (release func(), ok bool) {
+	if a == nil {
+		return func() {}, true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.open[ip] >= a.max {
+		return nil, false
+	}
+	a.open[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if a.open[ip]--; a.open[ip] <= 0 {
+				delete(a.open, ip)
+			}
+		})
+	}, true
 }
 
 // loadAuthorizedKeys reads an authorized_keys file: the only keys admitted

@@ -58,6 +58,35 @@ func newSigner(t *testing.T) gossh.Signer {
 	return s
 }
 
+func TestAddrConns(t *testing.T) {
+	if release, ok := newAddrConns(0).acquire("10.0.0.1"); !ok {
+		t.Fatal("no cap refused a connection")
+	} else {
+		release()
+	}
+	a := newAddrConns(2)
+	r1, ok1 := a.acquire("10.0.0.1")
+	r2, ok2 := a.acquire("10.0.0.1")
+	_, ok3 := a.acquire("10.0.0.1")
+	rOther, okOther := a.acquire("10.0.0.2")
+	if !ok1 || !ok2 || ok3 || !okOther {
+		t.Fatalf("acquire: %v %v %v (another address %v), want true true false (true)", ok1, ok2, ok3, okOther)
+	}
+	r1()
+	r1() // a second release gives nothing back twice
+	if _, ok := a.acquire("10.0.0.1"); !ok {
+		t.Fatal("a released place was not free")
+	}
+	if _, ok := a.acquire("10.0.0.1"); ok {
+		t.Fatal("a double release freed two places")
+	}
+	r2()
+	rOther()
+	if n := len(a.open); n != 1 {
+		t.Fatalf("%d addresses counted, want 1 (only the one still open)", n)
+	}
+}
+
 func TestLoadAuthorizedKeys(t *testing.T) {
 	dir := t.TempDir()
 	k1, k2 := newSigner(t), newSigner(t)

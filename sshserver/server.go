@@ -20,7 +20,9 @@ import (
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// Config sets up a Server. Zero fields take the defaults named beside them.
+// Config sets up a Server. As for every Config in chatroom: a zero field
+// takes the default named beside it; a limit that can be turned off says so
+// and is off when negative; any other negative value counts as zero.
 type Config struct {
 	Listen      string       // address to bind; ":2222"
 	HostKeyPath string       // ed25519 key, created with mode 0600 if missing; required
@@ -31,13 +33,25 @@ type Config struct {
 	// LoginGraceTime does; 20s.
 	HandshakeTimeout time.Duration
 	// PromptTimeout is how long a session may sit at the name prompt; 2m.
+	// It cannot be turned off: a session at the prompt holds a slot.
 	PromptTimeout time.Duration
 	// IdleTimeout ends a connection with no traffic either way for this
-	// long; 0 means never.
+	// long. Off by default (so 0 is off too).
 	IdleTimeout time.Duration
 	// ConnRate limits new connections per source IP: a burst of 3×ConnRate,
-	// then ConnRate a second. 0 turns it off.
+	// then ConnRate a second. Off by default (so 0 is off too).
 	ConnRate float64
+	// ConnPerAddr caps the connections open at once from one source IP, so
+	// that one address cannot use up the server's file descriptors. 0
+	// means no cap.
+	ConnPerAddr int
+	// NoSessionTimeout closes a connection that has no session running for
+	// this long: from when it authenticates, or from when its last session
+	// ends; 20s.
+	NoSessionTimeout time.Duration
+	// ChannelsPerConn caps the session channels one connection may hold
+	// open at once; 4.
+	ChannelsPerConn int
 	// AllowedKeysPath, when set, names an authorized_keys file: only those
 	// keys may connect.
 	AllowedKeysPath string
@@ -59,6 +73,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.PromptTimeout <= 0 {
 		c.PromptTimeout = 2 * time.Minute
+	}
+	if c.NoSessionTimeout <= 0 {
+		c.NoSessionTimeout = 20 * time.Second
+	}
+	if c.ChannelsPerConn <= 0 {
+		c.ChannelsPerConn = 4
 	}
 }
 
@@ -92,6 +112,34 @@ type session struct {
 	release sync.Once
 }
 
+// admit is the server's ConnCallback: the first thing done with a new TCP
+// connection, before any SSH work. It refuses an address over its rate or
+// its count of open connections (the server then closes the connection)
+// and wraps the rest in the door's connState.
+func (s *Server) admit(rate *connLimiter, perAddr *addrConns) ssh.ConnCallback {
+	return func(ctx ssh.Context, conn net.Conn) net.Conn {
+		ip := addrIP(conn.RemoteAddr())
+		if rate != nil && !rate.allow(conn.RemoteAddr(), time.Now()) {
+			s.log.Warn("refused: connection rate", "remote", conn.RemoteAddr().String())
+			return nil
+		}
+		release, ok := perAddr.acquire(ip)
+		if !ok {
+			s.log.Warn("refused: connections from one address", "remote", conn.RemoteAddr().String(), "limit", s.cfg.ConnPerAddr)
+			return nil
+		}
+		c := &connState{
+			Conn:     conn,
+			log:      s.log.With("remote", conn.RemoteAddr().String()),
+			release:  release,
+			timeout:  s.cfg.NoSessionTimeout,
+			channels: s.cfg.ChannelsPerConn,
+		}
+		ctx.SetValue(connKey{}, c)
+		return c
+	}
+}
+
 // New builds a Server; it does not bind yet.
 func New(cfg Config) (*Server, error) {
 	if cfg.Lobby == nil {
@@ -117,15 +165,21 @@ func New(cfg Config) (*Server, error) {
 		func(srv *ssh.Server) error {
 			srv.HandshakeTimeout = cfg.HandshakeTimeout
 			srv.IdleTimeout = cfg.IdleTimeout
-			if lim := newConnLimiter(cfg.ConnRate); lim != nil {
-				srv.ConnCallback = func(_ ssh.Context, conn net.Conn) net.Conn {
-					if !lim.allow(conn.RemoteAddr(), time.Now()) {
-						s.log.Warn("refused: connection rate", "remote", conn.RemoteAddr().String())
-						return nil // the server closes it
-					}
-					return conn
+			srv.ConnCallback = s.admit(newConnLimiter(cfg.ConnRate), newAddrConns(cfg.ConnPerAddr))
+			srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{
+					// Called after every attempt; a nil error is the
+					// one that let the client in.
+					AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+						if c := connOf(ctx); c != nil && err == nil {
+							c.authenticated()
+						}
+					},
 				}
 			}
+			// Only sessions: every other channel type (port forwarding,
+			// X11, agent) is refused by the library for want of a handler.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
 			return nil
 		},
 		wish.WithMiddleware(s.handle),
@@ -279,6 +333,10 @@ func (s *Server) releaseSlot(ss *session) {
 // handle is the only middleware: it is the whole session.
 func (s *Server) handle(ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
+		if c := connOf(sess.Context()); c != nil {
+			c.sessionStarted()
+			defer c.sessionEnded()
+		}
 		_, _, hasPTY := sess.Pty()
 		log := s.log.With("remote", sess.RemoteAddr().String(), "user", sess.User(), "pty", hasPTY)
 		if pk := sess.PublicKey(); pk != nil {
@@ -295,6 +353,11 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			return
 		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
 			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
+			return
+		case errors.Is(err, lobby.ErrUnavailable):
+			// The lobby logged the cause; the user reads a sentence.
+			log.Warn("refused: the chat cannot save")
+			wish.Fatalln(sess, sentence(lobby.ErrUnavailable.Error()))
 			return
 		case err != nil:
 			log.Error("open session", "err", err)

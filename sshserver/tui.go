@@ -10,7 +10,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/ssh"
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
 	uv "github.com/charmbracelet/ultraviolet"
@@ -31,14 +30,20 @@ type finalModel interface {
 // session.
 func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
 	sess := ss.ssh
-	pty, windowChanges, _ := sess.Pty()
+	pty, _, _ := sess.Pty()
+	win := sessionWindow(sess)
+	select {
+	case <-win.changed: // taken in the size read next
+	default:
+	}
+	width, height := win.size()
 	model := tui.New(tui.Options{
 		Lobby:         s.cfg.Lobby,
 		Session:       ss.lobby,
 		Context:       ctx,
 		MaxSessions:   s.cfg.Lobby.MaxSessions(),
-		Width:         pty.Window.Width,
-		Height:        pty.Window.Height,
+		Width:         width,
+		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
 	})
 	opts := append(bm.MakeOptions(sess),
@@ -49,6 +54,12 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		// Otherwise every program would catch the server's own SIGINT.
 		tea.WithoutSignalHandler(),
 		tea.WithFPS(frameRate(s.Sessions())),
+		// These replace MakeOptions' own: the environment without the
+		// door's entry, the size the UI draws, and a filter that does
+		// what wish's does and more.
+		tea.WithEnvironment(append(sessionEnv(sess), "TERM="+pty.Term)),
+		tea.WithWindowSize(drawn(width, height)),
+		tea.WithFilter(filterMsg),
 	)
 	p := tea.NewProgram(model, opts...)
 	input := &quitOnEOF{r: sess, quit: p.Quit}
@@ -58,7 +69,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		forwardResizes(p, windowChanges, done)
+		forwardResizes(p, win, done)
 	}()
 	go func() {
 		defer wg.Done()
@@ -89,21 +100,40 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	_ = sess.Exit(code)
 }
 
-// forwardResizes sends the client's window changes to the program until done.
-func forwardResizes(p *tea.Program, windowChanges <-chan ssh.Window, done <-chan struct{}) {
+// forwardResizes sends the client's window changes to the program until
+// done: the whole window for the UI to know, then the part it draws.
+func forwardResizes(p *tea.Program, win *window, done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
 			return
-		case w, ok := <-windowChanges:
-			if !ok {
-				return
-			}
+		case <-win.changed:
+			w, h := win.size()
 			// Send returns once the program has it, or at once after the
 			// program has ended.
-			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			p.Send(tui.TerminalSizeMsg{Width: w, Height: h})
+			dw, dh := drawn(w, h)
+			p.Send(tea.WindowSizeMsg{Width: dw, Height: dh})
 		}
 	}
+}
+
+// drawn is the part of a w×h window the UI draws in.
+func drawn(w, h int) (int, int) { return min(w, tui.MaxWidth), min(h, tui.MaxHeight) }
+
+// filterMsg is the program's message filter. It does what wish's does (a
+// suspend would stop the whole server; it becomes a resume) and holds
+// every window size to what the UI draws, whoever sent it: the renderer
+// sizes its buffers by it.
+func filterMsg(_ tea.Model, msg tea.Msg) tea.Msg {
+	switch msg := msg.(type) {
+	case tea.SuspendMsg:
+		return tea.ResumeMsg{}
+	case tea.WindowSizeMsg:
+		msg.Width, msg.Height = drawn(msg.Width, msg.Height)
+		return msg
+	}
+	return msg
 }
 
 // readInput decodes the client's keystrokes, mouse and terminal replies and
@@ -122,6 +152,11 @@ func readInput(ctx context.Context, r io.Reader, term string, p *tea.Program) {
 		_ = tr.StreamEvents(ctx, events)
 	}()
 	for ev := range events {
+		if _, ok := ev.(uv.WindowSizeEvent); ok {
+			// A size report typed into the input: the window's size is
+			// what the SSH window changes say.
+			continue
+		}
 		p.Send(ev)
 	}
 }

@@ -148,7 +148,13 @@ func (s *SQLite) Apply(ctx context.Context, w *lobby.Writes) (err error) {
 	if s.readOnly {
 		return fmt.Errorf("apply: %w", errReadOnly)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	// NORMAL: in WAL mode the commit is in order but not synced. The
+	// batch is in the log already (synced, or held by the cluster), so a
+	// power cut that takes this commit back only makes the node apply the
+	// batch again at its next start, from the log rows it did not trim.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.beginAt(ctx, syncNormal)
 	if err != nil {
 		return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
 	}
@@ -194,12 +200,11 @@ func (s *SQLite) Apply(ctx context.Context, w *lobby.Writes) (err error) {
 			return fmt.Errorf("apply batch %d: counter %s: %w", w.Cursor, name, err)
 		}
 	}
-	for k, v := range map[string]string{localLogID: w.LogID, localCursor: strconv.FormatUint(w.Cursor, 10)} {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO local (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
-			return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
-		}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO local (key, value) VALUES (?, ?), (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		localLogID, w.LogID, localCursor, strconv.FormatUint(w.Cursor, 10)); err != nil {
+		return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
 	}
 	if w.LogID == LocalLogID && w.Cursor <= math.MaxInt64 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM log WHERE seq <= ?`, int64(w.Cursor)); err != nil {

@@ -38,6 +38,9 @@ func benchLine(rng *rand.Rand, room string, seq uint64) lobby.Message {
 	return lobby.Message{Room: room, Seq: seq, At: t0.Add(time.Duration(seq) * time.Millisecond), From: fmt.Sprintf("user%d", rng.IntN(50)), Kind: lobby.KindChat, Text: text}
 }
 
+// BenchmarkAppend measures the whole write path of a node on its own, per
+// line: a batch appended to the log (synced at the level given) and then
+// applied (the lines stored, the cursor moved, the log row trimmed).
 func BenchmarkAppend(b *testing.B) {
 	for _, level := range []string{syncFull, syncNormal} {
 		for _, batch := range []int{1, 64, 256} {
@@ -51,10 +54,18 @@ func BenchmarkAppend(b *testing.B) {
 				if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: "alpha", Created: t0}); err != nil {
 					b.Fatal(err)
 				}
+				g, err := s.Log(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
 				rng := rand.New(rand.NewPCG(1, 2))
 				msgs := make([]lobby.Message, batch)
 				for i := range msgs {
 					msgs[i] = benchLine(rng, "alpha", 0)
+				}
+				changes := make([]lobby.Change, batch)
+				for i := range changes {
+					changes[i] = lobby.Change{Type: lobby.ChangeSay, Node: "local~bench", Ref: uint64(i), Session: "local~bench.1", At: t0.UnixNano(), Room: "alpha", Text: msgs[i].Text}
 				}
 				seq := uint64(0)
 				b.ResetTimer()
@@ -65,7 +76,11 @@ func BenchmarkAppend(b *testing.B) {
 						seq++
 						msgs[i].Seq = seq
 					}
-					if err := s.Append(ctx, msgs[:k]); err != nil {
+					cursor, err := g.Append(ctx, "", changes[:k])
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := s.Apply(ctx, &lobby.Writes{LogID: LocalLogID, Cursor: cursor, Messages: msgs[:k]}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -270,4 +285,22 @@ func openBench(b *testing.B, dir string) *SQLite {
 	}
 	b.Cleanup(func() { s.Close() })
 	return s
+}
+
+// BenchmarkQuickCheck is SQLite's PRAGMA quick_check over the whole
+// database, as Open runs it at start.
+func BenchmarkQuickCheck(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			s := openBench(b, fixture(b, n))
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				var res string
+				if err := s.r.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil || res != "ok" {
+					b.Fatalf("quick_check: %q, %v", res, err)
+				}
+			}
+		})
+	}
 }

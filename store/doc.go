@@ -13,13 +13,11 @@
 //
 //	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON
 //	messages (room_id, seq, at, author, kind, text)    PRIMARY KEY (room_id, seq), WITHOUT ROWID
-//	counters (name, value)                             'users': users ever seen
-//	state    (kind, key, value)                        the rest of the shared state, JSON in the lobby's encoding:
-//	                                                   sessions, dead node instances, registered names
-//	                                                   ('registration', by name: its keys by fingerprint) and
-//	                                                   their settings ('setting', by "name/key")
-//	local    (key, value)                              this node's own: the log it applies, and how far
-//	log      (seq, batch)                              the log of a node on its own
+//	counters (name, value)                             'users': users ever named
+//	state    (kind, key, value)                        other shared state (sessions, dead nodes, registered names
+//	                                                   by name, their settings by "name/key"...), the lobby's JSON
+//	local    (key, value)                              this node's own: 'log_id', 'cursor'
+//	log      (seq, batch)                              a node's own log: batches not yet applied
 //
 // Times are Unix nanoseconds (UTC). Because messages is clustered on
 // (room_id, seq), the newest page of a room, a page before a given seq and
@@ -28,47 +26,53 @@
 //
 // # Connections
 //
-// One writer connection does every write (Append, CreateRoom, CountUser),
-// each in one BEGIN IMMEDIATE transaction; the lobby calls Append from its
-// single committer goroutine with whatever lines piled up during the previous
-// commit (group commit). Reads use a separate pool of query-only connections:
-// in WAL mode readers see the last commit and neither wait for the writer nor
-// hold it up, so the lobby's Recent (run under its lock) never queues behind
-// a commit.
+// One writer connection does every write, each in one BEGIN IMMEDIATE
+// transaction: the log's appends (LocalLog.Append, from the lobby's
+// proposer) and the applied batches (Apply, from the lobby's applier, one
+// batch of the log per transaction with the new cursor). Reads use a
+// separate pool of query-only connections: in WAL mode readers see the last
+// commit and neither wait for the writer nor hold it up.
 //
 // # Durability
 //
-// The contract: a line is committed before any session is shown it, so a
-// crash never takes back a line that anyone saw. The lobby provides the
-// ordering (it delivers a batch only after Append returns nil); this package
-// makes "returned nil" mean "on disk". The database runs in WAL mode with
-// PRAGMA synchronous=FULL, which makes each commit fsync the log before it
-// returns:
+// The contract: a line is durable before any session is shown it, so a
+// crash never takes back a line that anyone saw. The lobby shows a line
+// only once the log holds it. On a node on its own the log is the log
+// table: each appended batch is committed with PRAGMA synchronous=FULL,
+// which fsyncs the write-ahead log before Append returns. The applied state
+// (rooms, messages, state, the cursor) is then written at synchronous=
+// NORMAL: in WAL mode such a commit is ordered but not synced, and the next
+// synced commit syncs it too. A power cut can take back the last applied
+// batches, but never the log rows they came from, which Apply trims in the
+// same transaction: at the next start the lobby applies them again.
 //
 //   - SIGKILL, a panic or an OOM kill of the server at any moment loses no
-//     line Append returned nil for, no room CreateRoom returned nil for and no
-//     user CountUser counted. (crash_test.go kills a writer mid-append.)
+//     batch Append returned nil for. (crash_test.go kills a writer
+//     mid-append; cmd/chatroom's crash test kills the server.)
 //   - A power cut or kernel crash loses none of them either, on a disk that
 //     honours fsync.
-//   - What can be lost is only what nobody was shown: the batch in flight,
-//     lines still waiting for the committer. A batch is one transaction, so
-//     it is never half stored. After a restart the lobby numbers new lines
-//     from the last stored seq, so the seqs of lost lines are given out again.
+//   - What can be lost is only what nobody was shown: changes still waiting
+//     for the proposer, or the batch in flight. A batch is one transaction,
+//     so it is never half stored.
 //
-// Why FULL and not NORMAL: in WAL mode NORMAL syncs only at checkpoints. It
-// also survives a process kill (the log is in the kernel's page cache), but a
-// power cut can drop the last commits, which breaks the contract for lines
-// already on screens. Measured on the 2-core build machine
-// (go test -run '^$' -bench Append -benchtime 2s -count 3 ./store/), in
-// lines per second:
+// In a cluster the log is the JetStream stream and the log table stays
+// empty; the applied state is written the same way.
 //
-//	                 1 line/commit   batches of 64   batches of 256
-//	synchronous=FULL        ~3,500         ~70,000          ~95,000
-//	synchronous=NORMAL     ~14,000        ~100,000         ~125,000
+// Why FULL and not NORMAL for the log: in WAL mode NORMAL syncs only at
+// checkpoints. It also survives a process kill (the log is in the kernel's
+// page cache), but a power cut can drop the last commits, which breaks the
+// contract for lines already on screens. Measured on the 2-core build
+// machine, the whole write path (append to the log, then apply) per line
+// (go test -run '^$' -bench Append -benchtime 2s ./store/), in lines per
+// second:
+//
+//	log synced at    1 line/batch   batches of 64   batches of 256
+//	FULL                   ~2,700         ~74,000         ~135,000
+//	NORMAL                 ~6,300         ~92,000         ~180,000
 //
 // Group commit meets the 20,000 lines/s target at FULL with room to spare,
 // and under load the lobby's batches grow by themselves, so FULL costs
-// latency (one fsync, about 0.3 ms here, per commit) but no throughput that
+// latency (one fsync, about 0.3 ms here, per batch) but no throughput that
 // a chat needs.
 //
 // # Backup, inspection, export
@@ -92,8 +96,28 @@
 // Writing with the shell while the server runs makes the server's writes wait
 // (up to the 5 s busy timeout) and then fail; don't.
 //
+// # Damage
+//
+// Open runs PRAGMA quick_check before anything writes (check.go): always for
+// a database up to 1 GiB (about half a second per million lines, see
+// BenchmarkQuickCheck), and for a bigger one after an unclean shutdown, which
+// shows as a chatroom.open marker left behind (Open creates it, a clean Close
+// removes it) or a -wal file with frames in it. On damage Open returns an
+// ErrCorrupt error that tells the operator what to do, and the server does
+// not start: serving from a damaged file loses more with every write, and an
+// export fails part way. Recovery is to restore a backup, or to salvage what
+// can still be read with the sqlite3 shell (.dump, with its final ROLLBACK
+// turned into COMMIT, into a new file, then PRAGMA user_version set to the
+// old file's); the README's "History and data" section has the commands.
+// Damage in a big database closed cleanly shows only when a page is read:
+// the read fails and the lobby logs it.
+//
 // OpenReadOnly opens the database for tools such as the export command; it
-// works beside a running server. Export streams a room's history as text or
+// works beside a running server, and on a read-only copy: with no -wal file
+// beside it (none is left by a clean Close, and a running server always has
+// one) the file is opened as immutable, which needs no -shm file and so no
+// right to write the folder. A copy whose log still holds lines can only be
+// read where SQLite may create the -shm file; the error says so. Export streams a room's history as text or
 // JSON lines, a page at a time in short read transactions, so it neither
 // holds the room in memory nor keeps the server from checkpointing.
 package store

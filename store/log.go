@@ -97,7 +97,9 @@ func (g *LocalLog) Append(ctx context.Context, _ string, batch []lobby.Change) (
 	}
 	// An explicit transaction, so that a failed commit is reported rather
 	// than lost in the implicit one of a single statement.
-	tx, err := g.s.w.BeginTx(ctx, nil)
+	g.s.wmu.Lock()
+	defer g.s.wmu.Unlock()
+	tx, err := g.s.beginAt(ctx, g.s.sync)
 	if err != nil {
 		return 0, fmt.Errorf("append to the log: %w", err)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -64,7 +65,8 @@ type SQLite struct {
 	log      *slog.Logger
 	readOnly bool
 
-	lock *os.File // held while open for writing; see lockDir
+	lock   *os.File // held while open for writing; see lockDir
+	marker string   // markerPath, once this process has made it; see check.go
 
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
@@ -79,6 +81,13 @@ type SQLite struct {
 	mu  sync.RWMutex     // guards ids
 	ids map[string]int64 // room name as created → rooms.id; rooms are never deleted
 
+	// wmu is held across each write transaction together with the
+	// synchronous level it runs at: the log's appends at the level asked
+	// for (FULL by default), the applied state's writes at NORMAL. See
+	// "Durability" in doc.go.
+	wmu  sync.Mutex
+	sync string // the level asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -87,6 +96,10 @@ var _ lobby.Store = (*SQLite)(nil)
 
 type options struct {
 	synchronous string
+	// checkLimit is the largest database checked at every start (others
+	// only after an unclean shutdown); 0 means checkAlwaysBelow, and a
+	// negative value checks only after an unclean shutdown.
+	checkLimit int64
 }
 
 // Open opens (creating if needed) the database in dir, brings its schema up
@@ -111,11 +124,11 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64)}
+	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64), sync: opt.synchronous}
 	ok := false
 	defer func() {
 		if !ok {
-			s.closeDBs()
+			s.closeDBs(false)
 		}
 	}()
 
@@ -139,7 +152,20 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
 
+	// Before anything writes: a damaged database is refused as it is.
+	limit := cmp.Or(opt.checkLimit, checkAlwaysBelow)
+	if err := s.check(ctx, dir, limit); err != nil {
+		return nil, err // it names the file and says what to do
+	}
+	if err := os.WriteFile(markerPath(dir), nil, 0o600); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.marker = markerPath(dir)
+
 	if err := s.migrate(ctx); err != nil {
+		if isCorrupt(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 
@@ -163,51 +189,14 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	return s, nil
 }
 
-// OpenReadOnly opens the database in dir for reading only, for tools such as
-// export. It works while a server has the same database open: in WAL mode a
-// reader sees the last committed state and never blocks the writer. It does
-// not create or migrate anything; a database from another schema version is
-// refused.
-func OpenReadOnly(ctx context.Context, dir string) (*SQLite, error) {
-	path, err := filepath.Abs(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	// Without this check SQLite would report a bare "unable to open".
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	s := &SQLite{path: path, log: slog.New(slog.DiscardHandler), readOnly: true, ids: make(map[string]int64)}
-	s.r, err = sql.Open("sqlite", dsn(path, url.Values{
-		"mode":          {"ro"},
-		"_busy_timeout": {strconv.Itoa(busyTimeoutMS)},
-		"_query_only":   {"1"},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	s.r.SetMaxOpenConns(readConns)
-	s.r.SetMaxIdleConns(readConns)
-
-	var have int
-	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	migs, err := migrations()
-	if err != nil {
-		s.r.Close()
+// beginAt starts a write transaction that commits at the synchronous level
+// given. The caller must hold s.wmu until the transaction ends, so that no
+// other transaction runs at the wrong level in between.
+func (s *SQLite) beginAt(ctx context.Context, level string) (*sql.Tx, error) {
+	if _, err := s.w.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
 		return nil, err
 	}
-	if want := len(migs); have != want {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: schema version %d, this build reads version %d (start the server once to upgrade it)", path, have, want)
-	}
-	if err := s.prepare(ctx); err != nil {
-		s.closeDBs()
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	return s, nil
+	return s.w.BeginTx(ctx, nil)
 }
 
 // dsn builds a file: URI for the modernc driver. The path is escaped, so a
@@ -238,7 +227,7 @@ func (s *SQLite) Close() error {
 				s.log.Info("store checkpoint incomplete: database in use elsewhere", "wal_pages", logPages, "moved", moved)
 			}
 		}
-		s.closeErr = s.closeDBs()
+		s.closeErr = s.closeDBs(true)
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close store: %w", s.closeErr)
 		}
@@ -246,7 +235,10 @@ func (s *SQLite) Close() error {
 	return s.closeErr
 }
 
-func (s *SQLite) closeDBs() error {
+// closeDBs closes every statement and connection, then gives up the lock.
+// clean says the server is stopping as it should: then, if everything
+// closed, the marker of an open database goes too.
+func (s *SQLite) closeDBs(clean bool) error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.recent, s.before, s.page, s.last, s.byName} {
 		if st != nil {
@@ -258,6 +250,10 @@ func (s *SQLite) closeDBs() error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if clean && s.marker != "" && errors.Join(errs...) == nil {
+		// Before the lock goes: the next server's marker must not be ours.
+		errs = append(errs, os.Remove(s.marker))
 	}
 	if s.lock != nil {
 		// Last: the database is closed before another server may open it.
@@ -336,7 +332,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > len(migs) {
-		return fmt.Errorf("schema version %d is newer than this build knows (%d): refusing to touch it", have, len(migs))
+		return newerSchema(have, len(migs))
 	}
 	for _, m := range migs[have:] {
 		tx, err := s.w.BeginTx(ctx, nil)

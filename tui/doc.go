@@ -22,6 +22,12 @@
 // far behind the chat."). ExitCode is 0 for /quit, Ctrl+C and a server
 // shutdown, 1 when the lobby cut the session loose (too slow, flooding).
 //
+// The UI draws at most MaxWidth×MaxHeight cells of a larger window, in its
+// top-left corner, and says so. Give the program no larger size either
+// (tea.WithWindowSize, every tea.WindowSizeMsg): the renderer's buffers
+// follow it. To let the UI name the real size, send a TerminalSizeMsg
+// before the tea.WindowSizeMsg of each change.
+//
 // Options.Context should be the SSH session's context: every lobby call is
 // bounded by it, and a lobby session that Register returned just as the
 // program stopped (so Session still reports nil) is closed when it ends.
@@ -61,6 +67,14 @@
 // fetched again as older history). An entry is 64 bytes and points at the
 // lobby's Message, and the wrapped rows of lines far above the view are
 // dropped, so a thousand lines cost a session about 80 KB.
+//
+// Typing costs in proportion to the window, never to the line: the input
+// (input.go, our own rather than bubbles' textinput, which re-measured the
+// whole value on every key) measures each character once, when it is typed.
+// Text past the message cap is refused with one notice, and after it a typed
+// key changes nothing, not even the kept frame, so a script typing without
+// end costs next to nothing. BenchmarkTyping measures 200 KB typed, here
+// and through a real SSH session in sshserver.
 //
 // Styles and key bindings are built per session; nothing here reads the
 // server's terminal or holds package-level mutable state.

@@ -7,18 +7,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// Options configure one session's UI.
+// Options configure one session's UI. As for every Config in chatroom: a
+// zero field takes the default named beside it; a limit that can be turned
+// off says so and is off when negative; any other negative value counts as
+// zero.
 type Options struct {
 	// Lobby is the chat; required.
 	Lobby *lobby.Lobby
@@ -32,15 +33,17 @@ type Options struct {
 	// context.Background().
 	Context context.Context
 	// MaxSessions is the server's session limit, shown as "N online /
-	// MaxSessions"; 0 leaves the limit out.
+	// MaxSessions"; by default the limit is left out.
 	MaxSessions int
 	// Width and Height are the terminal's size at the start; each
-	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then.
+	// tea.WindowSizeMsg replaces them. 80x24 until then. The UI draws at
+	// most MaxWidth×MaxHeight of it.
 	Width, Height int
-	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
+	// Scrollback is how many lines a scrollback keeps; 1000.
 	Scrollback int
 	// PromptTimeout ends a session still at the name prompt after this
-	// long (a prompt holds a server slot); 0 means never.
+	// long (a prompt holds a server slot). Off by default (so 0 is off
+	// too): the SSH server, which owns the slots, sets it.
 	PromptTimeout time.Duration
 	// OnSession, if set, is called once with the lobby session when a name
 	// is accepted, from the event loop: it must not block. The SSH server
@@ -53,6 +56,21 @@ const (
 	MinWidth  = 40
 	MinHeight = 12
 )
+
+// The largest window the UI draws in. A larger one is drawn at this size,
+// in its top-left corner, and the UI says so. Give the program itself no
+// more than this (tea.WithWindowSize, tea.WindowSizeMsg): the renderer
+// keeps two buffers of the window's size, over 100 bytes a cell each.
+const (
+	MaxWidth  = 400
+	MaxHeight = 150
+)
+
+// TerminalSizeMsg is the client's real window size, for a server that
+// gives the program at most MaxWidth×MaxHeight: send it before the
+// tea.WindowSizeMsg of the same change, and the UI can say that it draws
+// less than the whole window.
+type TerminalSizeMsg struct{ Width, Height int }
 
 // maxQueued bounds the lines submitted but not yet executed.
 const maxQueued = 16
@@ -83,14 +101,15 @@ type Model struct {
 	promptDone    context.CancelFunc // ends the prompt's deadline timer
 	onSession     func(*lobby.Session)
 
-	st   *styles
-	keys keyMap
-	w, h int
+	st           *styles
+	keys         keyMap
+	w, h         int // the size drawn
+	termW, termH int // the whole window, when larger than drawn
 
 	screen screen
 
 	// name prompt
-	name        textinput.Model
+	name        lineInput
 	nameErr     string
 	registering bool
 	held        string // the registered name the session's key holds, for Enter
@@ -102,12 +121,17 @@ type Model struct {
 	gen     uint64 // counts room entries; ties pages of older lines to one
 	online  int
 	focus   focus
-	input   textinput.Model
+	input   lineInput
 	side    sidebar
 	sb      scrollback
 	help    help.Model
 	showAll bool
 	carry   []entry // notices since the last submit, kept across a room change
+
+	// inputFull is set once the user was told the input is full; it stays
+	// until the input is emptied, so a script typing on gets one notice,
+	// not one per key.
+	inputFull bool
 
 	pending       []*lobby.Message // others' join/leave lines not shown yet
 	pendingRooms  []lobby.RoomInfo // the newest room list, not shown yet
@@ -162,6 +186,7 @@ type statusKey struct {
 	width, online, unread int
 	room                  string
 	detached, loading     bool
+	termW, termH          int
 }
 
 // New builds the model for one session. It starts on the name prompt and
@@ -192,6 +217,7 @@ func New(opts Options) *Model {
 	if m.w <= 0 || m.h <= 0 {
 		m.w, m.h = 80, 24
 	}
+	m.setTerminal(m.w, m.h)
 	limit := opts.Scrollback
 	if limit <= 0 {
 		limit = 1000
@@ -206,23 +232,13 @@ func New(opts Options) *Model {
 	if m.held != "" {
 		placeholder = "your name, or Enter for " + m.held + " (your key's name)"
 	}
-	m.name = newInput(st, lobby.MaxNameLen, placeholder)
+	m.name = newLineInput(&st.input, lobby.MaxNameLen, placeholder)
 	m.name.Focus()
-	m.input = newInput(st, lobby.MaxMessageLen, "")
+	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")
 	m.input.Focus()
 	m.setPlaceholder()
 	m.layout()
 	return m
-}
-
-func newInput(st *styles, limit int, placeholder string) textinput.Model {
-	in := textinput.New()
-	in.SetStyles(st.input) // cursor blink off: see newStyles
-	in.Prompt = "> "
-	in.CharLimit = limit
-	in.Placeholder = placeholder
-	quietInput(&in)
-	return in
 }
 
 // Session is the lobby session the user signed in with, nil before a name
@@ -268,6 +284,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
+	if msg, ok := msg.(tea.KeyPressMsg); ok && m.fullInputRefuses(msg) {
+		return m, nil // changes nothing on screen
+	}
 	m.frameValid = false // anything else may change the screen
 	return m, m.update(msg)
 }
@@ -294,7 +313,15 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.w, m.h = msg.Width, msg.Height
+		// The drawn part of a window already known says nothing new
+		// about the window (see TerminalSizeMsg).
+		if msg.Width != m.w || msg.Height != m.h {
+			m.setTerminal(msg.Width, msg.Height)
+		}
+		m.layout()
+		return nil
+	case TerminalSizeMsg:
+		m.setTerminal(msg.Width, msg.Height)
 		m.layout()
 		return nil
 	case registeredMsg:
@@ -375,9 +402,10 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.registering, m.nameErr = true, ""
 		return registerCmd(m.ctx, m.lobby, m.opened, m.name.Value())
 	}
-	var cmd tea.Cmd
-	m.name, cmd = m.name.Update(msg)
-	return cmd
+	if m.name.update(msg) == editRefused {
+		m.nameErr = fmt.Sprintf("A name is at most %d characters.", lobby.MaxNameLen)
+	}
+	return nil
 }
 
 func (m *Model) registered(msg registeredMsg) tea.Cmd {
@@ -394,6 +422,8 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 			m.nameErr = capitalize(err.Error()) + "."
 		case errors.Is(err, lobby.ErrLobbyClosed):
 			return m.finish(lobby.ErrShutdown)
+		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
+			m.nameErr = capitalize(lobby.ErrUnavailable.Error()) + "."
 		default:
 			m.nameErr = "You could not be signed in (" + err.Error() + "). Please try again."
 		}
@@ -544,9 +574,9 @@ func (m *Model) enter(ev lobby.Event) {
 
 func (m *Model) setPlaceholder() {
 	if m.room == "" {
-		m.input.Placeholder = "/join NAME or /create NAME · /commands for help"
+		m.input.placeholder = "/join NAME or /create NAME · /commands for help"
 	} else {
-		m.input.Placeholder = "Message " + m.room + " · /commands for help"
+		m.input.placeholder = "Message " + m.room + " · /commands for help"
 	}
 	m.inputDirty = true
 }
@@ -607,7 +637,7 @@ func (m *Model) submit() tea.Cmd {
 		return m.enqueue(op{}) // says why; keeps the line in the input
 	}
 	m.input.Reset()
-	m.inputDirty = true
+	m.inputDirty, m.inputFull = true, false
 	m.sb.toBottom()
 	return m.enqueue(op{line: line})
 }
@@ -724,7 +754,7 @@ func (m *Model) sidebarKey(msg tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
-	empty := m.input.Value() == ""
+	empty := m.input.Len() == 0
 	switch {
 	case key.Matches(msg, k.Send):
 		return m.submit()
@@ -745,38 +775,32 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		return nil // bare Esc may be half of a split escape sequence: do nothing
 	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	m.inputDirty = true
-	return cmd
+	m.inputEdited(m.input.update(msg))
+	return nil
 }
 
 func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 	// A multi-line paste is one message, not one per line.
 	text := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(msg.Content)
-	var cmd tea.Cmd
 	if m.screen == screenPrompt {
 		if m.registering {
 			return nil
 		}
-		if n := utf8.RuneCountInString(text) + utf8.RuneCountInString(m.name.Value()); n > m.name.CharLimit {
-			m.nameErr = fmt.Sprintf("That would make a name of %d characters; a name is at most %d.", n, m.name.CharLimit)
-			return nil
+		if !m.name.insert(text) {
+			m.nameErr = fmt.Sprintf("That would make a name of %d characters; a name is at most %d.",
+				cleanLen(text)+m.name.Len(), lobby.MaxNameLen)
 		}
-		m.name, cmd = m.name.Update(tea.PasteMsg{Content: text})
-		return cmd
-	}
-	m.setFocus(focusInput)
-	// The input would cut a paste at its limit without a word; refuse the
-	// whole paste instead, so nothing is ever silently lost.
-	if n, have := utf8.RuneCountInString(text), utf8.RuneCountInString(m.input.Value()); n+have > m.input.CharLimit {
-		m.sb.add(entry{kind: entError, text: fmt.Sprintf(
-			"That paste is %d characters long; a message is at most %d, so it was not pasted.", n, m.input.CharLimit)})
 		return nil
 	}
-	m.input, cmd = m.input.Update(tea.PasteMsg{Content: text})
+	m.setFocus(focusInput)
+	// The whole paste or nothing, so nothing is ever silently lost.
+	if !m.input.insert(text) {
+		m.sb.add(entry{kind: entError, text: fmt.Sprintf(
+			"That paste is %d characters long; a message is at most %d, so it was not pasted.", cleanLen(text), lobby.MaxMessageLen)})
+		return nil
+	}
 	m.inputDirty = true
-	return cmd
+	return nil
 }
 
 func (m *Model) click(mo tea.Mouse) tea.Cmd {
@@ -832,6 +856,21 @@ func (m *Model) toggleHelp() {
 
 func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
 
+// setTerminal takes the window's size and draws at most MaxWidth×MaxHeight
+// of it.
+func (m *Model) setTerminal(w, h int) {
+	m.termW, m.termH = w, h
+	m.w, m.h = min(w, MaxWidth), min(h, MaxHeight)
+}
+
+// oversize is the notice for a window larger than the UI draws, or "".
+func (m *Model) oversize() string {
+	if m.termW <= m.w && m.termH <= m.h {
+		return ""
+	}
+	return fmt.Sprintf("window %d×%d: showing %d×%d", m.termW, m.termH, m.w, m.h)
+}
+
 // layout sizes every part from the window size and the help's height.
 func (m *Model) layout() {
 	m.keys.sidebar = m.focus == focusSidebar
@@ -849,8 +888,8 @@ func (m *Model) layout() {
 	}
 	m.side.setSize(sideW, m.bodyH)
 	m.sb.setSize(m.w-sideW, m.bodyH-m.titleRows)
-	m.input.SetWidth(max(m.w-3, 1)) // the prompt and the cursor cell
-	m.name.SetWidth(max(m.w-7, 1))
+	m.input.SetWidth(m.w)
+	m.name.SetWidth(m.w - 4) // promptView's margins
 	m.inputDirty = true
 }
 
@@ -929,6 +968,9 @@ func (m *Model) promptView() string {
 	}
 	rows = wrapText(rows, empty+" A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
 	rows = wrapText(rows, "Ctrl+C quits.", &st.faint, w)
+	if o := m.oversize(); o != "" {
+		rows = wrapText(append(rows, ""), "Your "+o+", in the top-left corner.", &st.warn, w)
+	}
 	var b strings.Builder
 	for i, r := range rows[:min(len(rows), m.h)] {
 		if i > 0 {
@@ -972,7 +1014,7 @@ func (m *Model) title() string {
 // status is the line under the scrollback: who, where, how many; on the
 // right what the scrollback is doing. Rebuilt only when one of those changes.
 func (m *Model) status() string {
-	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading}
+	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading, termW: m.termW, termH: m.termH}
 	if sk == m.statusKey && m.statusView != "" {
 		return m.statusView
 	}
@@ -992,6 +1034,12 @@ func (m *Model) status() string {
 		right = "End: newest "
 	case sk.loading:
 		right = "loading… "
+	}
+	if o := m.oversize(); o != "" {
+		if right != "" {
+			o += " ·"
+		}
+		right = o + " " + right
 	}
 	left = ansi.Truncate(left, max(m.w-ansi.StringWidth(right), 0), "…")
 	line := padRight(left, m.w-ansi.StringWidth(right)) + right

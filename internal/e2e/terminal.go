@@ -137,7 +137,7 @@ func Connect(t testing.TB, addr string, w, h int) *Terminal {
 // (none when nil), failing the test on error.
 func ConnectKey(t testing.TB, addr string, w, h int, signer gossh.Signer) *Terminal {
 	t.Helper()
-	c, err := tryConnect(t, addr, w, h, signer)
+	c, err := tryConnect(t, addr, w, h, signer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +147,19 @@ func ConnectKey(t testing.TB, addr string, w, h int, signer gossh.Signer) *Termi
 // TryConnect opens a PTY session of w×h cells to addr. The session is closed
 // when the test ends.
 func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
-	return tryConnect(t, addr, w, h, nil)
+	return tryConnect(t, addr, w, h, nil, nil)
 }
 
-func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer) (*Terminal, error) {
+// TryConnectWith is TryConnect with a step between the PTY request and the
+// shell (window changes, env requests), when beforeShell is not nil. It
+// gives up on a shell request the server does not answer.
+func TryConnectWith(t testing.TB, addr string, w, h int, beforeShell func(*gossh.Session) error) (*Terminal, error) {
+	return tryConnect(t, addr, w, h, nil, beforeShell)
+}
+
+// tryConnect connects with signer's key (none when nil), running
+// beforeShell (when not nil) between the PTY request and the shell.
+func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer, beforeShell func(*gossh.Session) error) (*Terminal, error) {
 	conn, err := DialKey(addr, signer)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -169,7 +178,22 @@ func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer) (*Term
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
 	c := &Terminal{t: t, conn: conn, Sess: sess, Emu: vt.NewSafeEmulator(w, h), stdin: stdin, exit: make(chan error, 1), wrote: make(chan struct{}, 1)}
-	if err := sess.Shell(); err != nil {
+	if beforeShell != nil {
+		if err := beforeShell(sess); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("before the shell: %w", err)
+		}
+	}
+	shell := make(chan error, 1)
+	go func() { shell <- sess.Shell() }()
+	select {
+	case err = <-shell:
+	case <-time.After(WaitTimeout):
+		conn.Close() // ends the request
+		<-shell
+		err = fmt.Errorf("no answer in %v", WaitTimeout)
+	}
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("shell: %w", err)
 	}
