@@ -60,7 +60,7 @@
 // name is held by one to MaxKeys keys, a key holds at most one name, and
 // Claim refuses a registered name to every session whose key is not one of
 // its keys, matching names as it matches names in use (without case, and
-// look-alikes: names.go). Enter at
+// look-alikes: lookalike.go). Enter at
 // the prompt gives the name the session's key holds. Registrations, their
 // keys and their settings (a small key-value set per name, for what a user
 // sets: Session.Setting, Session.SetSetting) are changes on the log like
