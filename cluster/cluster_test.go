@@ -16,7 +16,8 @@ import (
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-const waitLimit = 20 * time.Second
+// waitLimit bounds every wait; generous for the election after a leader dies.
+const waitLimit = 60 * time.Second
 
 // node is one chatroom node of a test cluster: a lobby on the cluster's log.
 type node struct {
@@ -29,13 +30,13 @@ type node struct {
 }
 
 type testCluster struct {
-	t    *testing.T
-	nats *natstest.Cluster
-	cfg  func(*Config, *lobby.Config)
+	t   *testing.T
+	url string
+	cfg func(*Config, *lobby.Config)
 }
 
 func newTestCluster(t *testing.T, nats *natstest.Cluster, cfg func(*Config, *lobby.Config)) *testCluster {
-	return &testCluster{t: t, nats: nats, cfg: cfg}
+	return &testCluster{t: t, url: nats.URL(), cfg: cfg}
 }
 
 // start starts a node named name on store (a new one when nil), watching
@@ -46,7 +47,7 @@ func (tc *testCluster) start(name string, store *lobby.MemoryStore) *node {
 		store = lobby.NewMemoryStore()
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	cc := Config{URL: tc.nats.URL(), Node: name, Logger: quiet, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
+	cc := Config{URL: tc.url, Node: name, Logger: quiet, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
 	lc := lobby.Config{Store: store, Node: name, Logger: quiet, FloodRate: -1, MaxSessions: 100}
 	if tc.cfg != nil {
 		tc.cfg(&cc, &lc)

@@ -48,7 +48,7 @@ type Config struct {
 	Retention time.Duration // how long the stream keeps a batch; 0: for ever
 	Logger    *slog.Logger  // slog.Default()
 
-	// AppendTimeout bounds one Append, retries included; 15s, more than a
+	// AppendTimeout bounds one Append, retries included; 30s, well over a
 	// stream leader's election takes (4 to 9 s).
 	AppendTimeout time.Duration
 	// HeartbeatEvery is how often a node says it is alive; 1s.
@@ -66,7 +66,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.AppendTimeout <= 0 {
-		c.AppendTimeout = 15 * time.Second
+		c.AppendTimeout = 30 * time.Second
 	}
 	if c.HeartbeatEvery <= 0 {
 		c.HeartbeatEvery = time.Second

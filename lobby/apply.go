@@ -27,6 +27,12 @@ var appliers = map[ChangeType]applier{
 	ChangeJoin:   (*Lobby).applyJoin,
 	ChangeLeave:  (*Lobby).applyLeave,
 	ChangeSay:    (*Lobby).applySay,
+
+	ChangeRegister:   (*Lobby).applyRegister,
+	ChangeUnregister: (*Lobby).applyUnregister,
+	ChangeKeyAdd:     (*Lobby).applyKeyAdd,
+	ChangeKeyRemove:  (*Lobby).applyKeyRemove,
+	ChangeSetting:    (*Lobby).applySetting,
 }
 
 // applyLoop follows the log from the cursor for as long as the lobby runs.
@@ -145,7 +151,7 @@ func (l *Lobby) applyOpen(c *Change) error {
 		}
 		return ErrFull
 	}
-	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, sess: l.localOf(c)}
+	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
 	l.members[m.id] = m
 	l.saveMemberLocked(m)
 	return nil
@@ -160,17 +166,29 @@ func (l *Lobby) applyName(c *Change) error {
 		return nil // a retried proposal
 	}
 	name := c.Name
-	if name != "" {
-		if _, taken := l.names.find(name); taken {
-			return ErrNameTaken
+	held := l.keyNames[m.fp]
+	switch {
+	case name != "":
+		var err error
+		if name, err = l.takeableLocked(m, name); err != nil {
+			return err
 		}
 		l.users++
-	} else {
-		// The next number nobody online has taken by hand.
+	case m.fp != "" && held != nil:
+		// Enter at the prompt: the name the key holds.
+		if _, taken := l.names.find(held.name); taken {
+			return ErrNameTaken
+		}
+		name = held.name
+		l.users++
+	default:
+		// The next number nobody online has taken by hand and nobody has
+		// registered (a look-alike of a Guest<N> cannot be).
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			if _, taken := l.names.find(name); !taken {
+			_, taken := l.names.find(name)
+			if _, registered := l.regs.find(name); !taken && !registered {
 				break
 			}
 		}

@@ -13,7 +13,8 @@
 // # The log
 //
 // Every change of shared state (a session opened or named, a room created
-// or joined, a line said, a session or a whole node gone: see change.go)
+// or joined, a line said, a name registered, a session or a whole node
+// gone: see change.go)
 // is a Change proposed to a Log. A node never changes shared state any
 // other way: it applies what comes back from the log, in the log's order,
 // exactly as every other node does (apply.go), so all nodes reach the same
@@ -48,6 +49,23 @@
 // of slowing anybody down. Nothing under the mutex waits on a session or on
 // the network. Lock order: Lobby.mu, then a store's or log's own locks,
 // which never call back into the lobby.
+//
+// # Who you are
+//
+// The front door hands Open the SHA256 fingerprint of the SSH key a client
+// proved it holds ("" for none) and whether that key is a server
+// operator's; both travel in the open change, so every node knows them.
+// The lobby sees no other key material: a key a user pastes (/keys add) is
+// turned into a fingerprint and a label by Config.ParseKey. A registered
+// name is held by one to MaxKeys keys, a key holds at most one name, and
+// Claim refuses a registered name to every session whose key is not one of
+// its keys, matching names as it matches names in use (without case, and
+// look-alikes: lookalike.go). Enter at
+// the prompt gives the name the session's key holds. Registrations, their
+// keys and their settings (a small key-value set per name, for what a user
+// sets: Session.Setting, Session.SetSetting) are changes on the log like
+// any other (identity.go) and records of the node's Store, so a name
+// registered on one node is held on every node and across restarts.
 //
 // # Untrusted text
 //

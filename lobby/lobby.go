@@ -24,6 +24,12 @@ type Config struct {
 	Logger *slog.Logger // slog.Default()
 	Now    func() time.Time
 
+	// ParseKey reads an authorized_keys line a user pastes (/keys add) and
+	// returns its key's SHA256 fingerprint and comment, or an error whose
+	// text is a sentence for the user. The lobby parses no key material
+	// itself; without ParseKey, /keys add is refused.
+	ParseKey func(line string) (fingerprint, comment string, err error)
+
 	// Node names this node among the nodes sharing Log; "" for a node on
 	// its own. Names must be unique among the nodes: a node that starts
 	// takes every session left by an earlier run under its name for dead.
@@ -100,16 +106,18 @@ type Lobby struct {
 	mu sync.Mutex // guards the fields from here to the next comment
 
 	// Shared state, as of cursor.
-	rooms   map[string]*room       // by foldKey of the name
-	roomIx  lookIndex[*room]       // by every look-alike key of the name
-	members map[SessionID]*member  // every session of the chat, on any node
-	names   lookIndex[*member]     // named members, by every look-alike key of the name
-	named   int                    // named members
-	gone    map[string]bool        // node instances known dead
-	users   uint64                 // users ever named: Guest<N> counts on from it
-	cursor  uint64                 // the log's sequence number applied through
-	locals  map[SessionID]*Session // this node's sessions
-	node    string                 // this node's instance: Config.Node and a nonce
+	rooms    map[string]*room         // by foldKey of the name
+	roomIx   lookIndex[*room]         // by every look-alike key of the name
+	members  map[SessionID]*member    // every session of the chat, on any node
+	names    lookIndex[*member]       // named members, by every look-alike key of the name
+	named    int                      // named members
+	regs     lookIndex[*registration] // registered names, by every look-alike key of the name
+	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
+	gone     map[string]bool          // node instances known dead
+	users    uint64                   // users ever named: Guest<N> counts on from it
+	cursor   uint64                   // the log's sequence number applied through
+	locals   map[SessionID]*Session   // this node's sessions
+	node     string                   // this node's instance: Config.Node and a nonce
 
 	// Proposals on their way to the log.
 	outbox   []Change
@@ -155,6 +163,8 @@ type member struct {
 	fp    string // its SSH key's fingerprint, "" for none
 	addr  string // its client's address
 	sess  *Session
+
+	operator bool // a server operator's session
 }
 
 // New loads the node's copy of the chat from cfg.Store, catches up with
@@ -183,6 +193,8 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		names:     make(lookIndex[*member]),
 		roomIx:    make(lookIndex[*room]),
 		gone:      make(map[string]bool),
+		regs:      make(lookIndex[*registration]),
+		keyNames:  make(map[string]*registration),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),
 		settledCh: make(chan struct{}),

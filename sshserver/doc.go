@@ -8,6 +8,12 @@
 // connection with no session running, and answers every request a session
 // channel sends, passing on to charm.land/ssh only the few it must see.
 //
+// Every client gets in (unless --allowed-keys limits the door to some keys),
+// but one with SSH keys has to prove it holds one (see publicAuth): the
+// fingerprint of that key, and whether it is a server operator's, go to the
+// lobby with the session. No other key material leaves this package (and
+// internal/authkeys, which reads keys).
+//
 // It owns the count of open sessions, which is the limit users see: a
 // session holds a slot from the moment its channel opens, name prompt
 // included, until its handler returns or the lobby cuts it loose. It does not

@@ -24,6 +24,12 @@ const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 // prompt is the first thing every session reads, in the TUI and line mode.
 const prompt = "Welcome to the Lobby. Enter your screen name:"
 
+// heldHint tells a session whose key holds a registered name that Enter
+// gives it.
+func heldHint(name string) string {
+	return "(Your SSH key holds the name " + name + " " + lobby.RegisteredMark + ": press Enter alone to use it.)"
+}
+
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
@@ -41,8 +47,19 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		return out.Flush() == nil
 	}
 	in := newLineReader(sess)
-
-	say(prompt)
+	ls := ss.lobby
+	hint := ""
+	if held := ls.HeldName(); held != "" {
+		hint = heldHint(held)
+	}
+	askName := func(lines ...string) {
+		lines = append(lines, prompt)
+		if hint != "" {
+			lines = append(lines, hint)
+		}
+		say(lines...)
+	}
+	askName()
 	// A name prompt holds a session slot: it may not hold it forever.
 	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
 		log.Info("name prompt timed out")
@@ -51,11 +68,10 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
-	ls := ss.lobby
 	for named := false; !named; {
 		line, err := in.next()
 		if errors.Is(err, errLineTooLong) {
-			say(tooLong, prompt)
+			askName(tooLong)
 			continue
 		}
 		if err != nil {
@@ -66,8 +82,8 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		switch {
 		case err == nil:
 			named = true
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
-			say(sentence(err.Error()), prompt)
+		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid), errors.Is(err, lobby.ErrNameRegistered):
+			askName(sentence(err.Error()))
 		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
 			say(sentence(lobby.ErrUnavailable.Error()))
 			_ = sess.Exit(1)

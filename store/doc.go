@@ -14,7 +14,8 @@
 //	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON
 //	messages (room_id, seq, at, author, kind, text)    PRIMARY KEY (room_id, seq), WITHOUT ROWID
 //	counters (name, value)                             'users': users ever named
-//	state    (kind, key, value)                        other shared state (sessions, dead nodes...), the lobby's JSON
+//	state    (kind, key, value)                        other shared state (sessions, dead nodes, registered names
+//	                                                   by name, their settings by "name/key"...), the lobby's JSON
 //	local    (key, value)                              this node's own: 'log_id', 'cursor'
 //	log      (seq, batch)                              a node's own log: batches not yet applied
 //

@@ -112,6 +112,7 @@ type Model struct {
 	name        lineInput
 	nameErr     string
 	registering bool
+	held        string // the registered name the session's key holds, for Enter
 
 	// main screen
 	sess    *lobby.Session
@@ -224,7 +225,14 @@ func New(opts Options) *Model {
 	m.sb = newScrollback(st, limit)
 	m.help.Styles = st.help
 
-	m.name = newLineInput(&st.input, lobby.MaxNameLen, "your name, or Enter for a guest name")
+	if m.opened != nil {
+		m.held = m.opened.HeldName()
+	}
+	placeholder := "your name, or Enter for a guest name"
+	if m.held != "" {
+		placeholder = "your name, or Enter for " + m.held + " (your key's name)"
+	}
+	m.name = newLineInput(&st.input, lobby.MaxNameLen, placeholder)
 	m.name.Focus()
 	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")
 	m.input.Focus()
@@ -410,7 +418,7 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 	}
 	if err := msg.err; err != nil {
 		switch {
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
+		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid), errors.Is(err, lobby.ErrNameRegistered):
 			m.nameErr = capitalize(err.Error()) + "."
 		case errors.Is(err, lobby.ErrLobbyClosed):
 			return m.finish(lobby.ErrShutdown)
@@ -537,7 +545,7 @@ func (m *Model) enter(ev lobby.Event) {
 	m.sb.reset()
 	if ev.Room == "" {
 		m.sb.add(entry{kind: entInfoHead, text: "You are in the Lobby, " + m.me + "."})
-		m.sb.add(entry{kind: entInfo, text: lobby.CommandHelp()})
+		m.sb.add(entry{kind: entInfo, text: lobby.ShortHelp()})
 		m.sb.add(entry{kind: entInfo, text: keyHelpText()})
 	} else {
 		h := ev.History
@@ -954,7 +962,11 @@ func (m *Model) promptView() string {
 	case m.nameErr != "":
 		rows = wrapText(rows, m.nameErr, &st.warn, w)
 	}
-	rows = wrapText(rows, "Leave it empty to get a guest name. A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
+	empty := "Leave it empty to get a guest name."
+	if m.held != "" {
+		empty = "Leave it empty for " + m.held + " " + lobby.RegisteredMark + ", the name your SSH key holds."
+	}
+	rows = wrapText(rows, empty+" A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
 	rows = wrapText(rows, "Ctrl+C quits.", &st.faint, w)
 	if o := m.oversize(); o != "" {
 		rows = wrapText(append(rows, ""), "Your "+o+", in the top-left corner.", &st.warn, w)

@@ -27,6 +27,7 @@ type config struct {
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
+	operators   string
 	debugAddr   string
 
 	// Many nodes, one chat (cluster.go).
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.idle, "idle-timeout", 0, "end connections silent both ways this long; 0 never")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", 2*time.Minute, "how long a session may sit at the name prompt")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", "", "authorized_keys file: admit only these keys")
+	fs.StringVar(&cfg.operators, "operators", "", "authorized_keys file of the server operators' keys, read again on SIGHUP (default DATA/operators, when there is one)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty")
 	fs.StringVar(&cfg.nats, "nats", "", "join the nodes on this NATS JetStream as one chat, e.g. nats://10.0.0.5:4222 (comma-separated for several servers); off when empty")
 	fs.StringVar(&cfg.node, "node", defaultNodeName(), "this node's name among the nodes, unique to it: letters, digits, '-', '_' (with --nats)")

@@ -19,6 +19,7 @@ import (
 	"charm.land/log/v2"
 
 	"github.com/chatroom-ssh/chatroom/cluster"
+	"github.com/chatroom-ssh/chatroom/internal/authkeys"
 	"github.com/chatroom-ssh/chatroom/internal/logthrottle"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/sshserver"
@@ -103,10 +104,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		lg, node = clusterLog, cfg.node
 		logger.Info("catching up with the cluster", "node", node, "stream", cfg.natsStream)
 	}
+	ops, err := loadOperators(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer reloadOnHUP(ops, logger)()
 	lb, err := lobby.New(ctx, lobby.Config{
 		Store:       st,
 		Log:         lg,
 		Node:        node,
+		ParseKey:    authkeys.Parse,
 		MaxSessions: cfg.maxSessions,
 		History:     cfg.history,
 		Logger:      logger.With("part", "lobby"),
@@ -126,6 +133,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		IdleTimeout:     cfg.idle,
 		PromptTimeout:   cfg.prompt,
 		AllowedKeysPath: cfg.allowedKeys,
+		IsOperator:      ops.Has,
 	})
 	if err != nil {
 		return err

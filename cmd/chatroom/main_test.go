@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
-	"github.com/chatroom-ssh/chatroom/internal/natstest"
 )
 
 var (
@@ -46,7 +45,6 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	natstest.ServeFromEnv() // a NATS server of TestClusterNATSServerKilled
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))

@@ -25,10 +25,17 @@ type Line struct {
 	read  sync.WaitGroup
 }
 
-// ConnectLine opens a session without a PTY to addr.
+// ConnectLine opens a session without a PTY to addr, without a key.
 func ConnectLine(t testing.TB, addr string) *Line {
 	t.Helper()
-	conn, err := Dial(addr)
+	return ConnectLineKey(t, addr, nil)
+}
+
+// ConnectLineKey opens a session without a PTY to addr with signer's key
+// (none when nil).
+func ConnectLineKey(t testing.TB, addr string, signer gossh.Signer) *Line {
+	t.Helper()
+	conn, err := DialKey(addr, signer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,75 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// TestStreamLeaderKilled: of three NATS servers, each its own process, the
+// one that leads the stream is killed with SIGKILL; writes stall for the
+// election, then the chat carries on, in one order, with nothing lost.
+func TestStreamLeaderKilled(t *testing.T) {
+	ns := natstest.StartProcesses(t, 3)
+	var logs lockedBuffer
+	tc := &testCluster{t: t, url: ns.URL(), cfg: func(c *Config, _ *lobby.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil)).With("node", c.Node)
+	}}
+	defer func() {
+		if t.Failed() {
+			t.Logf("the nodes' logs:\n%s", logs.String())
+		}
+	}()
+	a := tc.start("a", nil)
+	b := tc.start("b", nil)
+	alice := register(t, a.lobby, "alice")
+	exec(t, alice, "/create alpha")
+	waitLine(t, alice, "alice joined alpha")
+	bob := register(t, b.lobby, "bob")
+	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	exec(t, bob, "/join alpha")
+	waitLine(t, alice, "bob joined alpha")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := a.log.stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := info.Cluster.Leader
+	t.Logf("killing %s, the stream's leader; a is on %s, b on %s", leader, a.log.nc.ConnectedServerName(), b.log.nc.ConnectedServerName())
+	start := time.Now()
+	ns.Kill(ns.Index(leader))
+	exec(t, alice, "during")
+	exec(t, bob, "also during")
+	seenA := waitLine(t, alice, "also during")
+	seenB := waitLine(t, bob, "also during")
+	t.Logf("carried on after %v", time.Since(start).Round(time.Millisecond))
+	if len(seenA) == 0 || len(seenB) == 0 || seenA[len(seenA)-2] != seenB[len(seenB)-2] {
+		t.Errorf("the nodes show different orders: %q and %q", seenA, seenB)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for several goroutines' logs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
