@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"charm.land/log/v2"
-
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/sshserver"
 )
@@ -48,25 +46,28 @@ type config struct {
 	prompt      time.Duration
 	allowedKeys string
 	debugAddr   string
+	ops         opsConfig // logs, metrics, health, shutdown: ops.go
 }
 
 func run(args []string, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "export" {
-		return runExport(args[1:], os.Stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "export":
+			return runExport(args[1:], os.Stdout, stderr)
+		case "backup":
+			return runBackup(args[1:], os.Stdout, stderr)
+		case "version":
+			return runVersion(args[1:], os.Stdout)
+		}
 	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr)
+	logger := newLogger(stderr, cfg.ops)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, logger)
-}
-
-func newLogger(w io.Writer) *slog.Logger {
-	h := log.NewWithOptions(w, log.Options{ReportTimestamp: true, TimeFormat: time.DateTime})
-	return slog.New(h)
 }
 
 // parseFlags reads flags over CHATROOM_* variables over defaults.
@@ -87,8 +88,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", envDuration("PROMPT_TIMEOUT", 2*time.Minute), "how long a session may sit at the name prompt (env CHATROOM_PROMPT_TIMEOUT)")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", envString("ALLOWED_KEYS", ""), "authorized_keys file: admit only these keys (env CHATROOM_ALLOWED_KEYS)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", envString("DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty (env CHATROOM_DEBUG_ADDR)")
+	addOpsFlags(fs, &cfg.ops)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: chatroom [flags] [HOST[:PORT]]\n       chatroom export [--data DIR] [--format text|jsonl] ROOM\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: chatroom [flags] [HOST[:PORT]]\n       chatroom export [--data DIR] [--format text|jsonl] ROOM\n       chatroom backup [--data DIR] DEST\n       chatroom version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -117,6 +119,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("--conn-per-addr must not be negative")
 	case cfg.prompt <= 0:
 		return cfg, errors.New("--prompt-timeout must be positive")
+	}
+	if err := cfg.ops.check(cfg.debugAddr); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -165,7 +170,12 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, lg, closeStore, err := openStore(ctx, cfg.data, logger)
+	ops, err := startOps(cfg.ops, logger)
+	if err != nil {
+		return err
+	}
+	defer ops.close()
+	st, lg, closeStore, err := openStore(ctx, cfg.data, logger, ops.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -174,9 +184,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			logger.Error("close store", "err", err)
 		}
 	}()
+	ops.catchingUp()
 	lb, err := lobby.New(ctx, lobby.Config{
 		Store:       st,
 		Log:         lg,
+		Observer:    ops.lobbyObserver(),
 		MaxSessions: cfg.maxSessions,
 		History:     cfg.history,
 		Logger:      logger.With("part", "lobby"),
@@ -191,6 +203,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		HostKeyPath:     cfg.hostKey,
 		Lobby:           lb,
 		Logger:          logger.With("part", "ssh"),
+		Observer:        ops.sshObserver(),
 		ConnRate:        cfg.connRate,
 		ConnPerAddr:     cfg.connPerAddr,
 		IdleTimeout:     cfg.idle,
@@ -214,7 +227,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	govCtx, stopGov := context.WithCancel(context.Background())
 	defer stopGov()
 	go governMemory(govCtx)
-	logger.Info("Hosting at "+addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
+	ops.serving(lb, lg)
+	logger.Info("Hosting at "+addr.String(), "addr", addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 
@@ -223,6 +237,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	ops.stopping()
 	logger.Info("shutting down: telling every session")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -85,6 +85,9 @@ func TestParseFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.want.ops == (opsConfig{}) {
+				tt.want.ops = defaultOps // ops_test.go tests these
+			}
 			if got != tt.want {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
@@ -138,7 +141,7 @@ type process struct {
 	done chan struct{}
 }
 
-var hostingRE = regexp.MustCompile(`Hosting at (\S+)`)
+var hostingRE = regexp.MustCompile(`Hosting at ([^\s"]+)`) // in text or JSON logs
 
 // startProcess runs the server binary on a free loopback port with data in
 // dir and waits for its "Hosting at" line.

@@ -14,8 +14,8 @@ import (
 
 // openStore opens the history database in dir, creating it on first run,
 // with the log a node on its own keeps in it.
-func openStore(ctx context.Context, dir string, logger *slog.Logger) (lobby.Store, lobby.Log, func() error, error) {
-	st, err := store.Open(ctx, dir, logger.With("part", "store"))
+func openStore(ctx context.Context, dir string, logger *slog.Logger, opts ...store.Option) (lobby.Store, lobby.Log, func() error, error) {
+	st, err := store.Open(ctx, dir, logger.With("part", "store"), opts...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"charm.land/log/v2"
+
+	"github.com/chatroom-ssh/chatroom/internal/metrics"
+	"github.com/chatroom-ssh/chatroom/lobby"
+	"github.com/chatroom-ssh/chatroom/sshserver"
+	"github.com/chatroom-ssh/chatroom/store"
+)
+
+// opsConfig is what the operator's flags set: logs, metrics, health, the
+// profiles' listener and how the server stops.
+type opsConfig struct {
+	logFormat   string // text or json
+	logLevel    string // debug, info, warn or error
+	metricsAddr string // "" for none
+	debugPublic bool   // --debug-addr may be a non-loopback address
+	drain       time.Duration
+}
+
+// addOpsFlags defines the operator's flags on fs, with their CHATROOM_*
+// twins.
+func addOpsFlags(fs *flag.FlagSet, o *opsConfig) {
+	fs.StringVar(&o.logFormat, "log-format", envString("LOG_FORMAT", "text"), "log format on stderr: text, or json (one object per line) (env CHATROOM_LOG_FORMAT)")
+	fs.StringVar(&o.logLevel, "log-level", envString("LOG_LEVEL", "info"), "least level logged: debug, info, warn or error (env CHATROOM_LOG_LEVEL)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", envString("METRICS_ADDR", ""), "serve Prometheus metrics at /metrics and health at /healthz on this address, e.g. 127.0.0.1:9090; off when empty (env CHATROOM_METRICS_ADDR)")
+	fs.BoolVar(&o.debugPublic, "debug-public", envBool("DEBUG_PUBLIC", false), "allow --debug-addr on an address other than loopback: profiles show the server's insides to whoever reaches them (env CHATROOM_DEBUG_PUBLIC)")
+	fs.DurationVar(&o.drain, "drain", envDuration("DRAIN", 0), "on SIGTERM, answer 503 at /healthz this long before telling sessions and stopping, so a load balancer stops sending users first; a second signal cuts it short (env CHATROOM_DRAIN)")
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			return true
+		case "0", "false", "no", "off", "":
+			return false
+		}
+	}
+	return def
+}
+
+// check refuses values the flags cannot take.
+func (o opsConfig) check(debugAddr string) error {
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: use text or json", o.logFormat)
+	}
+	if _, err := parseLevel(o.logLevel); err != nil {
+		return err
+	}
+	if o.drain < 0 {
+		return errors.New("--drain must not be negative")
+	}
+	if debugAddr != "" && !o.debugPublic {
+		if err := loopbackOnly(debugAddr); err != nil {
+			return fmt.Errorf("--debug-addr %s: %w; add --debug-public if you mean it", debugAddr, err)
+		}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
+}
+
+// newLogger is the server's logger on w: charm's readable lines, or one
+// JSON object per line for a log collector.
+func newLogger(w io.Writer, o opsConfig) *slog.Logger {
+	level, err := parseLevel(o.logLevel)
+	if err != nil {
+		level = slog.LevelInfo // parseFlags refused it already
+	}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	h := log.NewWithOptions(w, log.Options{ReportTimestamp: true, TimeFormat: time.DateTime, Level: log.Level(level)})
+	return slog.New(h)
+}
+
+// operations is the operator's side of one run of the server: metrics,
+// health and the drain on shutdown. Without --metrics-addr it has no
+// metrics and no listener, and every hook it hands out is nil.
+type operations struct {
+	cfg    opsConfig
+	log    *slog.Logger
+	m      *metrics.Metrics
+	health *metrics.Health
+	srv    *metrics.Server
+}
+
+// startOps starts the metrics listener, if asked for, first of all: so
+// that /healthz says "starting" while the store opens and the lobby
+// catches up.
+func startOps(cfg opsConfig, logger *slog.Logger) (*operations, error) {
+	o := &operations{cfg: cfg, log: logger, health: metrics.NewHealth("starting")}
+	if cfg.metricsAddr == "" {
+		return o, nil
+	}
+	o.m = metrics.New()
+	srv, err := metrics.Serve(cfg.metricsAddr, o.m, o.health, logger.With("part", "metrics"))
+	if err != nil {
+		return nil, err
+	}
+	o.srv = srv
+	logger.Info("metrics at http://"+srv.Addr().String()+"/metrics", "addr", srv.Addr().String())
+	return o, nil
+}
+
+// storeOptions time the store's commits.
+func (o *operations) storeOptions() []store.Option {
+	if o.m == nil {
+		return nil
+	}
+	return []store.Option{store.WithCommitTimer(o.m.CommitTimer)}
+}
+
+// lobbyObserver is the lobby's Observer: nil (not a nil *Metrics) when off.
+func (o *operations) lobbyObserver() lobby.Observer {
+	if o.m == nil {
+		return nil
+	}
+	return o.m
+}
+
+// sshObserver is the SSH server's Observer: nil when off.
+func (o *operations) sshObserver() sshserver.Observer {
+	if o.m == nil {
+		return nil
+	}
+	return o.m
+}
+
+// catchingUp: the store is open, and the lobby catches up with the log.
+func (o *operations) catchingUp() { o.health.NotServing("catching up with the log") }
+
+// serving: the SSH listener is up. From here /healthz answers 200 unless
+// the lobby's log cannot be reached.
+func (o *operations) serving(lb *lobby.Lobby, lg lobby.Log) {
+	if o.m != nil {
+		o.m.WatchLobby(lb)
+		o.m.WatchLag(lg.Head, lb.Applied)
+	}
+	o.health.Serving(lb.Unavailable)
+}
+
+// stopping: /healthz answers 503 from now on, and the drain, if any, lets
+// a load balancer see it before sessions are told. A second SIGINT or
+// SIGTERM ends the drain at once.
+func (o *operations) stopping() {
+	o.health.NotServing("shutting down")
+	if o.cfg.drain <= 0 {
+		return
+	}
+	o.log.Info("draining: /healthz says 503 before sessions are told", "for", o.cfg.drain)
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(again)
+	t := time.NewTimer(o.cfg.drain)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+	}
+}
+
+// close stops the metrics listener: the last thing the server does, so
+// that /healthz says "shutting down" until the process ends.
+func (o *operations) close() {
+	if o.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := o.srv.Close(ctx); err != nil {
+		o.log.Warn("close the metrics listener", "err", err)
+	}
+}
