@@ -228,7 +228,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer stopGov()
 	go governMemory(govCtx)
 	ops.serving(lb, lg)
-	logger.Info("Hosting at "+addr.String(), "addr", addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
+	logger.Log(ctx, ops.readyLevel(), "Hosting at "+addr.String(), "addr", addr.String(), "data", cfg.data, "max_sessions", cfg.maxSessions)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 

@@ -155,6 +155,25 @@ func (o *operations) sshObserver() sshserver.Observer {
 	return o.m
 }
 
+// natsReconnected is cluster.Config.Reconnected: nil when off.
+func (o *operations) natsReconnected() func() {
+	if o.m == nil {
+		return nil
+	}
+	return o.m.NATSReconnected
+}
+
+// readyLevel is the level of the ready line, "Hosting at HOST:PORT": info,
+// or the least level logged when that is higher, so that scripts and
+// tests waiting for it see it whatever --log-level says.
+func (o *operations) readyLevel() slog.Level {
+	level, err := parseLevel(o.cfg.logLevel)
+	if err != nil {
+		return slog.LevelInfo
+	}
+	return max(slog.LevelInfo, level)
+}
+
 // catchingUp: the store is open, and the lobby catches up with the log.
 func (o *operations) catchingUp() { o.health.NotServing("catching up with the log") }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os/exec"
 	"regexp"
@@ -71,6 +72,45 @@ func TestOpsFlags(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got.ops, tt.want)
 			}
 		})
+	}
+}
+
+// TestHooksWithoutMetrics: without --metrics-addr every hook handed to the
+// chat is a true nil, not a nil *Metrics inside an interface (which the
+// lobby would call, and which would crash).
+func TestHooksWithoutMetrics(t *testing.T) {
+	o, err := startOps(defaultOps, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	if o.lobbyObserver() != nil || o.sshObserver() != nil || o.natsReconnected() != nil || len(o.storeOptions()) != 0 {
+		t.Fatal("a hook is set without --metrics-addr")
+	}
+	on := defaultOps
+	on.metricsAddr = "127.0.0.1:0"
+	o, err = startOps(on, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	if o.lobbyObserver() == nil || o.sshObserver() == nil || o.natsReconnected() == nil || len(o.storeOptions()) != 1 {
+		t.Fatal("a hook is missing with --metrics-addr")
+	}
+}
+
+// TestReadyLineAtAnyLevel: the ready line is logged even when the level
+// asked for would hide an info line.
+func TestReadyLineAtAnyLevel(t *testing.T) {
+	p := startProcess(t, t.TempDir(), "--log-level", "error") // fails unless it says Hosting at
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, p.logText())
+	}
+	if strings.Count(p.logText(), "\n") != 1 {
+		t.Errorf("at --log-level error, the log holds more than the ready line:\n%s", p.logText())
 	}
 }
 
