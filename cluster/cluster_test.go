@@ -142,22 +142,6 @@ func waitLine(t *testing.T, s *lobby.Session, text string) []string {
 	}
 }
 
-// waitNotice reads s's events until a notice containing want.
-func waitNotice(t *testing.T, s *lobby.Session, want string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	for {
-		ev, err := s.Next(ctx)
-		if err != nil {
-			t.Fatalf("%s: waiting for notice %q: %v", s.Name(), want, err)
-		}
-		if ev.Kind == lobby.EventNotice && strings.Contains(ev.Text, want) {
-			return
-		}
-	}
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)

@@ -143,6 +143,9 @@ func (l *Lobby) applyOpen(c *Change) error {
 		return nil // a retried proposal
 	}
 	if len(l.members) >= int(c.Seq) {
+		if s := l.localOf(c); s != nil {
+			s.refused = true
+		}
 		return ErrFull
 	}
 	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, sess: l.localOf(c)}
@@ -161,7 +164,7 @@ func (l *Lobby) applyName(c *Change) error {
 	}
 	name := c.Name
 	if name != "" {
-		if _, taken := l.names[userKey(name)]; taken {
+		if _, taken := l.names.find(name); taken {
 			return ErrNameTaken
 		}
 		l.users++
@@ -170,15 +173,16 @@ func (l *Lobby) applyName(c *Change) error {
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			if _, taken := l.names[userKey(name)]; !taken {
+			if _, taken := l.names.find(name); !taken {
 				break
 			}
 		}
 	}
 	l.writes.Counters[counterUsers] = l.users
-	m.name, m.key = name, userKey(name)
-	l.names[m.key] = m
-	l.online.Store(int64(len(l.names)))
+	m.name = name
+	l.names.add(name, m)
+	l.named++
+	l.online.Store(int64(l.named))
 	l.saveMemberLocked(m)
 	if s := m.sess; s != nil {
 		s.name = name
@@ -203,9 +207,10 @@ func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
 	if m.room != nil {
 		l.leaveRoomLocked(m, leaveNotice(m.name, m.room.name, reason), c)
 	}
-	if m.name != "" && l.names[m.key] == m {
-		delete(l.names, m.key)
-		l.online.Store(int64(len(l.names)))
+	if m.name != "" {
+		l.names.remove(m.name, m)
+		l.named--
+		l.online.Store(int64(l.named))
 	}
 	delete(l.members, m.id)
 	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id)})
@@ -271,7 +276,7 @@ func compareIDs(a, b SessionID) int {
 
 func (l *Lobby) applyCreate(c *Change) error {
 	s := l.localOf(c)
-	if r, exists := l.rooms[foldKey(c.Room)]; exists {
+	if r, exists := l.roomIx.find(c.Room); exists {
 		if s != nil {
 			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
 		}
@@ -285,6 +290,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 		loaded:  true, // new: nothing to load
 	}
 	l.rooms[foldKey(c.Room)] = r
+	l.roomIx.add(r.name, r)
 	l.writes.Rooms = append(l.writes.Rooms, RoomRecord{Name: r.name, Created: r.created, Meta: []byte("{}")})
 	if s != nil {
 		l.noticeLocked(s, false, "You created %s.", r.name)

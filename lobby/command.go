@@ -219,7 +219,8 @@ func (s *Session) roomLocked() *room {
 func (s *Session) chatLocked(r *room, text string) {
 	l := s.lobby
 	text = strings.TrimRight(CleanText(text), " ")
-	if strings.TrimSpace(text) == "" {
+	if !visible(text) {
+		l.noticeLocked(s, true, "%s", invisibleNotice)
 		return
 	}
 	if n := utf8.RuneCountInString(text); n > MaxMessageLen {
@@ -276,7 +277,7 @@ func (s *Session) cmdCreate(arg string) error {
 		l.noticeLocked(s, true, "%s", capitalize(ErrRoomInvalid.Error())+".")
 		return nil
 	}
-	if r, exists := l.rooms[foldKey(name)]; exists {
+	if r, exists := l.roomIx.find(name); exists {
 		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
 		return nil
 	}
@@ -294,7 +295,10 @@ func (s *Session) cmdJoin(arg string) error {
 	}
 	r, ok := l.rooms[foldKey(CleanText(arg))]
 	if !ok {
-		if name, valid := validName(arg, MaxRoomLen); valid {
+		name, valid := validName(arg, MaxRoomLen)
+		if like, found := l.roomIx.find(name); valid && found {
+			l.noticeLocked(s, true, "There is no room named %s, but %s looks the same: /join %s joins it.", name, like.name, like.name)
+		} else if valid {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
 		} else {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms.", echo(arg))

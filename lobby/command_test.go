@@ -69,7 +69,15 @@ func TestReplies(t *testing.T) {
 		{name: "tab and newline", line: "\t\r\n", want: ""},
 		{name: "empty in room", inRoom: true, line: "", want: ""},
 		{name: "blank in room", inRoom: true, line: " \t ", want: ""},
-		{name: "only controls in room", inRoom: true, line: "\x1b[2J\x07", want: ""},
+		{name: "only controls in room", inRoom: true, line: "\x1b[2J\x07", want: invisibleNotice, isErr: true},
+		{name: "only zero-width in room", inRoom: true, line: "\u200b\ufeff\u2060", want: invisibleNotice, isErr: true},
+		{name: "only tags in room", inRoom: true, line: "\U000e0068\U000e0069\U000e007f", want: invisibleNotice, isErr: true},
+		{name: "zero-width and spaces in room", inRoom: true, line: " \u200b \u200d ", want: invisibleNotice, isErr: true},
+		{name: "Hangul fillers in room", inRoom: true, line: "\u3164\u3164", want: invisibleNotice, isErr: true},
+		{name: "braille blank in room", inRoom: true, line: "\u2800", want: invisibleNotice, isErr: true},
+		{name: "wide spaces in room", inRoom: true, line: "\u3000\u2003\u00a0", want: ""}, // blank, like "   "
+		{name: "only marks in room", inRoom: true, line: "\u0301\u0302", want: invisibleNotice, isErr: true},
+		{name: "only joiners in room", inRoom: true, line: "\u200d\u200c", want: invisibleNotice, isErr: true},
 
 		{name: "create no name", line: "/create", want: "Usage: /create NAME", isErr: true},
 		{name: "create blank name", line: "/create    ", want: "Usage: /create NAME", isErr: true},
@@ -386,6 +394,11 @@ func TestChat(t *testing.T) {
 		{"exactly the limit", strings.Repeat("x", MaxMessageLen), strings.Repeat("x", MaxMessageLen)},
 		{"limit in wide characters", strings.Repeat("界", MaxMessageLen), strings.Repeat("界", MaxMessageLen)},
 		{"over the limit before cleaning", "\x1b[1m" + strings.Repeat("y", MaxMessageLen) + "\x1b[0m", strings.Repeat("y", MaxMessageLen)},
+		{"zero-width removed", "\u200bhi\ufeff there\u2060", "hi there"},
+		{"zero-width then spaces cut", "hi \u200b ", "hi"},
+		{"emoji sequence kept", "👩\u200d💻 at work", "👩\u200d💻 at work"},
+		{"flag with tags kept", "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"},
+		{"one visible character is enough", "\u200b.\u200b", "."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,5 +18,9 @@ var (
 	ErrHistoryStore = errors.New("history is unavailable")
 	ErrFull         = errors.New("the server is full")
 	ErrLost         = errors.New("this server lost its connection to the rest of the chat")
-	ErrUnavailable  = errors.New("the chat cannot save anything right now")
+	// ErrUnavailable wraps a failure of the log or the store that keeps a
+	// change from being made (a full disk, NATS out of reach). A front end
+	// shows this text alone: the cause is for the log, where the lobby
+	// puts it.
+	ErrUnavailable = errors.New("the chat cannot take you right now because it cannot save anything; please try again later")
 )

@@ -1,12 +1,14 @@
 package lobby
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -14,7 +16,8 @@ import (
 // testdata/terminal-attacks.txt; go test replays them, and -fuzz grows them.
 
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"", "hello", "a\tb", "\x1b[31mred\x1b[0m", "\u009b2J", "Z\u0300\u0301\u0302\u0303\u0304\u0305"} {
+	for _, s := range []string{"", "hello", "a\tb", "\x1b[31mred\x1b[0m", "\u009b2J", "Z\u0300\u0301\u0302\u0303\u0304\u0305",
+		"\u200b\ufeff\u2060", "👩\u200d💻", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", "क्\u200dष", "می\u200cخواهم", "a\u200d\u200db"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -30,6 +33,9 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if again := CleanText(out); again != out {
 			t.Fatalf("not idempotent: CleanText(%q) = %q, CleanText of that = %q", s, out, again)
+		}
+		if err := noLoneFormat(out); err != nil {
+			t.Fatalf("CleanText(%q) = %q: %v", s, out, err)
 		}
 		// Growth is bounded: a tab becomes 4 bytes, an invalid byte 3.
 		if len(out) > tabWidth*len(s) {
@@ -101,7 +107,7 @@ func FuzzParseLine(f *testing.F) {
 }
 
 func FuzzValidName(f *testing.F) {
-	for _, s := range []string{"alice", "Guest3", "e\u0301tienne", "山田タロウ", "аlice", "a.b-c_d", ""} {
+	for _, s := range []string{"alice", "Guest3", "e\u0301tienne", "山田タロウ", "аlice", "a.b-c_d", "", "ΑΒΕ", "АВЕ", "ТОМ", "aIice", "biII", "ALICE", "Ali"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -143,6 +149,92 @@ func FuzzValidName(f *testing.F) {
 			if uk := userKey(name); userKey(key) != uk || userKey(norm.NFD.String(name)) != uk {
 				t.Fatalf("userKey unstable on %q: %q, %q, %q", name, uk, userKey(key), userKey(norm.NFD.String(name)))
 			}
+			checkLookAlikes(t, name, maxLen)
 		}
 	})
+}
+
+// checkLookAlikes fails t unless every valid name that is a case variant of
+// name, or that name looks like as typed or in small letters, is taken while
+// name is, and the other way round: the rule of issue #8 ("ΑΒΕ" beside
+// "ABE", "aIice" beside "alice"). Look-alikes of name in other cases
+// ("ALlCE" for "alice" in capitals) are left free: name is not shown so.
+func checkLookAlikes(t *testing.T, name string, maxLen int) {
+	t.Helper()
+	keys := lookAlikeKeys(name)
+	if len(keys) == 0 || keys[0] != userKey(name) {
+		t.Fatalf("lookAlikeKeys(%q) = %q, want userKey %q first", name, keys, userKey(name))
+	}
+	ix := make(lookIndex[string])
+	ix.add(name, name)
+	variants := []string{
+		confusables.Skeleton(name),          // what it looks like as typed
+		confusables.Skeleton(foldKey(name)), // ... and in small letters
+	}
+	for _, v := range []string{strings.ToUpper(name), strings.ToLower(name), strings.ToTitle(name), norm.NFD.String(name)} {
+		// The same name in another case. Go's simple case mappings take
+		// the Turkish İ to i, which folding keeps apart by design.
+		if foldKey(v) == foldKey(name) {
+			variants = append(variants, v)
+		}
+	}
+	for _, v := range variants {
+		v, ok := validName(v, maxLen)
+		if !ok {
+			continue
+		}
+		if _, found := ix.find(v); !found {
+			t.Fatalf("%q (keys %q) does not take its look-alike %q (keys %q)", name, keys, v, lookAlikeKeys(v))
+		}
+		// Taken both ways: whichever came first, the other is refused.
+		rev := make(lookIndex[string])
+		rev.add(v, v)
+		if _, found := rev.find(name); !found {
+			t.Fatalf("%q (keys %q) does not take %q (keys %q)", v, lookAlikeKeys(v), name, keys)
+		}
+	}
+	ix.remove(name, name)
+	if len(ix) != 0 {
+		t.Fatalf("index of %q not empty after remove: %q", name, ix)
+	}
+}
+
+// noLoneFormat reports a format character in s (CleanText's output) that
+// shows nothing and joins nothing: only joiners between emoji or letters of
+// a joining script, and tag sequences after an emoji, may stay.
+func noLoneFormat(s string) error {
+	runes := []rune(s)
+	for i, r := range runes {
+		if !unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if !keepFormat(r) {
+			return fmt.Errorf("invisible %U at rune %d", r, i)
+		}
+		prev, next := rune(-1), rune(-1)
+		if i > 0 {
+			prev = runes[i-1]
+		}
+		if i+1 < len(runes) {
+			next = runes[i+1]
+		}
+		switch {
+		case r >= tagFirst && r <= tagCancel:
+			j := i
+			for j > 0 && runes[j-1] >= tagFirst && runes[j-1] < tagCancel {
+				j--
+			}
+			if j == 0 || !isEmoji(runes[j-1]) || i-j >= maxTags+1 {
+				return fmt.Errorf("tag %U at rune %d not in a tag sequence after an emoji", r, i)
+			}
+			if r != tagCancel && next != tagCancel && (next < tagFirst || next > tagCancel) {
+				return fmt.Errorf("tag sequence at rune %d not ended by a cancel tag", j)
+			}
+		case isJoinerOrTag(r):
+			if !joins(r, prev, next) {
+				return fmt.Errorf("%U at rune %d joins %q and %q", r, i, prev, next)
+			}
+		}
+	}
+	return nil
 }

@@ -15,8 +15,9 @@ import (
 	"time"
 )
 
-// Config sets up a Lobby. A zero field takes the default named beside it;
-// a negative one, where that means something, says so.
+// Config sets up a Lobby. As for every Config in chatroom: a zero field
+// takes the default named beside it; a limit that can be turned off says so
+// and is off when negative; any other negative value counts as zero.
 type Config struct {
 	Store  Store        // the node's copy of the chat; required
 	Log    Log          // the ordered log of changes; required
@@ -103,8 +104,10 @@ type Lobby struct {
 
 	// Shared state, as of cursor.
 	rooms   map[string]*room       // by foldKey of the name
+	roomIx  lookIndex[*room]       // by every look-alike key of the name
 	members map[SessionID]*member  // every session of the chat, on any node
-	names   map[string]*member     // named members, by userKey of the name
+	names   lookIndex[*member]     // named members, by every look-alike key of the name
+	named   int                    // named members
 	gone    map[string]bool        // node instances known dead
 	users   uint64                 // users ever named: Guest<N> counts on from it
 	cursor  uint64                 // the log's sequence number applied through
@@ -151,7 +154,6 @@ type member struct {
 	id    SessionID
 	node  string // the instance it is on
 	name  string // "" at the name prompt
-	key   string // userKey(name)
 	room  *room  // nil in the Lobby
 	since int64  // Unix nanoseconds, when it opened
 	fp    string // its SSH key's fingerprint, "" for none
@@ -183,7 +185,8 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		obs:       cfg.Observer,
 		rooms:     make(map[string]*room, len(snap.Rooms)),
 		members:   make(map[SessionID]*member),
-		names:     make(map[string]*member),
+		names:     make(lookIndex[*member]),
+		roomIx:    make(lookIndex[*room]),
 		gone:      make(map[string]bool),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),
@@ -591,7 +594,10 @@ func (l *Lobby) dropLocked(s *Session, reason error) {
 			delete(m.room.locals, s)
 		}
 	}
-	l.proposeLocked(Change{Type: ChangeClose, Session: s.id, Text: reasonCode(reason)})
+	if !s.refused {
+		// It holds a slot, or may once its open is applied: free it.
+		l.proposeLocked(Change{Type: ChangeClose, Session: s.id, Text: reasonCode(reason)})
+	}
 	// Whatever s was waiting for will not matter any more.
 	close(s.settledCh)
 	s.settledCh = make(chan struct{})

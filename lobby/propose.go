@@ -144,6 +144,9 @@ func (l *Lobby) failLocked(batch []Change, err error) []Change {
 			keep = append(keep, *c)
 			continue
 		}
+		if s := l.locals[c.Session]; s != nil && c.Type == ChangeOpen {
+			s.refused = true
+		}
 		if ch, ok := l.waiters[c.Ref]; ok {
 			ch <- err
 			delete(l.waiters, c.Ref)

@@ -52,6 +52,7 @@ type Session struct {
 
 	// Guarded by lobby.mu. Only the lobby sends on or closes events.
 	name       string // "" until a name is taken
+	refused    bool   // its open change was refused or never reached the log: it holds no slot
 	events     chan Event
 	done       chan struct{} // closed with events, for watchers that do not read them
 	closed     bool
@@ -126,7 +127,7 @@ func (s *Session) Claim(ctx context.Context, name string) error {
 		return fmt.Errorf("claim %q: the session is named %s already", name, s.name)
 	}
 	// Refused here when it is plain already; the log decides the rest.
-	if _, taken := l.names[userKey(name)]; taken && name != "" {
+	if _, taken := l.names.find(name); taken && name != "" {
 		l.mu.Unlock()
 		return ErrNameTaken
 	}

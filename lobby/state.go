@@ -41,13 +41,7 @@ func (l *Lobby) saveMemberLocked(m *member) {
 // before anything else touches the lobby.
 func (l *Lobby) restore(snap Snapshot) error {
 	for _, rec := range snap.Rooms {
-		l.rooms[foldKey(rec.Name)] = &room{
-			name:    rec.Name,
-			created: rec.Created,
-			seq:     rec.LastSeq,
-			members: make(map[*member]struct{}),
-			locals:  make(map[*Session]struct{}),
-		}
+		l.loadRoom(rec)
 	}
 	l.users = snap.Counters[counterUsers]
 	l.cursor = snap.Cursor
@@ -74,12 +68,12 @@ func (l *Lobby) restore(snap Snapshot) error {
 			}
 			l.members[m.id] = m
 			if m.name != "" {
-				m.key = userKey(m.name)
-				l.names[m.key] = m
+				l.names.add(m.name, m)
+				l.named++
 			}
 		}
 	}
-	l.online.Store(int64(len(l.names)))
+	l.online.Store(int64(l.named))
 	if len(errs) > 0 {
 		return fmt.Errorf("load the chat's state: %w", errors.Join(errs...))
 	}

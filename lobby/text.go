@@ -29,8 +29,10 @@ const (
 // 8-bit CSI, OSC, DCS, SOS, PM, APC and plain ESC sequences) are removed with
 // their payloads; a tab becomes spaces and a line break one space; all other
 // C0 and C1 controls, DEL and the bidirectional controls (embeddings,
-// overrides, isolates, marks) are dropped; runs of combining marks are cut to
-// a few per character. Everything a user sends passes through it before
+// overrides, isolates, marks) are dropped, and so are invisible format
+// characters (zero-width space, BOM, word joiner, tags) except where they
+// join something (see dropLoneFormat); runs of combining marks are cut to a
+// few per character. Everything a user sends passes through it before
 // anybody else can see it. CleanText(CleanText(s)) == CleanText(s).
 func CleanText(s string) string {
 	if isPlainASCII(s) {
@@ -48,7 +50,8 @@ func CleanText(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	marks := 0 // combining marks kept since the last base character
+	marks := 0       // combining marks kept since the last base character
+	formats := false // a joiner or tag was kept: see dropLoneFormat
 	for i := 0; i < len(s); {
 		if c := s[i]; c >= 0x20 && c < 0x7f {
 			// A run of printable ASCII, the bulk of most lines, is copied
@@ -81,16 +84,23 @@ func CleanText(s string) string {
 			marks++
 			b.WriteRune(r)
 		case unicode.Is(unicode.Cf, r):
-			// Zero-width format characters (ZWJ in emoji, tags in flags)
-			// are kept but are no base: marks after them still stack on
-			// the character before.
-			b.WriteRune(r)
+			// Zero-width format characters: the few that do something
+			// (ZWJ in emoji, tags in flags) are kept but are no base, so
+			// marks after them still stack on the character before; the
+			// rest are dropped like controls.
+			if keepFormat(r) {
+				b.WriteRune(r)
+				formats = formats || isJoinerOrTag(r)
+			}
 		default:
 			// r may be utf8.RuneError for a byte ansi.Strip left alone
 			// inside a multi-byte character; writing it gives U+FFFD.
 			b.WriteRune(r)
 			marks = 0
 		}
+	}
+	if formats {
+		return dropLoneFormat(b.String())
 	}
 	return b.String()
 }
@@ -188,15 +198,30 @@ func foldKey(s string) string {
 // userKey is the form two screen names are compared in: the Unicode
 // confusable skeleton (UTS #39) of the case-folded name, folded again, so
 // that a name spelt to look like one in use ("аре" in Cyrillic for "ape",
-// "paypa1" for "paypal", "Guest1O" for "Guest10") counts as taken. The
-// second fold is there because the skeleton maps some characters to
-// capitals (0 to O). Names are already held to one alphabet each, which
-// stops mixed look-alikes; this stops whole-script ones. Room names keep
-// foldKey: rooms are stored, and a stricter key could make two rooms
-// already on disk collide.
+// "paypa1" for "paypal", "Guest1O" for "Guest10") counts as taken. Fold and
+// skeleton are taken in turn until the key holds still: the skeleton maps
+// some characters to capitals (0 to O, Cherokee ꮁ to Greek Γ) whose small
+// letters map on (γ to y), and a few to prototypes that map on once
+// decomposed (ҋ to й with a tail, whose и maps to ᴎ); one pass would give a
+// name and its look-alike different keys (found by FuzzValidName). Names
+// are already held to one alphabet each, which stops mixed look-alikes;
+// this stops whole-script ones. lookAlikeKeys adds the key of the name as
+// typed.
 func userKey(s string) string {
-	return foldKey(confusables.Skeleton(foldKey(s)))
+	key := foldKey(s)
+	for range maxKeyRounds {
+		next := foldKey(confusables.Skeleton(key))
+		if next == key {
+			break
+		}
+		key = next
+	}
+	return key
 }
+
+// maxKeyRounds bounds userKey's rounds; two or three are the most any name
+// has been seen to need.
+const maxKeyRounds = 8
 
 // cherokeeFold finishes case folding for Cherokee, whose small letters fold
 // to the capitals (Unicode 8 added them after the capitals). x/text v0.44

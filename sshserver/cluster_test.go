@@ -53,8 +53,10 @@ func TestTwoNodesOverSSH(t *testing.T) {
 	// Lines both ways; both screens show them in one order.
 	alice.TypeLine("one from a")
 	bob.TypeLine("one from b")
-	alice.WaitText("bob: one from b")
-	bob.WaitText("alice: one from a")
+	for _, c := range []*e2e.Terminal{alice, bob} {
+		c.WaitText("bob: one from b")
+		c.WaitText("alice: one from a")
+	}
 	order := func(c *e2e.Terminal) string {
 		s := c.Screen()
 		ia, ib := strings.Index(s, "alice: one from a"), strings.Index(s, "bob: one from b")

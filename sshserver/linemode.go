@@ -68,6 +68,10 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			named = true
 		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
 			say(sentence(err.Error()), prompt)
+		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
+			say(sentence(lobby.ErrUnavailable.Error()))
+			_ = sess.Exit(1)
+			return
 		default:
 			log.Error("register", "err", err)
 			say("Sorry, you cannot join right now: " + sentence(err.Error()))

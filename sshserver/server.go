@@ -19,7 +19,9 @@ import (
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// Config sets up a Server. Zero fields take the defaults named beside them.
+// Config sets up a Server. As for every Config in chatroom: a zero field
+// takes the default named beside it; a limit that can be turned off says so
+// and is off when negative; any other negative value counts as zero.
 type Config struct {
 	Listen      string       // address to bind; ":2222"
 	HostKeyPath string       // ed25519 key, created with mode 0600 if missing; required
@@ -31,12 +33,13 @@ type Config struct {
 	// LoginGraceTime does; 20s.
 	HandshakeTimeout time.Duration
 	// PromptTimeout is how long a session may sit at the name prompt; 2m.
+	// It cannot be turned off: a session at the prompt holds a slot.
 	PromptTimeout time.Duration
 	// IdleTimeout ends a connection with no traffic either way for this
-	// long; 0 means never.
+	// long. Off by default (so 0 is off too).
 	IdleTimeout time.Duration
 	// ConnRate limits new connections per source IP: a burst of 3×ConnRate,
-	// then ConnRate a second. 0 turns it off.
+	// then ConnRate a second. Off by default (so 0 is off too).
 	ConnRate float64
 	// ConnPerAddr caps the connections open at once from one source IP, so
 	// that one address cannot use up the server's file descriptors. 0
@@ -353,6 +356,11 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			return
 		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
 			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
+			return
+		case errors.Is(err, lobby.ErrUnavailable):
+			// The lobby logged the cause; the user reads a sentence.
+			log.Warn("refused: the chat cannot save")
+			wish.Fatalln(sess, sentence(lobby.ErrUnavailable.Error()))
 			return
 		case err != nil:
 			log.Error("open session", "err", err)

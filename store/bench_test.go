@@ -286,3 +286,21 @@ func openBench(b *testing.B, dir string) *SQLite {
 	b.Cleanup(func() { s.Close() })
 	return s
 }
+
+// BenchmarkQuickCheck is SQLite's PRAGMA quick_check over the whole
+// database, as Open runs it at start.
+func BenchmarkQuickCheck(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			s := openBench(b, fixture(b, n))
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				var res string
+				if err := s.r.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil || res != "ok" {
+					b.Fatalf("quick_check: %q, %v", res, err)
+				}
+			}
+		})
+	}
+}

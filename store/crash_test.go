@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +111,12 @@ func killWriter(t *testing.T, level string) {
 	killed = true
 	cmd.Wait()
 
+	// The killed server left its marker: the next Open checks the database.
+	if unclean, why := uncleanShutdown(dir, filepath.Join(dir, FileName)); !unclean {
+		t.Errorf("no sign of the unclean shutdown after SIGKILL")
+	} else {
+		t.Logf("unclean shutdown seen: %s", why)
+	}
 	s := openT(t, dir)
 	var check string
 	if err := s.w.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {

@@ -102,8 +102,28 @@
 // Writing with the shell while the server runs makes the server's writes wait
 // (up to the 5 s busy timeout) and then fail; don't.
 //
+// # Damage
+//
+// Open runs PRAGMA quick_check before anything writes (check.go): always for
+// a database up to 1 GiB (about half a second per million lines, see
+// BenchmarkQuickCheck), and for a bigger one after an unclean shutdown, which
+// shows as a chatroom.open marker left behind (Open creates it, a clean Close
+// removes it) or a -wal file with frames in it. On damage Open returns an
+// ErrCorrupt error that tells the operator what to do, and the server does
+// not start: serving from a damaged file loses more with every write, and an
+// export fails part way. Recovery is to restore a backup, or to salvage what
+// can still be read with the sqlite3 shell (.dump, with its final ROLLBACK
+// turned into COMMIT, into a new file, then PRAGMA user_version set to the
+// old file's); the README's "History and data" section has the commands.
+// Damage in a big database closed cleanly shows only when a page is read:
+// the read fails and the lobby logs it.
+//
 // OpenReadOnly opens the database for tools such as the export command; it
-// works beside a running server. Export streams a room's history as text or
+// works beside a running server, and on a read-only copy: with no -wal file
+// beside it (none is left by a clean Close, and a running server always has
+// one) the file is opened as immutable, which needs no -shm file and so no
+// right to write the folder. A copy whose log still holds lines can only be
+// read where SQLite may create the -shm file; the error says so. Export streams a room's history as text or
 // JSON lines, a page at a time in short read transactions, so it neither
 // holds the room in memory nor keeps the server from checkpointing.
 package store

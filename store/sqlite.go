@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -65,7 +66,8 @@ type SQLite struct {
 	log      *slog.Logger
 	readOnly bool
 
-	lock *os.File // held while open for writing; see lockDir
+	lock   *os.File // held while open for writing; see lockDir
+	marker string   // markerPath, once this process has made it; see check.go
 
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
@@ -98,6 +100,10 @@ var _ lobby.Store = (*SQLite)(nil)
 type options struct {
 	synchronous string
 	commitTimer func(op string, d time.Duration)
+	// checkLimit is the largest database checked at every start (others
+	// only after an unclean shutdown); 0 means checkAlwaysBelow, and a
+	// negative value checks only after an unclean shutdown.
+	checkLimit int64
 }
 
 // Option changes how Open opens a store.
@@ -155,7 +161,7 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	ok := false
 	defer func() {
 		if !ok {
-			s.closeDBs()
+			s.closeDBs(false)
 		}
 	}()
 
@@ -179,7 +185,20 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
 
+	// Before anything writes: a damaged database is refused as it is.
+	limit := cmp.Or(opt.checkLimit, checkAlwaysBelow)
+	if err := s.check(ctx, dir, limit); err != nil {
+		return nil, err // it names the file and says what to do
+	}
+	if err := os.WriteFile(markerPath(dir), nil, 0o600); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.marker = markerPath(dir)
+
 	if err := s.migrate(ctx); err != nil {
+		if isCorrupt(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 
@@ -200,53 +219,6 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	var version string
 	_ = s.r.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version)
 	s.log.Info("store open", "path", path, "sqlite", version, "synchronous", opt.synchronous)
-	return s, nil
-}
-
-// OpenReadOnly opens the database in dir for reading only, for tools such as
-// export. It works while a server has the same database open: in WAL mode a
-// reader sees the last committed state and never blocks the writer. It does
-// not create or migrate anything; a database from another schema version is
-// refused.
-func OpenReadOnly(ctx context.Context, dir string) (*SQLite, error) {
-	path, err := filepath.Abs(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	// Without this check SQLite would report a bare "unable to open".
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open store read-only: %w", err)
-	}
-	s := &SQLite{path: path, log: slog.New(slog.DiscardHandler), readOnly: true, ids: make(map[string]int64)}
-	s.r, err = sql.Open("sqlite", dsn(path, url.Values{
-		"mode":          {"ro"},
-		"_busy_timeout": {strconv.Itoa(busyTimeoutMS)},
-		"_query_only":   {"1"},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	s.r.SetMaxOpenConns(readConns)
-	s.r.SetMaxIdleConns(readConns)
-
-	var have int
-	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
-	migs, err := migrations()
-	if err != nil {
-		s.r.Close()
-		return nil, err
-	}
-	if want := len(migs); have != want {
-		s.r.Close()
-		return nil, fmt.Errorf("open store read-only %s: schema version %d, this build reads version %d (start the server once to upgrade it)", path, have, want)
-	}
-	if err := s.prepare(ctx); err != nil {
-		s.closeDBs()
-		return nil, fmt.Errorf("open store read-only %s: %w", path, err)
-	}
 	return s, nil
 }
 
@@ -288,7 +260,7 @@ func (s *SQLite) Close() error {
 				s.log.Info("store checkpoint incomplete: database in use elsewhere", "wal_pages", logPages, "moved", moved)
 			}
 		}
-		s.closeErr = s.closeDBs()
+		s.closeErr = s.closeDBs(true)
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close store: %w", s.closeErr)
 		}
@@ -296,7 +268,10 @@ func (s *SQLite) Close() error {
 	return s.closeErr
 }
 
-func (s *SQLite) closeDBs() error {
+// closeDBs closes every statement and connection, then gives up the lock.
+// clean says the server is stopping as it should: then, if everything
+// closed, the marker of an open database goes too.
+func (s *SQLite) closeDBs(clean bool) error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insert, s.recent, s.before, s.page, s.last, s.byName} {
 		if st != nil {
@@ -308,6 +283,10 @@ func (s *SQLite) closeDBs() error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if clean && s.marker != "" && errors.Join(errs...) == nil {
+		// Before the lock goes: the next server's marker must not be ours.
+		errs = append(errs, os.Remove(s.marker))
 	}
 	if s.lock != nil {
 		// Last: the database is closed before another server may open it.
@@ -386,7 +365,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > len(migs) {
-		return fmt.Errorf("schema version %d is newer than this build knows (%d): refusing to touch it", have, len(migs))
+		return newerSchema(have, len(migs))
 	}
 	for _, m := range migs[have:] {
 		tx, err := s.w.BeginTx(ctx, nil)

@@ -68,6 +68,14 @@
 // lobby's Message, and the wrapped rows of lines far above the view are
 // dropped, so a thousand lines cost a session about 80 KB.
 //
+// Typing costs in proportion to the window, never to the line: the input
+// (input.go, our own rather than bubbles' textinput, which re-measured the
+// whole value on every key) measures each character once, when it is typed.
+// Text past the message cap is refused with one notice, and after it a typed
+// key changes nothing, not even the kept frame, so a script typing without
+// end costs next to nothing. BenchmarkTyping measures 200 KB typed, here
+// and through a real SSH session in sshserver.
+//
 // Styles and key bindings are built per session; nothing here reads the
 // server's terminal or holds package-level mutable state.
 package tui

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 )
 
 // keyMap holds one session's key bindings; it is built per session and also
@@ -79,14 +78,4 @@ func keyHelpText() string {
 		"  PgUp PgDn      scroll (older lines load at the top)\n" +
 		"  Home End       oldest, newest (input empty)\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"
-}
-
-// quietInput turns off the text input bindings this UI uses for itself or
-// must not have: ctrl+v reads the server's clipboard, tab and the arrows
-// drive suggestions we do not offer.
-func quietInput(in *textinput.Model) {
-	in.KeyMap.Paste.SetEnabled(false)
-	in.KeyMap.AcceptSuggestion.SetEnabled(false)
-	in.KeyMap.NextSuggestion.SetEnabled(false)
-	in.KeyMap.PrevSuggestion.SetEnabled(false)
 }

@@ -7,18 +7,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// Options configure one session's UI.
+// Options configure one session's UI. As for every Config in chatroom: a
+// zero field takes the default named beside it; a limit that can be turned
+// off says so and is off when negative; any other negative value counts as
+// zero.
 type Options struct {
 	// Lobby is the chat; required.
 	Lobby *lobby.Lobby
@@ -32,16 +33,17 @@ type Options struct {
 	// context.Background().
 	Context context.Context
 	// MaxSessions is the server's session limit, shown as "N online /
-	// MaxSessions"; 0 leaves the limit out.
+	// MaxSessions"; by default the limit is left out.
 	MaxSessions int
 	// Width and Height are the terminal's size at the start; each
-	// tea.WindowSizeMsg replaces them. Zero means 80x24 until then. The UI
-	// draws at most MaxWidth×MaxHeight of it.
+	// tea.WindowSizeMsg replaces them. 80x24 until then. The UI draws at
+	// most MaxWidth×MaxHeight of it.
 	Width, Height int
-	// Scrollback is how many lines a scrollback keeps; 0 means 1000.
+	// Scrollback is how many lines a scrollback keeps; 1000.
 	Scrollback int
 	// PromptTimeout ends a session still at the name prompt after this
-	// long (a prompt holds a server slot); 0 means never.
+	// long (a prompt holds a server slot). Off by default (so 0 is off
+	// too): the SSH server, which owns the slots, sets it.
 	PromptTimeout time.Duration
 	// OnSession, if set, is called once with the lobby session when a name
 	// is accepted, from the event loop: it must not block. The SSH server
@@ -107,7 +109,7 @@ type Model struct {
 	screen screen
 
 	// name prompt
-	name        textinput.Model
+	name        lineInput
 	nameErr     string
 	registering bool
 
@@ -118,12 +120,17 @@ type Model struct {
 	gen     uint64 // counts room entries; ties pages of older lines to one
 	online  int
 	focus   focus
-	input   textinput.Model
+	input   lineInput
 	side    sidebar
 	sb      scrollback
 	help    help.Model
 	showAll bool
 	carry   []entry // notices since the last submit, kept across a room change
+
+	// inputFull is set once the user was told the input is full; it stays
+	// until the input is emptied, so a script typing on gets one notice,
+	// not one per key.
+	inputFull bool
 
 	pending       []*lobby.Message // others' join/leave lines not shown yet
 	pendingRooms  []lobby.RoomInfo // the newest room list, not shown yet
@@ -217,23 +224,13 @@ func New(opts Options) *Model {
 	m.sb = newScrollback(st, limit)
 	m.help.Styles = st.help
 
-	m.name = newInput(st, lobby.MaxNameLen, "your name, or Enter for a guest name")
+	m.name = newLineInput(&st.input, lobby.MaxNameLen, "your name, or Enter for a guest name")
 	m.name.Focus()
-	m.input = newInput(st, lobby.MaxMessageLen, "")
+	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")
 	m.input.Focus()
 	m.setPlaceholder()
 	m.layout()
 	return m
-}
-
-func newInput(st *styles, limit int, placeholder string) textinput.Model {
-	in := textinput.New()
-	in.SetStyles(st.input) // cursor blink off: see newStyles
-	in.Prompt = "> "
-	in.CharLimit = limit
-	in.Placeholder = placeholder
-	quietInput(&in)
-	return in
 }
 
 // Session is the lobby session the user signed in with, nil before a name
@@ -278,6 +275,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.frameValid = false
 		}
 		return m, cmd
+	}
+	if msg, ok := msg.(tea.KeyPressMsg); ok && m.fullInputRefuses(msg) {
+		return m, nil // changes nothing on screen
 	}
 	m.frameValid = false // anything else may change the screen
 	return m, m.update(msg)
@@ -394,9 +394,10 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.registering, m.nameErr = true, ""
 		return registerCmd(m.ctx, m.lobby, m.opened, m.name.Value())
 	}
-	var cmd tea.Cmd
-	m.name, cmd = m.name.Update(msg)
-	return cmd
+	if m.name.update(msg) == editRefused {
+		m.nameErr = fmt.Sprintf("A name is at most %d characters.", lobby.MaxNameLen)
+	}
+	return nil
 }
 
 func (m *Model) registered(msg registeredMsg) tea.Cmd {
@@ -413,6 +414,8 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 			m.nameErr = capitalize(err.Error()) + "."
 		case errors.Is(err, lobby.ErrLobbyClosed):
 			return m.finish(lobby.ErrShutdown)
+		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
+			m.nameErr = capitalize(lobby.ErrUnavailable.Error()) + "."
 		default:
 			m.nameErr = "You could not be signed in (" + err.Error() + "). Please try again."
 		}
@@ -563,9 +566,9 @@ func (m *Model) enter(ev lobby.Event) {
 
 func (m *Model) setPlaceholder() {
 	if m.room == "" {
-		m.input.Placeholder = "/join NAME or /create NAME · /commands for help"
+		m.input.placeholder = "/join NAME or /create NAME · /commands for help"
 	} else {
-		m.input.Placeholder = "Message " + m.room + " · /commands for help"
+		m.input.placeholder = "Message " + m.room + " · /commands for help"
 	}
 	m.inputDirty = true
 }
@@ -626,7 +629,7 @@ func (m *Model) submit() tea.Cmd {
 		return m.enqueue(op{}) // says why; keeps the line in the input
 	}
 	m.input.Reset()
-	m.inputDirty = true
+	m.inputDirty, m.inputFull = true, false
 	m.sb.toBottom()
 	return m.enqueue(op{line: line})
 }
@@ -743,7 +746,7 @@ func (m *Model) sidebarKey(msg tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
-	empty := m.input.Value() == ""
+	empty := m.input.Len() == 0
 	switch {
 	case key.Matches(msg, k.Send):
 		return m.submit()
@@ -764,38 +767,32 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		return nil // bare Esc may be half of a split escape sequence: do nothing
 	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	m.inputDirty = true
-	return cmd
+	m.inputEdited(m.input.update(msg))
+	return nil
 }
 
 func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 	// A multi-line paste is one message, not one per line.
 	text := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(msg.Content)
-	var cmd tea.Cmd
 	if m.screen == screenPrompt {
 		if m.registering {
 			return nil
 		}
-		if n := utf8.RuneCountInString(text) + utf8.RuneCountInString(m.name.Value()); n > m.name.CharLimit {
-			m.nameErr = fmt.Sprintf("That would make a name of %d characters; a name is at most %d.", n, m.name.CharLimit)
-			return nil
+		if !m.name.insert(text) {
+			m.nameErr = fmt.Sprintf("That would make a name of %d characters; a name is at most %d.",
+				cleanLen(text)+m.name.Len(), lobby.MaxNameLen)
 		}
-		m.name, cmd = m.name.Update(tea.PasteMsg{Content: text})
-		return cmd
-	}
-	m.setFocus(focusInput)
-	// The input would cut a paste at its limit without a word; refuse the
-	// whole paste instead, so nothing is ever silently lost.
-	if n, have := utf8.RuneCountInString(text), utf8.RuneCountInString(m.input.Value()); n+have > m.input.CharLimit {
-		m.sb.add(entry{kind: entError, text: fmt.Sprintf(
-			"That paste is %d characters long; a message is at most %d, so it was not pasted.", n, m.input.CharLimit)})
 		return nil
 	}
-	m.input, cmd = m.input.Update(tea.PasteMsg{Content: text})
+	m.setFocus(focusInput)
+	// The whole paste or nothing, so nothing is ever silently lost.
+	if !m.input.insert(text) {
+		m.sb.add(entry{kind: entError, text: fmt.Sprintf(
+			"That paste is %d characters long; a message is at most %d, so it was not pasted.", cleanLen(text), lobby.MaxMessageLen)})
+		return nil
+	}
 	m.inputDirty = true
-	return cmd
+	return nil
 }
 
 func (m *Model) click(mo tea.Mouse) tea.Cmd {
@@ -883,8 +880,8 @@ func (m *Model) layout() {
 	}
 	m.side.setSize(sideW, m.bodyH)
 	m.sb.setSize(m.w-sideW, m.bodyH-m.titleRows)
-	m.input.SetWidth(max(m.w-3, 1)) // the prompt and the cursor cell
-	m.name.SetWidth(max(m.w-7, 1))
+	m.input.SetWidth(m.w)
+	m.name.SetWidth(m.w - 4) // promptView's margins
 	m.inputDirty = true
 }
 

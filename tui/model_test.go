@@ -551,14 +551,22 @@ func TestWheelScrollsAndCountsNewLines(t *testing.T) {
 	}
 }
 
+// TestNoCursorBlink checks that typing and moving the focus start no timer:
+// a blinking cursor would re-render every session twice a second.
 func TestNoCursorBlink(t *testing.T) {
 	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
-	if cmd := h.m.name.Focus(); cmd != nil {
-		t.Fatalf("focusing the name input returned a Cmd (a blink timer?)")
+	if _, cmd := h.m.Update(tea.KeyPressMsg{Code: 'a', Text: "a"}); cmd != nil {
+		t.Fatalf("typing at the name prompt returned a Cmd (a blink timer?)")
 	}
+	h.m.name.Reset()
 	h.login("alice")
-	if cmd := h.m.input.Focus(); cmd != nil {
-		t.Fatalf("focusing the message input returned a Cmd (a blink timer?)")
+	for _, k := range []tea.KeyPressMsg{{Code: tea.KeyTab}, {Code: tea.KeyTab}, {Code: 'a', Text: "a"}, {Code: tea.KeyLeft}} {
+		if _, cmd := h.m.Update(k); cmd != nil {
+			t.Fatalf("%s in the main screen returned a Cmd (a blink timer?)", k)
+		}
+	}
+	if h.m.focus != focusInput {
+		t.Fatalf("two Tabs left the focus at %v, want the input", h.m.focus)
 	}
 }
 

@@ -1,10 +1,10 @@
 package tui
 
 import (
+	"hash/fnv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 )
 
@@ -42,7 +42,7 @@ type styles struct {
 	status lipgloss.Style
 
 	help  help.Styles
-	input textinput.Styles
+	input inputStyles
 }
 
 func newStyles() *styles {
@@ -93,18 +93,7 @@ func newStyles() *styles {
 		FullSeparator:  base.Faint(true),
 	}
 
-	in := textinput.DefaultStyles(true)
-	// A blinking cursor re-renders every session twice a second and keeps
-	// the idle timeout from ever firing; a steady block is enough.
-	in.Cursor.Blink = false
-	faint := base.Faint(true)
-	in.Focused.Placeholder, in.Blurred.Placeholder = faint, faint
-	in.Focused.Suggestion, in.Blurred.Suggestion = faint, faint
-	in.Focused.Prompt = base.Bold(true)
-	in.Blurred.Prompt = faint
-	in.Focused.Text = base
-	in.Blurred.Text = faint
-	s.input = in
+	s.input = newInputStyles()
 	return s
 }
 
@@ -112,12 +101,11 @@ func newStyles() *styles {
 // is stable across runs and processes, so a user keeps one colour everywhere
 // and "Alice" in old history matches "alice" today.
 func userIndex(name string) int {
-	h := uint32(2166136261)
-	for _, c := range []byte(strings.ToLower(name)) {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	return int(h % paletteSize)
+	h := fnv.New32a()
+	// h.Write, not io.WriteString: called straight on New32a's result it is
+	// devirtualised and inlined, and allocates nothing.
+	_, _ = h.Write([]byte(strings.ToLower(name)))
+	return int(h.Sum32() % paletteSize)
 }
 
 // paint is a text style reduced to the escape sequences around the text,

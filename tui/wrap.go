@@ -22,6 +22,19 @@ type span struct {
 // plain text and the styles are laid on afterwards, because ansi.Wrap carries
 // an open escape sequence across a break without closing it, which would
 // bleed into whatever is drawn next to the row.
+//
+// lipgloss.Wrap (v2.1.0) does close and reopen styles at each break, but it
+// is kept out for two reasons, measured against it (wrapWithLipgloss in the
+// tests). It is slower, since it runs every byte of the styled text through
+// an escape-sequence parser: BenchmarkWrapSpans, chat lines at 60 cells,
+// 5.1 µs, 12 allocs, 791 B per line here against 7.2 µs, 19 allocs, 1426 B;
+// BenchmarkNewMessage, a whole new line received and drawn, 7.4 µs, 16
+// allocs, 6.4 KB against 8.9 µs, 22 allocs, 7.0 KB (fastest of 8-12 runs of
+// each, interleaved, with -cpu 1). And its bytes differ: the rows look the
+// same, but where a break falls just after a styled span (a name that fills
+// the row) the next row starts with an empty open-and-reset pair: 4,140 of
+// 394,128 wrapped lines tried (207 texts × 8 names × widths 2-120, live and
+// history styles), and by nothing else.
 func wrapSpans(dst []string, spans []span, width int) []string {
 	var plain strings.Builder
 	for _, sp := range spans {

@@ -87,3 +87,52 @@ func TestWrapSpansWideCharNeverSplit(t *testing.T) {
 		t.Fatalf("rows %q join to %q, want %q", rows, got, want)
 	}
 }
+
+// wrapWithLipgloss is wrapSpans done with lipgloss.Wrap, which closes and
+// reopens styles at each break itself: kept here to compare against (see
+// the comment on wrapSpans and BenchmarkWrapSpans).
+func wrapWithLipgloss(dst []string, spans []span, width int) []string {
+	var b strings.Builder
+	for _, sp := range spans {
+		if sp.style != nil {
+			sp.style.write(&b, sp.text)
+		} else {
+			b.WriteString(sp.text)
+		}
+	}
+	if b.Len() == 0 {
+		return append(dst, "")
+	}
+	for row := range strings.SplitSeq(lipgloss.Wrap(b.String(), max(1, width), ""), "\n") {
+		if ansi.StringWidth(row) > width {
+			row = ansi.Truncate(row, width, "")
+		}
+		dst = append(dst, row)
+	}
+	return dst
+}
+
+// BenchmarkWrapSpans wraps chat lines as the scrollback does (a coloured
+// name, then the text), with wrapSpans and with lipgloss.Wrap.
+func BenchmarkWrapSpans(b *testing.B) {
+	st := newStyles()
+	var lines [][]span
+	for i := range 200 {
+		m := benchMessage(i)
+		lines = append(lines, []span{{&st.users[userIndex(m.From)], m.From}, {&st.history, ": " + m.Text}})
+	}
+	for _, impl := range []struct {
+		name string
+		wrap func([]string, []span, int) []string
+	}{{"wrapSpans", wrapSpans}, {"lipgloss.Wrap", wrapWithLipgloss}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var rows []string
+			i := 0
+			for b.Loop() {
+				rows = impl.wrap(rows[:0], lines[i%len(lines)], 60)
+				i++
+			}
+		})
+	}
+}

@@ -10,4 +10,9 @@
 // N are logarithmic, so 10, 100 and 1,000 clients sit evenly apart.
 //
 // It owns nothing but the drawing: the figures come from chatbench unchanged.
+//
+// It is a module of its own, so that gonum/plot and what it needs (fonts, PDF
+// and LaTeX support, about 30 modules) stay out of the server's go.mod. Run it
+// from the repository root with go run -C cmd/benchplot . (paths are then
+// relative to cmd/benchplot).
 package main

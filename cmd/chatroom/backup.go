@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,27 +18,17 @@ import (
 // database), and beside it the folder's other files as they are (the host
 // key, an operators file).
 func runBackup(args []string, out, stderr io.Writer) error {
-	fs := flag.NewFlagSet("chatroom backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envString("DATA", "data"), "the server's data folder (env CHATROOM_DATA)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: chatroom backup [--data DIR] DEST\n\nCopies the data folder, while the server runs, into the new folder DEST.\n\n")
-		fs.PrintDefaults()
+	fs := newFlagSet("chatroom backup", backupUsage, stderr)
+	data := fs.String("data", "data", "the server's data folder")
+	src, rest, err := parse(fs, args, true)
+	if err != nil {
+		return err
 	}
-	var rest []string
-	for { // flags may follow DEST, as people type them
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return errors.New("backup needs exactly one destination folder")
+	switch {
+	case len(rest) != 1:
+		return fmt.Errorf("backup needs exactly one destination folder, got %d (chatroom backup -h)", len(rest))
+	case *data == "":
+		return fmt.Errorf("%s: must not be empty", src.describe("data"))
 	}
 	dest := rest[0]
 	if err := backupFolder(context.Background(), *data, dest); err != nil {
@@ -48,6 +37,16 @@ func runBackup(args []string, out, stderr io.Writer) error {
 	fmt.Fprintf(out, "Backed up %s to %s. Start a server on it with: chatroom --data %s\n", *data, dest, dest)
 	return nil
 }
+
+const backupUsage = `Usage: chatroom backup [--data DIR] DEST
+
+Copies the data folder into the new folder DEST (an existing one must be
+empty), consistently, while the server runs; chatroom --data DEST starts on
+the copy. Each flag may also be set by its environment variable, named in
+brackets.
+
+Flags:
+`
 
 // dataOwnFiles are the files of a data folder that belong to the database
 // or to the running server: the backup makes its own database and never

@@ -1,5 +1,8 @@
 // Command chatroom is an SSH chat server: `chatroom` serves, `chatroom export
-// ROOM` writes a room's history out. Flags have CHATROOM_* environment twins.
+// ROOM` writes a room's history out, `chatroom backup DEST` copies the data
+// folder while the server runs, `chatroom version` says what was built.
+// Every flag has a CHATROOM_* environment twin (config.go); a value either
+// would refuse stops the command with status 2 and a one-line message.
 package main
 
 import (
@@ -9,17 +12,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/logthrottle"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/sshserver"
+	"github.com/chatroom-ssh/chatroom/store"
 )
 
 func main() {
@@ -29,24 +30,6 @@ func main() {
 		}
 		os.Exit(2)
 	}
-}
-
-// config is everything the flags and environment set.
-type config struct {
-	listen      string
-	data        string
-	hostKey     string
-	maxSessions int
-	history     int
-	floodBurst  int
-	floodRate   float64
-	connRate    float64
-	connPerAddr int
-	idle        time.Duration
-	prompt      time.Duration
-	allowedKeys string
-	debugAddr   string
-	ops         opsConfig // logs, metrics, health, shutdown: ops.go
 }
 
 func run(args []string, stderr io.Writer) error {
@@ -64,109 +47,40 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, cfg.ops)
+	logger, flushLog := newLogger(stderr, cfg.ops)
+	defer flushLog()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, logger)
 }
 
-// parseFlags reads flags over CHATROOM_* variables over defaults.
-func parseFlags(args []string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("chatroom", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg config
-	fs.StringVar(&cfg.listen, "listen", envString("LISTEN", ":2222"), "address to listen on, HOST:PORT (env CHATROOM_LISTEN)")
-	fs.StringVar(&cfg.data, "data", envString("DATA", "data"), "folder for the history database and host key (env CHATROOM_DATA)")
-	fs.StringVar(&cfg.hostKey, "host-key", envString("HOST_KEY", ""), "host key file, created once (env CHATROOM_HOST_KEY; default DATA/host_ed25519)")
-	fs.IntVar(&cfg.maxSessions, "max-sessions", envInt("MAX_SESSIONS", 10), "most sessions at once, name prompts included (env CHATROOM_MAX_SESSIONS)")
-	fs.IntVar(&cfg.history, "history", envInt("HISTORY", 100), "history lines replayed on join, and per page when scrolling back (env CHATROOM_HISTORY)")
-	fs.IntVar(&cfg.floodBurst, "flood-burst", envInt("FLOOD_BURST", 10), "lines a user may send at once (env CHATROOM_FLOOD_BURST)")
-	fs.Float64Var(&cfg.floodRate, "flood-rate", envFloat("FLOOD_RATE", 2), "lines per second after the burst; negative turns the limit off (env CHATROOM_FLOOD_RATE)")
-	fs.Float64Var(&cfg.connRate, "conn-rate", envFloat("CONN_RATE", 10), "new connections per second per source address, after a burst of 3x; 0 turns the limit off (env CHATROOM_CONN_RATE)")
-	fs.IntVar(&cfg.connPerAddr, "conn-per-addr", envInt("CONN_PER_ADDR", 20), "connections open at once per source address; 0 no cap (env CHATROOM_CONN_PER_ADDR)")
-	fs.DurationVar(&cfg.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 0), "end connections silent both ways this long; 0 never (env CHATROOM_IDLE_TIMEOUT)")
-	fs.DurationVar(&cfg.prompt, "prompt-timeout", envDuration("PROMPT_TIMEOUT", 2*time.Minute), "how long a session may sit at the name prompt (env CHATROOM_PROMPT_TIMEOUT)")
-	fs.StringVar(&cfg.allowedKeys, "allowed-keys", envString("ALLOWED_KEYS", ""), "authorized_keys file: admit only these keys (env CHATROOM_ALLOWED_KEYS)")
-	fs.StringVar(&cfg.debugAddr, "debug-addr", envString("DEBUG_ADDR", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty (env CHATROOM_DEBUG_ADDR)")
-	addOpsFlags(fs, &cfg.ops)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: chatroom [flags] [HOST[:PORT]]\n       chatroom export [--data DIR] [--format text|jsonl] ROOM\n       chatroom backup [--data DIR] DEST\n       chatroom version\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		cfg.listen = positionalAddr(fs.Arg(0))
-	default:
-		return cfg, fmt.Errorf("one address at most, got %q", fs.Args())
-	}
-	if cfg.hostKey == "" {
-		cfg.hostKey = filepath.Join(cfg.data, "host_ed25519")
-	}
-	switch {
-	case cfg.maxSessions < 1:
-		return cfg, errors.New("--max-sessions must be at least 1")
-	case cfg.history < 1:
-		return cfg, errors.New("--history must be at least 1")
-	case cfg.floodBurst < 1:
-		return cfg, errors.New("--flood-burst must be at least 1")
-	case cfg.connRate < 0:
-		return cfg, errors.New("--conn-rate must not be negative")
-	case cfg.connPerAddr < 0:
-		return cfg, errors.New("--conn-per-addr must not be negative")
-	case cfg.prompt <= 0:
-		return cfg, errors.New("--prompt-timeout must be positive")
-	}
-	if err := cfg.ops.check(cfg.debugAddr); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+// logRepeatEvery is how often an error that keeps happening is logged
+// again, with the count of the times in between.
+const logRepeatEvery = 10 * time.Second
+
+// newLogger returns the server's logger, in the format and from the level
+// the flags ask for (ops.go: logHandler), and a function that writes out
+// the counts of repeated errors not yet logged; call it before exiting. A
+// failing disk makes every login and every batch fail the same way, which
+// once wrote 17 MB of one error in 25 seconds.
+func newLogger(w io.Writer, o opsConfig) (*slog.Logger, func()) {
+	th := logthrottle.New(logHandler(w, o), logRepeatEvery, nil)
+	return slog.New(th), th.Close
 }
 
-// positionalAddr accepts the original chatServer.py form, a bare host, as
-// well as HOST:PORT.
-func positionalAddr(a string) string {
-	if _, _, err := net.SplitHostPort(a); err == nil {
-		return a
+// openStore opens the history database in dir, creating it on first run,
+// with the log a node on its own keeps in it.
+func openStore(ctx context.Context, dir string, logger *slog.Logger, opts ...store.Option) (lobby.Store, lobby.Log, func() error, error) {
+	st, err := store.Open(ctx, dir, logger.With("part", "store"), opts...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	return net.JoinHostPort(strings.Trim(a, "[]"), "2222")
-}
-
-func envString(name, def string) string {
-	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
-		return v
+	lg, err := st.Log(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envFloat(name string, def float64) float64 {
-	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
+	return st, lg, st.Close, nil
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {

@@ -3,12 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,84 +14,6 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 )
-
-func TestParseFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		env     map[string]string
-		want    config
-		wantErr string
-	}{
-		{
-			name: "defaults",
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "flags",
-			args: []string{"--listen", "127.0.0.1:0", "--data", "/tmp/x", "--max-sessions", "3", "--history", "20", "--host-key", "/k"},
-			want: config{listen: "127.0.0.1:0", data: "/tmp/x", hostKey: "/k", maxSessions: 3, history: 20, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "environment twins",
-			env:  map[string]string{"CHATROOM_LISTEN": "127.0.0.1:9", "CHATROOM_DATA": "/d", "CHATROOM_MAX_SESSIONS": "4", "CHATROOM_HISTORY": "7", "CHATROOM_FLOOD_RATE": "-1"},
-			want: config{listen: "127.0.0.1:9", data: "/d", hostKey: filepath.Join("/d", "host_ed25519"), maxSessions: 4, history: 7, floodBurst: 10, floodRate: -1, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "flag beats environment",
-			args: []string{"--max-sessions", "5"},
-			env:  map[string]string{"CHATROOM_MAX_SESSIONS": "4"},
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 5, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "bare positional host, as chatServer.py took",
-			args: []string{"127.0.0.1"},
-			want: config{listen: "127.0.0.1:2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "positional host:port",
-			args: []string{"127.0.0.1:0"},
-			want: config{listen: "127.0.0.1:0", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute},
-		},
-		{
-			name: "connections per address",
-			args: []string{"--conn-per-addr", "0"},
-			env:  map[string]string{"CHATROOM_CONN_PER_ADDR": "5"},
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, prompt: 2 * time.Minute},
-		},
-		{
-			name: "connections per address from the environment",
-			env:  map[string]string{"CHATROOM_CONN_PER_ADDR": "5"},
-			want: config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 5, prompt: 2 * time.Minute},
-		},
-		{name: "negative connections per address", args: []string{"--conn-per-addr", "-1"}, wantErr: "--conn-per-addr"},
-		{name: "zero sessions", args: []string{"--max-sessions", "0"}, wantErr: "--max-sessions"},
-		{name: "two addresses", args: []string{"a", "b"}, wantErr: "one address"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			got, err := parseFlags(tt.args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.want.ops == (opsConfig{}) {
-				tt.want.ops = defaultOps // ops_test.go tests these
-			}
-			if got != tt.want {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
 
 var (
 	buildOnce sync.Once

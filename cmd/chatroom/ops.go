@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,47 +30,40 @@ type opsConfig struct {
 	drain       time.Duration
 }
 
-// addOpsFlags defines the operator's flags on fs, with their CHATROOM_*
-// twins.
+// addOpsFlags defines the operator's flags on fs; parse gives them their
+// CHATROOM_* twins.
 func addOpsFlags(fs *flag.FlagSet, o *opsConfig) {
-	fs.StringVar(&o.logFormat, "log-format", envString("LOG_FORMAT", "text"), "log format on stderr: text, or json (one object per line) (env CHATROOM_LOG_FORMAT)")
-	fs.StringVar(&o.logLevel, "log-level", envString("LOG_LEVEL", "info"), "least level logged: debug, info, warn or error (env CHATROOM_LOG_LEVEL)")
-	fs.StringVar(&o.metricsAddr, "metrics-addr", envString("METRICS_ADDR", ""), "serve Prometheus metrics at /metrics and health at /healthz on this address, e.g. 127.0.0.1:9090; off when empty (env CHATROOM_METRICS_ADDR)")
-	fs.BoolVar(&o.debugPublic, "debug-public", envBool("DEBUG_PUBLIC", false), "allow --debug-addr on an address other than loopback: profiles show the server's insides to whoever reaches them (env CHATROOM_DEBUG_PUBLIC)")
-	fs.DurationVar(&o.drain, "drain", envDuration("DRAIN", 0), "on SIGTERM, answer 503 at /healthz this long before telling sessions and stopping, so a load balancer stops sending users first; a second signal cuts it short (env CHATROOM_DRAIN)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text, or json (one object per line)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug, info, warn or error (the ready line is logged at any level)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics and health at /healthz on this address, e.g. 127.0.0.1:9090; off when empty")
+	fs.BoolVar(&o.debugPublic, "debug-public", false, "allow --debug-addr on an address other than loopback: profiles show the server's insides to whoever reaches them")
+	fs.DurationVar(&o.drain, "drain", 0, "on SIGTERM, answer 503 at /healthz this long before telling sessions and stopping, so a load balancer stops sending users first; a second signal cuts it short")
 }
 
-func envBool(name string, def bool) bool {
-	if v, ok := os.LookupEnv("CHATROOM_" + name); ok {
-		switch strings.ToLower(v) {
-		case "1", "true", "yes", "on":
-			return true
-		case "0", "false", "no", "off", "":
-			return false
-		}
-	}
-	return def
-}
-
-// check refuses values the flags cannot take.
-func (o opsConfig) check(debugAddr string) error {
-	switch o.logFormat {
-	case "text", "json":
-	default:
-		return fmt.Errorf("--log-format %q: use text or json", o.logFormat)
-	}
-	if _, err := parseLevel(o.logLevel); err != nil {
-		return err
-	}
-	if o.drain < 0 {
-		return errors.New("--drain must not be negative")
+// check returns the first of the operator's flags whose value is refused,
+// and what is wrong with it; or "", "".
+func (o opsConfig) check(debugAddr string) (name, problem string) {
+	switch {
+	case o.logFormat != "text" && o.logFormat != "json":
+		return "log-format", "use text or json"
+	case !validLevel(o.logLevel):
+		return "log-level", "use debug, info, warn or error"
+	case o.metricsAddr != "" && !isHostPort(o.metricsAddr):
+		return "metrics-addr", "want HOST:PORT, such as 127.0.0.1:9090"
+	case o.drain < 0:
+		return "drain", "must not be negative"
 	}
 	if debugAddr != "" && !o.debugPublic {
 		if err := loopbackOnly(debugAddr); err != nil {
-			return fmt.Errorf("--debug-addr %s: %w; add --debug-public if you mean it", debugAddr, err)
+			return "debug-addr", err.Error() + "; add --debug-public if you mean it"
 		}
 	}
-	return nil
+	return "", ""
+}
+
+func validLevel(s string) bool {
+	_, err := parseLevel(s)
+	return err == nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -85,21 +77,20 @@ func parseLevel(s string) (slog.Level, error) {
 	case "error":
 		return slog.LevelError, nil
 	}
-	return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
+	return 0, fmt.Errorf("log level %q: use debug, info, warn or error", s)
 }
 
-// newLogger is the server's logger on w: charm's readable lines, or one
+// logHandler writes the server's log on w: charm's readable lines, or one
 // JSON object per line for a log collector.
-func newLogger(w io.Writer, o opsConfig) *slog.Logger {
+func logHandler(w io.Writer, o opsConfig) slog.Handler {
 	level, err := parseLevel(o.logLevel)
 	if err != nil {
 		level = slog.LevelInfo // parseFlags refused it already
 	}
 	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	}
-	h := log.NewWithOptions(w, log.Options{ReportTimestamp: true, TimeFormat: time.DateTime, Level: log.Level(level)})
-	return slog.New(h)
+	return log.NewWithOptions(w, log.Options{ReportTimestamp: true, TimeFormat: time.DateTime, Level: log.Level(level)})
 }
 
 // operations is the operator's side of one run of the server: metrics,

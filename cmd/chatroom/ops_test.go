@@ -55,6 +55,7 @@ func TestOpsFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}

@@ -1,0 +1,45 @@
+package sshserver
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
+)
+
+// TestTypingPastTheCap types more than a message holds without bracketed
+// paste, as a script writing to its terminal does: every byte is a key. The
+// input keeps the first MaxMessageLen characters, says once that it is full,
+// and Enter sends exactly those.
+func TestTypingPastTheCap(t *testing.T) {
+	e2e.CheckGoroutines(t)
+	ts := startServer(t)
+	bot := ts.lineUser(t, "bot")
+	bot.WaitText("You are in the Lobby")
+	bot.Send("/create alpha")
+	bot.WaitText("You created alpha")
+
+	c := ts.connectSized(t, 100, 60) // tall enough for the notice and the line
+	c.Login("typer")
+	c.TypeLine("/join alpha")
+	bot.WaitText("typer joined alpha")
+	typed := "start" + strings.Repeat("a", lobby.MaxMessageLen+500)
+	if _, err := c.Emu.InputPipe().Write([]byte(typed)); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitText("the input is full")
+	c.TypeLine("")
+	bot.WaitText("typer: start")
+	bot.WaitText("\n") // the whole line
+	_, line, _ := strings.Cut(bot.Output(), "typer: ")
+	line, _, _ = strings.Cut(line, "\n")
+	line = strings.TrimRight(line, "\r")
+	if want := typed[:lobby.MaxMessageLen]; line != want {
+		t.Fatalf("sent a line of %d characters, want the first %d typed", utf8.RuneCountInString(line), lobby.MaxMessageLen)
+	}
+	if n := strings.Count(c.Screen(), "the input is full"); n != 1 {
+		t.Fatalf("the notice is on screen %d times, want once:\n%s", n, c.Screen())
+	}
+}
