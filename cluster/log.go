@@ -47,6 +47,9 @@ type Config struct {
 	Replicas  int           // copies of the stream; 0: 3 when NATS runs 3 servers or more, else 1
 	Retention time.Duration // how long the stream keeps a batch; 0: for ever
 	Logger    *slog.Logger  // slog.Default()
+	// Reconnected, when set, is called each time the connection to NATS
+	// comes back after it was lost, for metrics. It must return at once.
+	Reconnected func()
 
 	// AppendTimeout bounds one Append, retries included; 30s, well over a
 	// stream leader's election takes (4 to 9 s).
@@ -121,6 +124,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			g.log.Info("NATS again", "server", nc.ConnectedUrlRedacted())
 			g.events.set(true)
+			if g.cfg.Reconnected != nil {
+				g.cfg.Reconnected()
+			}
 		}),
 	}
 	if cfg.CredsFile != "" {

@@ -71,6 +71,9 @@ func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
 		return nil
 	}
 	l.writes.reset()
+	if l.obs != nil {
+		l.batchAt = l.cfg.Now()
+	}
 	for i := range batch {
 		c := &batch[i]
 		l.applyOneLocked(c)
@@ -446,6 +449,7 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 		}
 	}
 	shared := &msg // one copy shared by every member's event
+	delivered := 0
 	for s := range r.locals {
 		if kind == KindSystem && from != s.name && len(s.events) >= cap(s.events)/2 {
 			// A join or leave line for a member already half a queue
@@ -455,7 +459,28 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 			s.skipped++
 			continue
 		}
-		l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared})
+		if l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared}) {
+			delivered++
+		}
+	}
+	if l.obs != nil {
+		l.observePostLocked(kind, delivered, c)
+	}
+}
+
+// observePostLocked tells the Observer of a line posted and queued for
+// delivered sessions. One clock reading per line, not per session: the
+// fan-out above takes microseconds. l.mu must be held.
+func (l *Lobby) observePostLocked(kind Kind, delivered int, c *Change) {
+	l.obs.LinePosted(kind)
+	if delivered == 0 {
+		return
+	}
+	now := l.cfg.Now()
+	if c.Node == l.node {
+		l.obs.LinesDelivered(delivered, now.Sub(c.Time()), true)
+	} else {
+		l.obs.LinesDelivered(delivered, now.Sub(l.batchAt), false)
 	}
 }
 

@@ -359,8 +359,11 @@ func (s *Session) allowLocked() (bool, error) {
 		return true, nil
 	}
 	s.strikes++
+	if l.obs != nil {
+		l.obs.FloodRefused()
+	}
 	if s.strikes >= l.cfg.FloodStrikes {
-		l.logger.Warn("disconnecting flooder", "user", s.name, "refused", s.strikes)
+		l.logger.Warn("disconnecting flooder", "session", s.id, "user", s.name, "refused", s.strikes)
 		l.dropLocked(s, ErrFlooding)
 		return false, ErrFlooding
 	}

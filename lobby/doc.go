@@ -75,7 +75,14 @@
 // or pass for another user's name. Front ends may show Message fields and
 // notices as they are.
 //
-// Imports point inward: lobby imports no SSH, Bubble Tea, NATS or SQL
-// package; of the terminal only x/ansi's parser, to strip escape sequences
-// (text.go).
+// # Metrics
+//
+// Config.Observer (observe.go) hears lines posted and delivered, flood
+// refusals and sessions cut loose, with the lock held; the metrics of the
+// server answer it. The lobby declares the interface, so it imports no
+// metrics package.
+//
+// Imports point inward: lobby imports no SSH, Bubble Tea, NATS, SQL or
+// Prometheus package; of the terminal only x/ansi's parser, to strip
+// escape sequences (text.go).
 package lobby

@@ -18,5 +18,6 @@
 // session holds a slot from the moment its channel opens, name prompt
 // included, until its handler returns or the lobby cuts it loose. It does not
 // know how chat works: everything after the connection is the lobby's (via
-// its Go API) and the tui's.
+// its Go API) and the tui's. Config.Observer (observe.go) hears sessions
+// open, close and be refused, for metrics.
 package sshserver

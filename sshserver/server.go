@@ -28,6 +28,7 @@ type Config struct {
 	HostKeyPath string       // ed25519 key, created with mode 0600 if missing; required
 	Lobby       *lobby.Lobby // the chat, which also holds the session limit; required
 	Logger      *slog.Logger // slog.Default()
+	Observer    Observer     // hears sessions open, close and be refused; nil hears nothing
 
 	// HandshakeTimeout bounds the SSH handshake, as OpenSSH's
 	// LoginGraceTime does; 20s.
@@ -67,6 +68,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 20 * time.Second
@@ -109,6 +113,7 @@ type Server struct {
 type session struct {
 	ssh     ssh.Session
 	lobby   *lobby.Session // holds the slot; named at the prompt
+	kind    string         // KindTUI or KindLine
 	release sync.Once
 }
 
@@ -121,11 +126,13 @@ func (s *Server) admit(rate *connLimiter, perAddr *addrConns) ssh.ConnCallback {
 		ip := addrIP(conn.RemoteAddr())
 		if rate != nil && !rate.allow(conn.RemoteAddr(), time.Now()) {
 			s.log.Warn("refused: connection rate", "remote", conn.RemoteAddr().String())
+			s.cfg.Observer.SessionRefused(RefusedRate)
 			return nil
 		}
 		release, ok := perAddr.acquire(ip)
 		if !ok {
 			s.log.Warn("refused: connections from one address", "remote", conn.RemoteAddr().String(), "limit", s.cfg.ConnPerAddr)
+			s.cfg.Observer.SessionRefused(RefusedPerAddress)
 			return nil
 		}
 		c := &connState{
@@ -289,7 +296,7 @@ func closeOnce(ch chan struct{}) {
 // acquire takes a session slot: the chat's, atomically against every
 // other connection to any node (see lobby.Open), and this server's record
 // of it, for shutting down.
-func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error) {
+func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*session, error) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -305,7 +312,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error
 	if err != nil {
 		return nil, err
 	}
-	ss := &session{ssh: sess, lobby: ls}
+	ss := &session{ssh: sess, lobby: ls, kind: kind}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -313,6 +320,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error
 		return nil, lobby.ErrLobbyClosed
 	}
 	s.sessions[ss] = struct{}{}
+	s.cfg.Observer.SessionOpened(kind)
 	return ss, nil
 }
 
@@ -321,6 +329,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error
 func (s *Server) releaseSlot(ss *session) {
 	ss.release.Do(func() {
 		ss.lobby.Close()
+		s.cfg.Observer.SessionClosed(ss.kind)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.sessions, ss)
@@ -338,17 +347,21 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			defer c.sessionEnded()
 		}
 		_, _, hasPTY := sess.Pty()
-		log := s.log.With("remote", sess.RemoteAddr().String(), "user", sess.User(), "pty", hasPTY)
-		if pk := sess.PublicKey(); pk != nil {
-			log = log.With("key", authkeys.Fingerprint(pk))
+		kind := KindLine
+		if hasPTY {
+			kind = KindTUI
 		}
+		// Who connected, never what they say: the remote address, the key
+		// they proved they hold, the SSH user name, and below the session.
+		log := s.log.With("remote", sess.RemoteAddr().String(), "key", keyFingerprint(sess), "user", sess.User(), "kind", kind)
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
-		ss, err := s.acquire(ctx, sess)
+		ss, err := s.acquire(ctx, sess, kind)
 		switch {
 		case errors.Is(err, lobby.ErrFull):
 			limit := s.cfg.Lobby.MaxSessions()
 			log.Info("refused: server full", "limit", limit)
+			s.cfg.Observer.SessionRefused(RefusedFull)
 			wish.Fatalln(sess, fmt.Sprintf("Server is full: %d of %d sessions in use. Try again later.", limit, limit))
 			return
 		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
@@ -365,6 +378,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.releaseSlot(ss)
+		log = log.With("session", string(ss.lobby.ID()))
 		start := time.Now()
 		log.Info("session open")
 		defer func() {
@@ -421,6 +435,15 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 
 // cutGrace is how long a session cut loose for flooding may take to say why.
 const cutGrace = 5 * time.Second
+
+// keyFingerprint is the SHA256 fingerprint of the key the session's client
+// proved it holds, "" for none.
+func keyFingerprint(sess ssh.Session) string {
+	if k := sess.PublicKey(); k != nil {
+		return authkeys.Fingerprint(k)
+	}
+	return ""
+}
 
 // mergeContexts returns a context that ends when either a or b does.
 func mergeContexts(a, b context.Context) (context.Context, context.CancelFunc) {

@@ -77,15 +77,22 @@
 //
 // # Backup, inspection, export
 //
-// While the server runs, take a consistent copy with SQLite's online backup:
+// While the server runs, take a consistent copy with Backup (the command
+// `chatroom backup DEST`), which is SQLite's VACUUM INTO on a read-only
+// connection: one read transaction, so the copy is the database as of one
+// commit, write-ahead log included, and the server's writer never waits
+// for it. (sqlite3 data/chatroom.db ".backup backup.db" does the same from
+// the shell.) Do not cp chatroom.db alone while the server runs: recent
+// commits may still be in chatroom.db-wal. After a clean stop (Close
+// checkpoints and truncates the log) the single file is complete.
 //
-//	sqlite3 data/chatroom.db ".backup backup.db"
-//
-// (or VACUUM INTO 'backup.db'). Do not cp chatroom.db alone while the server
-// runs: recent commits may still be in chatroom.db-wal. After a clean stop
-// (Close checkpoints and truncates the log) the single file is complete. To
-// restore, stop the server, put the copy in place as chatroom.db, delete any
-// stale chatroom.db-wal and chatroom.db-shm, and start it.
+// The copy keeps the local table: a node started on it resumes the log it
+// was applying from the same cursor, and applies the batches of its own log
+// that were appended but not yet applied. So a backup of a cluster's node
+// seeds a new node (started with --nats and its own --node name), which
+// catches up from the stream; started on its own instead, the copy moves
+// to a new log of its own (lobby.adoptLog) and ends the cluster's sessions
+// it holds.
 //
 // To look inside without risk: sqlite3 -readonly data/chatroom.db, e.g.
 //

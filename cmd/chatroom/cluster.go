@@ -12,7 +12,7 @@ import (
 
 // openCluster connects to the NATS JetStream that --nats names, as node
 // --node.
-func openCluster(ctx context.Context, cfg config, logger *slog.Logger) (*cluster.Log, error) {
+func openCluster(ctx context.Context, cfg config, ops *operations, logger *slog.Logger) (*cluster.Log, error) {
 	g, err := cluster.Open(ctx, cluster.Config{
 		URL:       cfg.nats,
 		Node:      cfg.node,
@@ -22,6 +22,8 @@ func openCluster(ctx context.Context, cfg config, logger *slog.Logger) (*cluster
 		Replicas:  cfg.natsReplicas,
 		Retention: cfg.natsRetention,
 		Logger:    logger.With("part", "cluster"),
+		// Counted for /metrics.
+		Reconnected: ops.natsReconnected(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: %w", err)

@@ -29,6 +29,7 @@ type config struct {
 	allowedKeys string
 	operators   string
 	debugAddr   string
+	ops         opsConfig // logs, metrics, health, shutdown: ops.go
 
 	// Many nodes, one chat (cluster.go).
 	node          string
@@ -42,6 +43,8 @@ type config struct {
 
 const usage = `Usage: chatroom [flags] [HOST[:PORT]]
        chatroom export [--data DIR] [--format text|jsonl] ROOM
+       chatroom backup [--data DIR] DEST
+       chatroom version
 
 Each flag may also be set by its environment variable, named in brackets;
 a flag on the command line wins.
@@ -76,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.natsStream, "nats-stream", "CHATROOM", "the JetStream stream the nodes share (with --nats)")
 	fs.IntVar(&cfg.natsReplicas, "nats-replicas", 0, "copies of the stream; 0: 3 when NATS runs 3 servers or more, else 1 (with --nats)")
 	fs.DurationVar(&cfg.natsRetention, "nats-retention", 7*24*time.Hour, "how long the stream keeps a change for nodes to catch up; 0 keeps everything (with --nats)")
+	addOpsFlags(fs, &cfg.ops)
 	src, rest, err := parse(fs, args, false)
 	if err != nil {
 		return cfg, err
@@ -91,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("one address at most, got %q", rest)
 	}
 	if name, problem := cfg.check(); problem != "" {
+		return cfg, fmt.Errorf("%s: %s", src.describe(name), problem)
+	}
+	if name, problem := cfg.ops.check(cfg.debugAddr); problem != "" {
 		return cfg, fmt.Errorf("%s: %s", src.describe(name), problem)
 	}
 	if cfg.hostKey == "" {

@@ -27,7 +27,7 @@ func clearEnv(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	def := config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute,
-		node: defaultNodeName(), natsStream: "CHATROOM", natsRetention: 7 * 24 * time.Hour}
+		node: defaultNodeName(), natsStream: "CHATROOM", natsRetention: 7 * 24 * time.Hour, ops: defaultOps}
 	with := func(change func(*config)) config {
 		c := def
 		change(&c)
