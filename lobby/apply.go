@@ -296,7 +296,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 	s := l.localOf(c)
 	if r, exists := l.roomIx.find(c.Room); exists {
 		if s != nil {
-			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
 		}
 		return nil
 	}
@@ -309,7 +309,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 	}
 	l.rooms[foldKey(c.Room)] = r
 	l.roomIx.add(r.name, r)
-	l.writes.Rooms = append(l.writes.Rooms, RoomRecord{Name: r.name, Created: r.created, Meta: []byte("{}")})
+	l.saveRoomLocked(r)
 	if s != nil {
 		l.noticeLocked(s, false, "You created %s.", r.name)
 	}

@@ -280,7 +280,7 @@ func (s *Session) cmdCommands(string) error {
 }
 
 func (s *Session) cmdList(string) error {
-	s.lobby.noticeLocked(s, false, "%s", listText(s.lobby.roomsLocked()))
+	s.lobby.noticeLocked(s, false, "%s", listText(s.roomsLocked()))
 	return nil
 }
 
@@ -303,7 +303,7 @@ func (s *Session) cmdCreate(arg string) error {
 		return nil
 	}
 	if r, exists := l.roomIx.find(name); exists {
-		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
 		return nil
 	}
 	// Another node may be creating it at this moment: the log's order

@@ -150,6 +150,7 @@ type Lobby struct {
 type room struct {
 	name    string
 	created time.Time
+	meta    roomMeta              // topic, owner...: see roommeta.go
 	seq     uint64                // the Seq of the newest line applied
 	members map[*member]struct{}  // on every node
 	locals  map[*Session]struct{} // this node's members, to deliver to
@@ -378,7 +379,7 @@ type RoomInfo struct {
 }
 
 // Rooms lists every room with its number of users, ordered by name without
-// regard to case.
+// regard to case. Front ends show a session the list Session.Rooms gives it.
 func (l *Lobby) Rooms() []RoomInfo {
 	l.mu.Lock()
 	defer l.mu.Unlock()

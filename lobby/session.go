@@ -172,6 +172,20 @@ func (s *Session) Name() string {
 	return s.name
 }
 
+// Rooms lists the rooms this session's user may see, with their numbers of
+// users, ordered by name without regard to case: what its room list and
+// /list show.
+func (s *Session) Rooms() []RoomInfo {
+	s.lobby.mu.Lock()
+	defer s.lobby.mu.Unlock()
+	return s.roomsLocked()
+}
+
+// roomsLocked is Rooms with l.mu held.
+func (s *Session) roomsLocked() []RoomInfo {
+	return s.lobby.roomsLocked()
+}
+
 // Room is the name of the session's current room, or "" in the Lobby.
 func (s *Session) Room() string {
 	s.lobby.mu.Lock()
