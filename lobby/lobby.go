@@ -110,6 +110,9 @@ type Lobby struct {
 
 	// Shared state, as of cursor.
 	rooms    map[string]*room         // by foldKey of the name
+	convs    map[string]*room         // conversations, by foldKey of their own name
+	order    []*room                  // the rooms in room-list order; nil when a room was added since
+	readers  map[string]*reader       // read positions, by mentionKey of the name they are kept for
 	roomIx   lookIndex[*room]         // by every look-alike key of the name
 	members  map[SessionID]*member    // every session of the chat, on any node
 	names    lookIndex[*member]       // named members, by every look-alike key of the name
@@ -136,6 +139,8 @@ type Lobby struct {
 	closed            bool      // Shutdown: no new sessions
 	logDown           string    // why the log cannot be reached, "" when it can
 	batchAt           time.Time // when the applier took the batch it applies; only with an Observer
+	dirtyChats        []*room   // rooms whose chat count the batch being applied changed
+	keyBuf            []byte    // scratch for readerNamed
 
 	// Not guarded by mu.
 	writes Writes          // what applying the current batch stores; the applier's own
@@ -152,10 +157,16 @@ type room struct {
 	created time.Time
 	meta    roomMeta              // topic, owner...: see roommeta.go
 	seq     uint64                // the Seq of the newest line applied
+	chats   uint64                // how many of its lines are chat (unread.go)
 	members map[*member]struct{}  // on every node
 	locals  map[*Session]struct{} // this node's members, to deliver to
-	recent  []Message             // the newest lines, at most 2×History
-	loaded  bool                  // recent holds the store's tail
+	// watchers are this node's sessions whose readers keep a position
+	// here, told when its unread counts change.
+	watchers   map[*Session]struct{}
+	recent     []Message     // the newest lines, at most 2×History
+	loaded     bool          // recent holds the store's tail
+	chatsDirty bool          // chats changed in the batch being applied
+	conv       *conversation // non-nil for a direct conversation (conversation.go)
 }
 
 // member is one session of the chat, on any node. Guarded by Lobby.mu.
@@ -168,6 +179,7 @@ type member struct {
 	fp    string // its SSH key's fingerprint, "" for none
 	addr  string // its client's address
 	sess  *Session
+	rd    *reader // keeps its read positions once named (unread.go)
 
 	operator bool // a server operator's session
 }
@@ -195,6 +207,8 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		logID:     cfg.Log.ID(),
 		obs:       cfg.Observer,
 		rooms:     make(map[string]*room, len(snap.Rooms)),
+		convs:     make(map[string]*room),
+		readers:   make(map[string]*reader),
 		members:   make(map[SessionID]*member),
 		names:     make(lookIndex[*member]),
 		roomIx:    make(lookIndex[*room]),
@@ -376,6 +390,14 @@ func nodeName(inst string) string {
 type RoomInfo struct {
 	Name  string
 	Users int
+	// With is, for a conversation, the other party's name (Name is then
+	// "@" and With, and Users 1 while they are online, else 0); "" for a
+	// room.
+	With string
+	// Unread is how many chat lines the session's user has not seen there
+	// (0 where they are now, and where they have never been); Mentions how
+	// many of those name them (every line of a conversation does).
+	Unread, Mentions int
 }
 
 // Rooms lists every room with its number of users, ordered by name without
@@ -388,13 +410,32 @@ func (l *Lobby) Rooms() []RoomInfo {
 
 func (l *Lobby) roomsLocked() []RoomInfo {
 	out := make([]RoomInfo, 0, len(l.rooms))
-	for _, r := range l.rooms {
+	for _, r := range l.orderedRoomsLocked() {
 		out = append(out, RoomInfo{Name: r.name, Users: len(r.members)})
 	}
-	slices.SortFunc(out, func(a, b RoomInfo) int {
-		return cmp.Or(cmp.Compare(foldKey(a.Name), foldKey(b.Name)), cmp.Compare(a.Name, b.Name))
-	})
 	return out
+}
+
+// orderedRoomsLocked is every room, ordered by name without regard to
+// case: sorted once after rooms are added, not at every look, since every
+// session reads the list whenever its counts change. l.mu must be held.
+func (l *Lobby) orderedRoomsLocked() []*room {
+	if l.order == nil {
+		type keyed struct {
+			key string
+			r   *room
+		}
+		ks := make([]keyed, 0, len(l.rooms))
+		for _, r := range l.rooms {
+			ks = append(ks, keyed{foldKey(r.name), r})
+		}
+		slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.r.name, b.r.name)) })
+		l.order = make([]*room, len(ks))
+		for i, k := range ks {
+			l.order[i] = k.r
+		}
+	}
+	return l.order
 }
 
 // Online is the number of users in the chat right now, on every node,

@@ -22,19 +22,41 @@ const (
 	// Room is "". History holds the room's newest lines, oldest first, to
 	// show before any live line; older ones come from Lobby.Older.
 	EventEntered
-	// EventRoomsChanged says rooms, their user counts or the online count
-	// changed; read them with Lobby.Rooms and Lobby.Online. It is coalesced.
+	// EventRoomsChanged says rooms, their user counts, the session's unread
+	// counts or the online count changed; read them with Session.Rooms and
+	// Lobby.Online. It is coalesced.
 	EventRoomsChanged
+	// EventDirect is a line of one of the session's conversations that it
+	// is not in: Msg, from the other party (With) or the session's own echo
+	// (Msg.From is the session's name). Show it in the current pane,
+	// marked as direct ("alice → you: ...", "you → bob: ..."). A line of
+	// the conversation the session is in comes as EventMessage, with With.
+	EventDirect
+	// EventMention is a line that names the user in a room they have been
+	// in but are not in now: Msg (Msg.Room is the room). Its room's
+	// Mentions count in Session.Rooms already holds it.
+	EventMention
 )
 
 // Event is one thing for a session to show, in order.
 type Event struct {
-	Kind    EventKind
+	Kind  EventKind
+	Error bool
+	// Mention says a line (EventMessage) names the session's user: see
+	// Mentions.
+	Mention bool
 	Msg     *Message // shared between sessions: read only
 	Text    string
-	Error   bool
 	Room    string
+	// With is the other party of the conversation a line (EventDirect,
+	// EventMessage) is in, or that the session entered (EventEntered,
+	// whose Room is then "@" and With); "" for rooms.
+	With    string
 	History []Message
+	// NewFrom (EventEntered) is the Seq from which lines are new to the
+	// user: a "new" rule goes before the first chat line at or after it.
+	// 0 when nothing is new, or the user was never here before.
+	NewFrom uint64
 }
 
 // Visitor is what the front door knows of someone opening a session.
@@ -68,6 +90,7 @@ type Session struct {
 	settledCh  chan struct{}     // closed and replaced when settled moves
 	lastChange time.Time         // owned by the goroutine calling Next
 	settings   map[string]string // a guest's settings, kept while the session lasts
+	replyTo    string            // who sent the last direct message, for /reply
 
 	changed chan struct{} // capacity 1; see Lobby.changedLocked
 }
@@ -172,28 +195,29 @@ func (s *Session) Name() string {
 	return s.name
 }
 
-// Rooms lists the rooms this session's user may see, with their numbers of
-// users, ordered by name without regard to case: what its room list and
-// /list show.
+// Rooms lists what this session's user may see in their room list: the
+// rooms, with their numbers of users and the user's unread counts, ordered
+// by name without regard to case, then the user's conversations ("@NAME",
+// With set), ordered the same way. /list shows the rooms.
 func (s *Session) Rooms() []RoomInfo {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
 	return s.roomsLocked()
 }
 
-// roomsLocked is Rooms with l.mu held.
-func (s *Session) roomsLocked() []RoomInfo {
-	return s.lobby.roomsLocked()
-}
-
-// Room is the name of the session's current room, or "" in the Lobby.
+// Room is the name of the session's current room, "@NAME" in a
+// conversation, or "" in the Lobby.
 func (s *Session) Room() string {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
-	if m := s.lobby.members[s.id]; m != nil && m.room != nil {
-		return m.room.name
+	m := s.lobby.members[s.id]
+	switch {
+	case m == nil || m.room == nil:
+		return ""
+	case m.room.conv != nil && m.rd != nil && !m.room.conv.closed():
+		return "@" + m.room.conv.other(m.rd).shown()
 	}
-	return ""
+	return m.room.name
 }
 
 // Next waits for the session's next event. When the session has ended it
