@@ -154,7 +154,11 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev)...) {
+		me := ""
+		if ev.With != "" {
+			me = ls.Name() // a guest may change names
+		}
+		if !say(formatEvent(ev, me)...) {
 			ls.Close()
 		}
 	}
@@ -178,11 +182,15 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 // after its input ended; the store's group commit takes milliseconds.
 const syncOnEOF = 2 * time.Second
 
-// formatEvent renders one lobby event as plain lines.
-func formatEvent(ev lobby.Event) []string {
+// formatEvent renders one lobby event as plain lines. me is the user's
+// name, needed only for lines of a conversation (ev.With set).
+func formatEvent(ev lobby.Event, me string) []string {
 	switch ev.Kind {
-	case lobby.EventMessage:
-		return []string{formatMessage(ev.Msg)}
+	case lobby.EventMessage, lobby.EventDirect:
+		return []string{formatMessage(ev.Msg, ev.With, me)}
+	case lobby.EventMention:
+		m := ev.Msg
+		return []string{fmt.Sprintf("[%s] %s mentioned you in %s: %s", m.At.Format("15:04"), m.From, m.Room, m.Text)}
 	case lobby.EventNotice:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
@@ -190,14 +198,23 @@ func formatEvent(ev lobby.Event) []string {
 			return []string{"You are in the Lobby. Type /commands to see what you can do."}
 		}
 		lines := []string{"You are in " + ev.Room + "."}
+		if ev.With != "" {
+			lines[0] = "You are in your conversation with " + ev.With + ": what you type goes to them. /leave ends it."
+		}
 		if len(ev.History) > 0 {
 			head := fmt.Sprintf("-- history: the last %d lines --", len(ev.History))
 			if len(ev.History) == 1 {
 				head = "-- history: the last line --"
 			}
 			lines = append(lines, head)
+			rule := ev.NewFrom != 0
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i]))
+				m := &ev.History[i]
+				if rule && m.Seq >= ev.NewFrom && m.Kind == lobby.KindChat {
+					lines = append(lines, "-- new --")
+					rule = false
+				}
+				lines = append(lines, formatMessage(m, ev.With, me))
 			}
 			lines = append(lines, "-- end of history --")
 		}
@@ -206,11 +223,21 @@ func formatEvent(ev lobby.Event) []string {
 	return nil
 }
 
-func formatMessage(m *lobby.Message) string {
+// formatMessage renders a line: "[15:04] alice: text" in a room; in a
+// conversation with with, "[15:04] alice → you: text" from them and
+// "[15:04] you → bob: text" from the user.
+func formatMessage(m *lobby.Message, with, me string) string {
 	if m.Kind == lobby.KindSystem {
 		return "* " + m.Text
 	}
-	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
+	at := m.At.Format("15:04")
+	switch {
+	case with == "":
+		return fmt.Sprintf("[%s] %s: %s", at, m.From, m.Text)
+	case m.From == me && m.From != with:
+		return fmt.Sprintf("[%s] you → %s: %s", at, with, m.Text)
+	}
+	return fmt.Sprintf("[%s] %s → you: %s", at, m.From, m.Text)
 }
 
 // sentence capitalises an error text for users.

@@ -103,6 +103,13 @@ func TestFormatEvent(t *testing.T) {
 	at := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
 	chat := lobby.Message{Room: "alpha", At: at, From: "alice", Kind: lobby.KindChat, Text: "hello"}
 	join := lobby.Message{Room: "alpha", At: at, From: "bob", Kind: lobby.KindSystem, Text: "bob joined alpha"}
+	mine := lobby.Message{Room: "@alice@me", At: at, From: "me", Kind: lobby.KindChat, Text: "mine"}
+	chat1, join5 := chat, join
+	chat1.Seq, join5.Seq = 1, 5
+	mine2 := mine
+	mine2.Seq = 2
+	chat6 := lobby.Message{Room: "alpha", Seq: 6, At: at, From: "alice", Kind: lobby.KindChat, Text: "six"}
+	chat7 := lobby.Message{Room: "alpha", Seq: 7, At: at, From: "alice", Kind: lobby.KindChat, Text: "seven"}
 	tests := []struct {
 		name string
 		ev   lobby.Event
@@ -117,10 +124,18 @@ func TestFormatEvent(t *testing.T) {
 			[]string{"You are in alpha.", "-- history: the last line --", "* bob joined alpha", "-- end of history --"}},
 		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}},
 			[]string{"You are in alpha.", "-- history: the last 2 lines --", "* bob joined alpha", "[15:04] alice: hello", "-- end of history --"}},
+		{"history with new lines", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{chat1, join5, chat6, chat7}, NewFrom: 5},
+			[]string{"You are in alpha.", "-- history: the last 4 lines --", "[15:04] alice: hello", "* bob joined alpha", "-- new --", "[15:04] alice: six", "[15:04] alice: seven", "-- end of history --"}},
+		{"a direct message", lobby.Event{Kind: lobby.EventDirect, Msg: &chat, With: "alice"}, []string{"[15:04] alice → you: hello"}},
+		{"the sender's echo", lobby.Event{Kind: lobby.EventDirect, Msg: &mine, With: "alice"}, []string{"[15:04] you → alice: mine"}},
+		{"a line of the conversation you are in", lobby.Event{Kind: lobby.EventMessage, Msg: &chat, With: "alice"}, []string{"[15:04] alice → you: hello"}},
+		{"a mention elsewhere", lobby.Event{Kind: lobby.EventMention, Msg: &chat}, []string{"[15:04] alice mentioned you in alpha: hello"}},
+		{"a conversation", lobby.Event{Kind: lobby.EventEntered, Room: "@alice", With: "alice", History: []lobby.Message{chat1, mine2}, NewFrom: 1},
+			[]string{"You are in your conversation with alice: what you type goes to them. /leave ends it.", "-- history: the last 2 lines --", "-- new --", "[15:04] alice → you: hello", "[15:04] you → alice: mine", "-- end of history --"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatEvent(tc.ev); !slices.Equal(got, tc.want) {
+			if got := formatEvent(tc.ev, "me"); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent = %q, want %q", got, tc.want)
 			}
 		})
