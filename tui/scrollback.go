@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ const (
 	entBeginning             // "This is the beginning of ROOM."
 	entLoading               // "loading older messages…"
 	entLoadFailed            // a page of older lines could not be read
+	entDirect                // a direct message shown outside its conversation: msg, with text the other party
+	entRuleNew               // "── new ──" above the first line not seen before
 )
 
 // entry is one logical line of the scrollback and its rendered rows. It is
@@ -40,8 +43,10 @@ const (
 type entry struct {
 	kind    entryKind
 	history bool           // a replayed or paged line: shown dimmed
-	msg     *lobby.Message // entChat, entSystem; read only
-	text    string         // the other kinds
+	mention bool           // a line meant for the user: highlighted
+	mine    bool           // entDirect: the user's own, "you → NAME"
+	msg     *lobby.Message // entChat, entSystem, entDirect; read only
+	text    string         // the other kinds; entDirect: the other party
 
 	width int      // the width rows were made for; 0: not made yet
 	rows  []string // self-contained styled rows, each at most width cells
@@ -55,9 +60,10 @@ func messageEntry(m *lobby.Message, history bool) entry {
 	return e
 }
 
-// seq is the room line's Seq; 0 for lines that are not the room's.
+// seq is the room line's Seq; 0 for lines that are not the room's (a
+// direct message shown here is its conversation's).
 func (e *entry) seq() uint64 {
-	if e.msg == nil {
+	if e.msg == nil || e.kind == entDirect {
 		return 0
 	}
 	return e.msg.Seq
@@ -106,6 +112,11 @@ type scrollback struct {
 
 	loading bool // a page of older lines is being fetched
 
+	// newFrom is the Seq from which the room's lines are new to the
+	// user (0: none); the "new" rule goes before the first chat line at
+	// or after it, and moves when a page of older lines holds that line.
+	newFrom uint64
+
 	// Entries before lo hold no rows. Rows of lines that scrolled far off
 	// the top are dropped (they are made again if the user scrolls back),
 	// so a session keeps about 64 bytes per line, not the rows as well.
@@ -129,6 +140,27 @@ func (s *scrollback) reset() {
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
 	s.detached, s.loading, s.pending = false, false, false
 	s.lo = 0
+	s.newFrom = 0
+}
+
+// markNew puts the "new" rule before the first chat line held whose Seq
+// is from or more. When the lines held start after from, older ones may
+// be new too: the rule goes above the first line held, and a page of older
+// lines that holds the true first moves it there (prepend).
+func (s *scrollback) markNew(from uint64) {
+	s.newFrom = from
+	if from == 0 {
+		return
+	}
+	for i := range s.entries {
+		if e := &s.entries[i]; e.kind == entChat && e.seq() >= from {
+			s.entries = slices.Insert(s.entries, i, entry{kind: entRuleNew})
+			if s.top >= i && (s.top > 0 || s.topRow > 0) {
+				s.top++
+			}
+			return
+		}
+	}
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -305,14 +337,26 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		front = append(front, entry{kind: entRuleHistory})
 	}
 	first := s.firstSeq()
+	moved := false // the new rule is in this page now
 	for i := range older {
 		if first == 0 || older[i].Seq < first {
+			if s.newFrom != 0 && !moved && older[i].Seq >= s.newFrom && older[i].Kind == lobby.KindChat {
+				front = append(front, entry{kind: entRuleNew})
+				moved = true
+			}
 			// Points into the page, which only this session holds.
 			front = append(front, messageEntry(&older[i], true))
 		}
 	}
 	n := len(front)
-	front = append(front, s.entries[k:]...)
+	dropped := -1 // where the rule was, if it moved
+	for i := k; i < len(s.entries); i++ {
+		if moved && s.entries[i].kind == entRuleNew {
+			dropped = i
+			continue
+		}
+		front = append(front, s.entries[i])
+	}
 	clear(s.entries)
 	s.entries = front
 	s.lo = 0 // the new lines are unrendered; release() walks the rest once
@@ -324,6 +368,9 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	case inHeader:
 		s.top, s.topRow = s.bottomTop()
 	default:
+		if dropped >= 0 && dropped < s.top {
+			s.top--
+		}
 		s.top += n - k
 	}
 	if len(s.entries) > s.limit+s.slack() {
@@ -484,7 +531,7 @@ func (s *scrollback) release() {
 func (s *scrollback) render(e *entry, dst []string) []string {
 	st, w := s.st, s.width
 	switch e.kind {
-	case entChat, entSystem:
+	case entChat, entSystem, entDirect:
 		m := e.msg
 		stamp := m.At.Format("15:04")
 		ey, em, ed := m.At.Date()
@@ -496,13 +543,25 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 			gw = 0 // too narrow for a time column
 		}
 		sp := s.span[:0]
-		if e.kind == entChat {
+		switch {
+		case e.kind == entDirect:
+			// Marked as direct wherever it shows: "alice → you: ...",
+			// "you → bob: ...".
+			if e.mine {
+				sp = append(sp, span{&st.direct, "you → " + e.text}, span{&st.text, ": " + m.Text})
+			} else {
+				sp = append(sp, span{&st.users[userIndex(m.From)], m.From}, span{&st.direct, " → you"}, span{&st.mention, ": " + m.Text})
+			}
+		case e.kind == entChat:
 			text, name := &st.text, &st.users[userIndex(m.From)]
 			if e.history {
 				text, name = &st.history, &st.usersOld[userIndex(m.From)]
 			}
+			if e.mention {
+				text = &st.mention
+			}
 			sp = append(sp, span{name, m.From}, span{text, ": " + m.Text})
-		} else {
+		default:
 			sys := &st.system
 			if e.history {
 				sys = &st.history
@@ -535,6 +594,8 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		return append(dst, rule(st, "history", w))
 	case entRuleNow:
 		return append(dst, rule(st, "now", w))
+	case entRuleNew:
+		return append(dst, st.newRule.render(ruleText("new", w)))
 	case entBeginning:
 		return wrapText(dst, "This is the beginning of "+e.text+".", &st.system, w)
 	case entLoading:
@@ -547,9 +608,13 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 
 // rule is a full-width "── label ───…" line.
 func rule(st *styles, label string, w int) string {
+	return st.rule.render(ruleText(label, w))
+}
+
+func ruleText(label string, w int) string {
 	head := "── " + label + " "
 	if n := w - ansi.StringWidth(head); n > 0 {
-		return st.rule.render(head + strings.Repeat("─", n))
+		return head + strings.Repeat("─", n)
 	}
-	return st.rule.render(ansi.Truncate(head, w, ""))
+	return ansi.Truncate(head, w, "")
 }

@@ -30,6 +30,9 @@ type styles struct {
 	title    paint
 	warn     paint
 	faint    paint
+	mention  paint // a line meant for the user
+	direct   paint // the "→ you" of a direct message
+	newRule  paint // "── new ──"
 
 	sideHead      lipgloss.Style
 	sideHeadFocus lipgloss.Style
@@ -37,6 +40,8 @@ type styles struct {
 	sideCurrent   lipgloss.Style
 	sideCursor    lipgloss.Style
 	sideCount     lipgloss.Style
+	sideUnread    lipgloss.Style // a room with lines not seen, and their count
+	sideMention   lipgloss.Style // lines meant for the user
 	border        lipgloss.Style
 
 	status lipgloss.Style
@@ -72,6 +77,9 @@ func newStyles() *styles {
 	s.title = paintOf(base.Bold(true))
 	s.warn = paintOf(base.Foreground(lipgloss.Color("#d75f00")).Bold(true))
 	s.faint = paintOf(base.Faint(true))
+	s.mention = paintOf(base.Foreground(lipgloss.Color("#d7005f")).Bold(true))
+	s.direct = paintOf(base.Foreground(lipgloss.Color("#8700d7")).Bold(true))
+	s.newRule = paintOf(base.Foreground(lipgloss.Color("#d7005f")))
 
 	s.sideHead = base.Bold(true)
 	s.sideHeadFocus = base.Bold(true).Underline(true)
@@ -79,6 +87,8 @@ func newStyles() *styles {
 	s.sideCurrent = base.Reverse(true).Bold(true)
 	s.sideCursor = base.Foreground(lipgloss.Color("#0087d7")).Bold(true)
 	s.sideCount = base.Faint(true)
+	s.sideUnread = base.Bold(true)
+	s.sideMention = base.Foreground(lipgloss.Color("#d7005f")).Bold(true)
 	s.border = base.Faint(true)
 
 	s.status = base.Reverse(true)
