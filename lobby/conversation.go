@@ -36,9 +36,10 @@ import (
 // store writes, and it ends, with its lines, when either session ends. Its
 // text still travels in the log's changes, which are durable by design:
 // on a node on its own the log's rows are deleted in the same transaction
-// that applies them (so the text is gone from the database file once
-// applied, up to SQLite's reuse of the freed pages); in a cluster the
-// stream keeps the changes as long as its retention says (see package
+// that applies them (so the text leaves the database once applied; its
+// bytes may linger in freed pages and the write-ahead log until SQLite
+// reuses or checkpoints them); in a cluster the
+// stream keeps the changes as long as --nats-retention says (package
 // cluster), like every other change. The sender is told that such a
 // conversation is not kept.
 //
