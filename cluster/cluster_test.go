@@ -103,6 +103,26 @@ func (n *node) kill() {
 	_ = n.lobby.Close(ctx) // cannot flush: stops its goroutines, nothing more
 }
 
+// alphaOnTwoNodes starts nodes a and b; alice, on a, makes room alpha,
+// which b then knows too. With bob, bob (on b) joins it as well.
+func (tc *testCluster) alphaOnTwoNodes(withBob bool) (a, b *node, alice, bob *lobby.Session) {
+	tc.t.Helper()
+	t := tc.t
+	a = tc.start("a", nil)
+	b = tc.start("b", nil)
+	alice = register(t, a.lobby, "alice")
+	exec(t, alice, "/create alpha")
+	waitLine(t, alice, "alice joined alpha")
+	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	if withBob {
+		bob = register(t, b.lobby, "bob")
+		exec(t, bob, "/join alpha")
+		waitLine(t, alice, "bob joined alpha")
+		waitLine(t, bob, "bob joined alpha")
+	}
+	return a, b, alice, bob
+}
+
 func register(t *testing.T, l *lobby.Lobby, name string) *lobby.Session {
 	t.Helper()
 	s, err := l.Register(context.Background(), name)
@@ -252,15 +272,7 @@ func TestRaceToCreateARoom(t *testing.T) {
 
 func TestNodeDeath(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
-	a := tc.start("a", nil)
-	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	bob := register(t, b.lobby, "bob")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	exec(t, bob, "/join alpha")
-	waitLine(t, bob, "bob joined alpha")
+	a, b, _, bob := tc.alphaOnTwoNodes(true)
 
 	start := time.Now()
 	a.kill()
@@ -275,12 +287,7 @@ func TestNodeDeath(t *testing.T) {
 
 func TestCatchUp(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
-	a := tc.start("a", nil)
-	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	_, b, alice, _ := tc.alphaOnTwoNodes(false)
 
 	store := b.store
 	b.close()
@@ -431,12 +438,7 @@ func describeState(t *testing.T, n *node) string {
 // refuses to start, rather than serve a chat with a hole in it.
 func TestCatchUpGap(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
-	a := tc.start("a", nil)
-	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	a, b, alice, _ := tc.alphaOnTwoNodes(false)
 	store := b.store
 	b.close()
 	for i := range 5 {

@@ -26,15 +26,7 @@ func TestStreamLeaderKilled(t *testing.T) {
 			t.Logf("the nodes' logs:\n%s", logs.String())
 		}
 	}()
-	a := tc.start("a", nil)
-	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	bob := register(t, b.lobby, "bob")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	exec(t, bob, "/join alpha")
-	waitLine(t, alice, "bob joined alpha")
+	a, b, alice, bob := tc.alphaOnTwoNodes(true)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

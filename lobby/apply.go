@@ -49,12 +49,7 @@ func (l *Lobby) applyLoop(ctx context.Context) {
 			return
 		}
 		l.logger.Error("follow the log", "after", cursor, "err", err)
-		backoff = min(max(2*backoff, retryFirst), retryMost)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !backOff(ctx, &backoff) {
 			return
 		}
 	}
@@ -92,14 +87,9 @@ func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
 			break
 		}
 		l.logger.Error("store the applied log", "seq", seq, "err", err)
-		backoff = min(max(2*backoff, retryFirst), retryMost)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-l.runCtx.Done():
+		if !backOff(l.runCtx, &backoff) {
 			// Stopping: what is not stored is applied again from the
 			// log at the next start.
-			t.Stop()
 			return fmt.Errorf("store the applied log at %d: %w", seq, err)
 		}
 	}
