@@ -18,7 +18,7 @@ const (
 	// ChangeName: a session at the name prompt takes Name ("" for the next
 	// Guest<N>).
 	ChangeName ChangeType = "name"
-	// ChangeClose: a session ends; Text is the reason (see reasonCode).
+	// ChangeClose: a session ends; Text is the reason (see reasonCode in ending.go).
 	ChangeClose ChangeType = "close"
 	// ChangeCreate: Room is created and the session moves into it.
 	ChangeCreate ChangeType = "create"

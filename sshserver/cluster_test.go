@@ -97,8 +97,8 @@ func TestTwoNodesOverSSH(t *testing.T) {
 
 	// The limit counts both servers: 4 sessions now, 2 more fit, then
 	// neither takes one.
-	a.connectLine(t).WaitText("Enter your screen name")
-	b.connectLine(t).WaitText("Enter your screen name")
+	a.connectLine(t).WaitText(lobby.Prompt)
+	b.connectLine(t).WaitText(lobby.Prompt)
 	e2e.Eventually(t, "six sessions counted", func() bool { return a.lobby.Sessions() == 6 && b.lobby.Sessions() == 6 })
 	for _, s := range []*testServer{a, b} {
 		full := s.connectLine(t)

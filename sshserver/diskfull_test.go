@@ -29,7 +29,7 @@ func (diskFullLog) Append(context.Context, string, []lobby.Change) (uint64, erro
 
 // The user-facing sentence for a full disk, and what must never reach a user.
 var (
-	unavailableSentence = sentence(lobby.ErrUnavailable.Error())
+	unavailableSentence = lobby.Sentence(lobby.ErrUnavailable.Error())
 	internalWords       = []string{"disk is full", "(13)", "append", "database"}
 )
 

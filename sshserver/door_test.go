@@ -15,6 +15,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // Tests of the door: what a client may send before, beside or instead of a
@@ -106,7 +107,7 @@ func waitClosed(t testing.TB, conn *gossh.Client) time.Duration {
 func TestWindowChangesBeforeTheShell(t *testing.T) {
 	ts := startServer(t, withMaxSessions(64))
 	warm := connectPTY(t, ts.addr)
-	warm.WaitText("Enter your screen name")
+	warm.WaitText(lobby.Prompt)
 	hangUp(warm)
 	waitNoSessions(t, ts)
 	baseG, baseF := settledGoroutines(), fdCount()
@@ -417,7 +418,7 @@ func TestConnectionWithoutSessionIsClosed(t *testing.T) {
 	})
 	t.Run("not while a session runs", func(t *testing.T) {
 		c := ts.connectLine(t)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		c.Send("carol")
 		c.WaitText("You are in the Lobby.")
 		// Keep talking for several timeouts; each echo is waited for.

@@ -151,7 +151,7 @@ func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
 func (ts *testServer) lineUser(t testing.TB, name string) *e2e.Line {
 	t.Helper()
 	c := ts.connectLine(t)
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send(name)
 	return c
 }

@@ -64,7 +64,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 	accepted := 0
 	for _, a := range attacks {
 		c := ts.connectLine(t)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		c.Send(a.Payload)
 		c.Send("/join alpha")
 		c.Send("/quit")
@@ -73,7 +73,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 		switch out := c.Output(); {
 		case strings.Contains(out, "You are in the Lobby"):
 			accepted++
-		case !strings.Contains(out, "A name is"):
+		case !strings.Contains(out, lobby.Sentence(lobby.ErrNameInvalid.Error())):
 			t.Errorf("name %s: neither accepted nor explained:\n%s", a.Name, out)
 		}
 	}
@@ -330,7 +330,7 @@ func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 	t.Logf("cut loose after %d messages", sent)
 	e2e.Eventually(t, "the stalled session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
 	next := ts.connect(t)
-	next.WaitText("Enter your screen name")
+	next.WaitText(lobby.Prompt)
 }
 
 // lockedBuffer is a log destination shared by the server's goroutines.

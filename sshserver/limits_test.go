@@ -13,6 +13,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestConnLimiter(t *testing.T) {
@@ -166,8 +167,8 @@ func TestLineModePromptTimesOut(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.PromptTimeout = 300 * time.Millisecond })
 	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.WaitText("No name was given in time")
+	bot.WaitText(lobby.Prompt)
+	bot.WaitText(lobby.Sentence(lobby.ErrPromptTimeout.Error()))
 	if code := bot.WaitExit(); code == 0 {
 		t.Fatal("a timed-out prompt exited with status 0")
 	}

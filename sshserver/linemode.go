@@ -21,9 +21,6 @@ import (
 // cannot grow the server's memory past it.
 const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 
-// prompt is the first thing every session reads, in the TUI and line mode.
-const prompt = "Welcome to the Lobby. Enter your screen name:"
-
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
@@ -41,13 +38,17 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		return out.Flush() == nil
 	}
 	in := newLineReader(sess)
+	chat := s.cfg.Lobby
+	end := func(e lobby.Ending) {
+		say(e.Farewell)
+		_ = sess.Exit(e.Code)
+	}
 
-	say(prompt)
+	say(lobby.Prompt)
 	// A name prompt holds a session slot: it may not hold it forever.
 	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
 		log.Info("name prompt timed out")
-		say("No name was given in time. Goodbye.")
-		_ = sess.Exit(1)
+		end(chat.Ending(lobby.ErrPromptTimeout, ""))
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
@@ -55,27 +56,24 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	for named := false; !named; {
 		line, err := in.next()
 		if errors.Is(err, errLineTooLong) {
-			say(tooLong, prompt)
+			say(tooLong, lobby.Prompt)
 			continue
 		}
 		if err != nil {
-			_ = sess.Exit(0)
+			end(chat.Ending(nil, ""))
 			return
 		}
 		err = ls.Claim(ctx, line)
 		switch {
 		case err == nil:
 			named = true
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
-			say(sentence(err.Error()), prompt)
-		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
-			say(sentence(lobby.ErrUnavailable.Error()))
-			_ = sess.Exit(1)
-			return
+		case lobby.NameRefused(err):
+			say(lobby.Sentence(err.Error()), lobby.Prompt)
 		default:
-			log.Error("register", "err", err)
-			say("Sorry, you cannot join right now: " + sentence(err.Error()))
-			_ = sess.Exit(1)
+			if !errors.Is(err, lobby.ErrUnavailable) { // else the lobby logged the cause
+				log.Error("claim a name", "err", err)
+			}
+			end(chat.Ending(err, ""))
 			return
 		}
 	}
@@ -120,7 +118,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 				// sees its own line. The writer below prints what is queued
 				// before it sees the session end.
 				sctx, cancel := context.WithTimeout(ctx, syncOnEOF)
-				_ = s.cfg.Lobby.Sync(sctx)
+				_ = chat.Sync(sctx)
 				cancel()
 				ls.Close()
 				return
@@ -142,18 +140,11 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			ls.Close()
 		}
 	}
-	code := 0
-	switch {
-	case errors.Is(reason, lobby.ErrTooSlow), errors.Is(reason, lobby.ErrFlooding):
-		code = 1
-		say("Disconnected: " + sentence(reason.Error()))
-		log.Info("cut loose", "reason", reason)
-	case errors.Is(reason, lobby.ErrShutdown), s.shutdown.Err() != nil:
-		say("The server is shutting down. Goodbye.")
-	default:
-		say("Goodbye, " + ls.Name() + ".")
+	e := chat.Ending(reason, ls.Name())
+	if e.Code != 0 {
+		log.Info("session ended", "reason", reason)
 	}
-	_ = sess.Exit(code)
+	end(e)
 	_ = sess.Close() // unblocks the reader
 	wg.Wait()
 }
@@ -195,18 +186,6 @@ func formatMessage(m *lobby.Message) string {
 		return "* " + m.Text
 	}
 	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
-}
-
-// sentence capitalises an error text for users.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 var errLineTooLong = errors.New("line too long")

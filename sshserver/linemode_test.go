@@ -20,7 +20,7 @@ func TestLineModeChatsWithTUIUser(t *testing.T) {
 	tuiUser.TypeLine("before the bot came")
 
 	bot := ts.connectLine(t)
-	bot.WaitText("Welcome to the Lobby. Enter your screen name:")
+	bot.WaitText(lobby.Prompt)
 	bot.Send("alice")
 	bot.WaitText("taken")
 	bot.Send("bot")
@@ -51,7 +51,7 @@ func TestLineModeEndOfInputQuits(t *testing.T) {
 	e2e.CheckGoroutines(t)
 	ts := startServer(t)
 	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
+	bot.WaitText(lobby.Prompt)
 	bot.Send("")
 	bot.WaitText("You are in the Lobby")
 	if err := bot.Stdin.Close(); err != nil {
@@ -71,7 +71,7 @@ func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
 	ts := startServer(t)
 	alice := ts.creator(t, "alice", "alpha")
 	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
+	bot.WaitText(lobby.Prompt)
 	if _, err := io.WriteString(bot.Stdin, "bot\n/join alpha\nhi from a script\n"); err != nil {
 		t.Fatal(err)
 	}

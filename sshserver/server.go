@@ -252,8 +252,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.cancelShutdown()
+	// The lobby first: every session hears why it ends (ErrShutdown) before
+	// its context ends, and one that ends some other way meanwhile is told
+	// the server is shutting down all the same (see lobby.Lobby.Ending).
 	s.cfg.Lobby.Shutdown()
+	s.cancelShutdown()
 	var err error
 	select {
 	case <-s.idle:
@@ -332,23 +335,17 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
 		ss, err := s.acquire(ctx, sess)
-		switch {
-		case errors.Is(err, lobby.ErrFull):
-			limit := s.cfg.Lobby.MaxSessions()
-			log.Info("refused: server full", "limit", limit)
-			wish.Fatalln(sess, fmt.Sprintf("Server is full: %d of %d sessions in use. Try again later.", limit, limit))
-			return
-		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
-			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
-			return
-		case errors.Is(err, lobby.ErrUnavailable):
-			// The lobby logged the cause; the user reads a sentence.
-			log.Warn("refused: the chat cannot save")
-			wish.Fatalln(sess, sentence(lobby.ErrUnavailable.Error()))
-			return
-		case err != nil:
-			log.Error("open session", "err", err)
-			wish.Fatalln(sess, "Sorry, the chat cannot take you right now: "+sentence(err.Error()))
+		if err != nil {
+			switch {
+			case errors.Is(err, lobby.ErrFull):
+				log.Info("refused: server full", "limit", s.cfg.Lobby.MaxSessions())
+			case errors.Is(err, lobby.ErrUnavailable):
+				log.Warn("refused: the chat cannot save") // the lobby logged the cause
+			case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
+			default:
+				log.Error("open session", "err", err)
+			}
+			refuse(sess, s.cfg.Lobby.Ending(err, ""))
 			return
 		}
 		defer s.releaseSlot(ss)
@@ -408,6 +405,15 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 
 // cutGrace is how long a session cut loose for flooding may take to say why.
 const cutGrace = 5 * time.Second
+
+// refuse ends a session that never began: its farewell goes to stderr, as
+// a command's complaint does.
+func refuse(sess ssh.Session, end lobby.Ending) {
+	wish.Errorln(sess, end.Farewell)
+	wish.Errorf(sess, "\r") // in case a PTY holds the cursor at the line's end
+	_ = sess.Exit(end.Code)
+	_ = sess.Close()
+}
 
 // mergeContexts returns a context that ends when either a or b does.
 func mergeContexts(a, b context.Context) (context.Context, context.CancelFunc) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,13 +13,13 @@ import (
 	bm "charm.land/wish/v2/bubbletea"
 	uv "github.com/charmbracelet/ultraviolet"
 
+	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/tui"
 )
 
 // finalModel is what runTUI needs of the model a finished program returns.
 type finalModel interface {
-	Goodbye() string
-	ExitCode() int
+	Ending() lobby.Ending
 }
 
 // runTUI runs one Bubble Tea program for a PTY session. It does what wish's
@@ -85,19 +84,15 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		log.Error("tui ended with an error", "err", err)
 	}
 
-	code, goodbye := 0, "Goodbye."
 	ss.lobby.Close() // frees the name even when the program was killed
+	end := s.cfg.Lobby.Ending(ss.lobby.Err(), ss.lobby.Name())
 	if fm, ok := final.(finalModel); ok {
-		code, goodbye = fm.ExitCode(), fm.Goodbye()
-	}
-	if s.shutdown.Err() != nil && !strings.Contains(goodbye, "shutting down") {
-		// Killed at the prompt, or before the lobby's notice was read.
-		goodbye = "The server is shutting down. Goodbye."
+		end = fm.Ending()
 	}
 	if sess.Context().Err() == nil {
-		wish.Println(sess, goodbye)
+		wish.Println(sess, end.Farewell)
 	}
-	_ = sess.Exit(code)
+	_ = sess.Exit(end.Code)
 }
 
 // forwardResizes sends the client's window changes to the program until

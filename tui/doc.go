@@ -5,22 +5,20 @@
 //
 // # Contract with the SSH server
 //
-//	m := tui.New(tui.Options{Lobby: l, Context: sess.Context(), MaxSessions: n, Width: w, Height: h})
+//	m := tui.New(tui.Options{Lobby: l, Session: slot, Context: ctx, MaxSessions: n, Width: w, Height: h})
 //	p := tea.NewProgram(m, opts...) // tea.WithoutSignalHandler, tea.WithContext, bubbletea.MakeOptions(sess)...
 //	final, _ := p.Run()
-//	fm := final.(*tui.Model)
-//	if s := fm.Session(); s != nil {
-//		s.Close() // frees the name even if the program was killed
-//	}
-//	wish.Println(sess, fm.Goodbye())
-//	sess.Exit(fm.ExitCode())
+//	slot.Close() // frees the name even if the program was killed
+//	end := final.(*tui.Model).Ending()
+//	wish.Println(sess, end.Farewell)
+//	sess.Exit(end.Code)
 //
 // The model is a pointer: New returns *Model and the final model is the same
-// *Model. Session is nil until a name was accepted. Goodbye is the line to
-// print after the alt screen is left ("Goodbye, alice.", "The server is
-// shutting down. Goodbye, alice.", "Disconnected: your connection fell too
-// far behind the chat."). ExitCode is 0 for /quit, Ctrl+C and a server
-// shutdown, 1 when the lobby cut the session loose (too slow, flooding).
+// *Model. Session is nil until a name was accepted. Ending is the lobby's
+// word on how the session ended (lobby.Lobby.Ending): the line to print
+// after the alt screen is left ("Goodbye, alice.", "The server is shutting
+// down. Goodbye, alice.", "Disconnected: your connection fell too far
+// behind the chat.") and the exit status.
 //
 // The UI draws at most MaxWidth×MaxHeight cells of a larger window, in its
 // top-left corner, and says so. Give the program no larger size either

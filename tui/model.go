@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -144,9 +143,8 @@ type Model struct {
 	want    string
 
 	// the end
-	done     bool
-	goodbye  string
-	exitCode int
+	done   bool
+	reason error // why, as the lobby's Ending takes it
 
 	// layout and per-frame caches
 	bodyH      int
@@ -237,23 +235,27 @@ func New(opts Options) *Model {
 // was accepted. The caller closes it when the program has ended.
 func (m *Model) Session() *lobby.Session { return m.sess }
 
-// Goodbye is the line to print once the terminal is restored.
-func (m *Model) Goodbye() string {
-	if m.goodbye != "" {
-		return m.goodbye
+// Ending is how the session ends for its user (see lobby.Lobby.Ending): the
+// line to print once the terminal is restored, and the SSH exit status.
+func (m *Model) Ending() lobby.Ending {
+	reason := m.reason
+	if !m.done {
+		// Stopped from outside (killed, its context ended) before it
+		// heard why: the lobby may know.
+		if s := m.lobbySession(); s != nil {
+			reason = s.Err()
+		}
 	}
-	return m.bye()
+	return m.lobby.Ending(reason, m.me)
 }
 
-// ExitCode is the SSH exit status: 0 for /quit, Ctrl+C and a server
-// shutdown, 1 when the lobby cut the session loose (too slow, flooding).
-func (m *Model) ExitCode() int { return m.exitCode }
-
-func (m *Model) bye() string {
-	if m.me == "" {
-		return "Goodbye."
+// lobbySession is the session that holds the user's slot, nil while the
+// UI has none yet.
+func (m *Model) lobbySession() *lobby.Session {
+	if m.sess != nil {
+		return m.sess
 	}
-	return "Goodbye, " + m.me + "."
+	return m.opened
 }
 
 // Init implements tea.Model. Nothing talks to the lobby until the user
@@ -327,9 +329,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if m.screen != screenPrompt || m.registering || m.done {
 			return nil
 		}
-		m.done, m.exitCode = true, 1
-		m.goodbye = "No name was given in time. Goodbye."
-		return tea.Quit
+		return m.finish(lobby.ErrPromptTimeout)
 	case execDoneMsg:
 		return m.execDone(msg)
 	case olderMsg:
@@ -350,36 +350,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// finish records why the session ended and quits the program.
-func (m *Model) finish(err error) tea.Cmd {
-	if m.done {
-		return tea.Quit
-	}
-	m.done = true
-	switch {
-	case errors.Is(err, lobby.ErrShutdown), errors.Is(err, lobby.ErrLobbyClosed):
-		m.goodbye = "The server is shutting down. " + m.bye()
-	case errors.Is(err, lobby.ErrTooSlow), errors.Is(err, lobby.ErrFlooding):
-		m.goodbye = "Disconnected: " + err.Error() + "."
-		m.exitCode = 1
-	case err == nil, errors.Is(err, lobby.ErrQuit), errors.Is(err, lobby.ErrClosed),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		m.goodbye = m.bye()
-	default:
-		m.goodbye = "Disconnected: " + err.Error() + "."
-		m.exitCode = 1
+// finish records why the session ended (nil: the user left) and quits the
+// program. What the user is told is the lobby's to say: see Ending.
+func (m *Model) finish(reason error) tea.Cmd {
+	if !m.done {
+		m.done, m.reason = true, reason
 	}
 	return tea.Quit
-}
-
-// sessionOver reports whether err from Exec means the session has ended.
-func sessionOver(err error) bool {
-	for _, e := range []error{lobby.ErrQuit, lobby.ErrTooSlow, lobby.ErrFlooding, lobby.ErrShutdown, lobby.ErrClosed, lobby.ErrLobbyClosed} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // ---- name prompt ----
@@ -409,17 +386,11 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 		return nil
 	}
 	if err := msg.err; err != nil {
-		switch {
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid):
-			m.nameErr = capitalize(err.Error()) + "."
-		case errors.Is(err, lobby.ErrLobbyClosed):
-			return m.finish(lobby.ErrShutdown)
-		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
-			m.nameErr = capitalize(lobby.ErrUnavailable.Error()) + "."
-		default:
-			m.nameErr = "You could not be signed in (" + err.Error() + "). Please try again."
+		if lobby.NameRefused(err) {
+			m.nameErr = lobby.Sentence(err.Error())
+			return nil
 		}
-		return nil
+		return m.finish(err)
 	}
 	m.sess, m.me, m.screen = msg.sess, msg.sess.Name(), screenMain
 	if m.promptDone != nil {
@@ -432,13 +403,6 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 	m.side.setRooms(msg.rooms, msg.online, m.room)
 	m.layout()
 	return nextEventCmd(m.ctx, m.lobby, m.sess)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // ---- lobby events ----
@@ -612,7 +576,7 @@ func (m *Model) execDone(msg execDoneMsg) tea.Cmd {
 		m.chooses--
 	}
 	if err := msg.err; err != nil {
-		if sessionOver(err) {
+		if lobby.SessionOver(err) {
 			return m.finish(err)
 		}
 		m.sb.add(entry{kind: entError, text: "That did not work: " + err.Error() + "."})
@@ -946,7 +910,7 @@ func (m *Model) tooSmallView() string {
 func (m *Model) promptView() string {
 	st, w := m.st, max(m.w-4, 1)
 	rows := []string{""}
-	rows = wrapText(rows, "Welcome to the Lobby. Enter your screen name:", &st.title, w)
+	rows = wrapText(rows, lobby.Prompt, &st.title, w)
 	rows = append(rows, ansi.Truncate(m.name.View(), w, ""), "")
 	switch {
 	case m.registering:
@@ -954,7 +918,11 @@ func (m *Model) promptView() string {
 	case m.nameErr != "":
 		rows = wrapText(rows, m.nameErr, &st.warn, w)
 	}
-	rows = wrapText(rows, "Leave it empty to get a guest name. A name is 1 to 24 letters, digits, '-', '_' or '.'.", &st.faint, w)
+	hint := "Leave it empty to get a guest name."
+	if m.nameErr != lobby.Sentence(lobby.ErrNameInvalid.Error()) { // which quotes the rule
+		hint += " " + lobby.NameRule
+	}
+	rows = wrapText(rows, hint, &st.faint, w)
 	rows = wrapText(rows, "Ctrl+C quits.", &st.faint, w)
 	if o := m.oversize(); o != "" {
 		rows = wrapText(append(rows, ""), "Your "+o+", in the top-left corner.", &st.warn, w)

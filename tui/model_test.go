@@ -36,7 +36,7 @@ func exec(t *testing.T, s *lobby.Session, line string) {
 
 func TestPromptShowsWelcome(t *testing.T) {
 	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
-	if got, want := h.screen(), "Welcome to the Lobby. Enter your screen name:"; !strings.Contains(got, want) {
+	if got, want := h.screen(), lobby.Prompt; !strings.Contains(got, want) {
 		t.Fatalf("prompt screen = %q, want it to contain %q", got, want)
 	}
 	if h.m.Session() != nil {
@@ -63,17 +63,17 @@ func TestNameRefusedInPlace(t *testing.T) {
 	tests := []struct {
 		name, typed, want string
 	}{
-		{"taken, other case", "ALICE", "That name, or one that looks the same, is taken by someone online."},
-		{"invalid", "a/b", "A name is 1 to 24 characters"},
+		{"taken, other case", "ALICE", lobby.Sentence(lobby.ErrNameTaken.Error())},
+		{"invalid", "a/b", lobby.Sentence(lobby.ErrNameInvalid.Error())},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newTestLobby(t, lobby.Config{})
 			register(t, l, "alice")
-			h := newHarness(t, l, 80, 24)
+			h := newHarness(t, l, 200, 24) // the refusal on one row
 			h.line(tt.typed)
 			h.waitText(tt.want)
-			if got := h.screen(); !strings.Contains(got, "Enter your screen name:") || !strings.Contains(got, "> "+tt.typed) {
+			if got := h.screen(); !strings.Contains(got, lobby.Prompt) || !strings.Contains(got, "> "+tt.typed) {
 				t.Fatalf("after a refused name the prompt should stay with the name typed; screen:\n%s", got)
 			}
 			// Fix it in place and go on.
@@ -218,12 +218,7 @@ func TestQuitAndCtrlC(t *testing.T) {
 			h.login("alice")
 			tt.do(h)
 			h.waitQuit()
-			if got, want := h.m.Goodbye(), "Goodbye, alice."; got != want {
-				t.Errorf("Goodbye() = %q, want %q", got, want)
-			}
-			if got := h.m.ExitCode(); got != 0 {
-				t.Errorf("ExitCode() = %d, want 0", got)
-			}
+			checkEnding(t, h.m, nil, "alice")
 		})
 	}
 }
@@ -232,9 +227,7 @@ func TestCtrlCOnPrompt(t *testing.T) {
 	h := newHarness(t, newTestLobby(t, lobby.Config{}), 80, 24)
 	h.key('c', tea.ModCtrl)
 	h.waitQuit()
-	if got, want := h.m.Goodbye(), "Goodbye."; got != want {
-		t.Errorf("Goodbye() = %q, want %q", got, want)
-	}
+	checkEnding(t, h.m, nil, "")
 }
 
 func TestShutdownSaysSo(t *testing.T) {
@@ -243,12 +236,7 @@ func TestShutdownSaysSo(t *testing.T) {
 	h.login("alice")
 	l.Shutdown()
 	h.waitQuit()
-	if got, want := h.m.Goodbye(), "The server is shutting down. Goodbye, alice."; got != want {
-		t.Errorf("Goodbye() = %q, want %q", got, want)
-	}
-	if got := h.m.ExitCode(); got != 0 {
-		t.Errorf("ExitCode() = %d, want 0", got)
-	}
+	checkEnding(t, h.m, lobby.ErrShutdown, "alice")
 }
 
 func TestTooSlowExitsWithOne(t *testing.T) {
@@ -267,11 +255,15 @@ func TestTooSlowExitsWithOne(t *testing.T) {
 		say(t, bob, seen, fmt.Sprintf("line %d", i))
 	}
 	h.waitQuit()
-	if got, want := h.m.Goodbye(), "Disconnected: your connection fell too far behind the chat."; got != want {
-		t.Errorf("Goodbye() = %q, want %q", got, want)
-	}
-	if got := h.m.ExitCode(); got != 1 {
-		t.Errorf("ExitCode() = %d, want 1", got)
+	checkEnding(t, h.m, lobby.ErrTooSlow, "alice")
+}
+
+// checkEnding checks that m ends as the lobby says a session ends for
+// reason, for the user called name.
+func checkEnding(t *testing.T, m *Model, reason error, name string) {
+	t.Helper()
+	if got, want := m.Ending(), m.lobby.Ending(reason, name); got != want {
+		t.Errorf("Ending() = %+v, want %+v (for %v)", got, want, reason)
 	}
 }
 
@@ -633,9 +625,10 @@ func TestPromptTimesOut(t *testing.T) {
 		t.Fatal("no prompt deadline started")
 	}
 	_, cmd := m.Update(promptTimeoutMsg{})
-	if cmd == nil || m.ExitCode() != 1 || !strings.Contains(m.Goodbye(), "in time") {
-		t.Fatalf("after the prompt timed out: quit=%v exit=%d goodbye=%q", cmd != nil, m.ExitCode(), m.Goodbye())
+	if cmd == nil {
+		t.Fatal("the prompt timed out and the program goes on")
 	}
+	checkEnding(t, m, lobby.ErrPromptTimeout, "")
 }
 
 func TestOthersPresenceLinesAreHeldBackAndKeepOrder(t *testing.T) {

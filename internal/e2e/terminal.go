@@ -17,6 +17,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // WaitTimeout bounds every wait for something to appear; generous because
@@ -223,11 +225,11 @@ func (c *Terminal) Key(k uv.KeyPressEvent) { c.Emu.SendKey(k) }
 // Login answers the name prompt and waits for the main screen.
 func (c *Terminal) Login(name string) {
 	c.t.Helper()
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.TypeLine(name)
 	if name != "" {
 		c.WaitFor("the main screen for "+name, func(s string) bool {
-			return strings.Contains(s, name) && !strings.Contains(s, "Enter your screen name")
+			return strings.Contains(s, name) && !strings.Contains(s, lobby.Prompt)
 		})
 	}
 }
