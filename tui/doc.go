@@ -67,7 +67,7 @@
 // dropped, so a thousand lines cost a session about 80 KB.
 //
 // Typing costs in proportion to the window, never to the line: the input
-// (input.go, our own rather than bubbles' textinput, which re-measured the
+// (lineinput.go, our own rather than bubbles' textinput, which re-measured the
 // whole value on every key) measures each character once, when it is typed.
 // Text past the message cap is refused with one notice, and after it a typed
 // key changes nothing, not even the kept frame, so a script typing without

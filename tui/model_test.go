@@ -550,7 +550,7 @@ func TestNoCursorBlink(t *testing.T) {
 	if _, cmd := h.m.Update(tea.KeyPressMsg{Code: 'a', Text: "a"}); cmd != nil {
 		t.Fatalf("typing at the name prompt returned a Cmd (a blink timer?)")
 	}
-	h.m.name.Reset()
+	h.m.prompt.name.Reset()
 	h.login("alice")
 	for _, k := range []tea.KeyPressMsg{{Code: tea.KeyTab}, {Code: tea.KeyTab}, {Code: 'a', Text: "a"}, {Code: tea.KeyLeft}} {
 		if _, cmd := h.m.Update(k); cmd != nil {

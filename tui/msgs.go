@@ -127,13 +127,6 @@ func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd
 	}
 }
 
-// op is one queued action: a submitted line, or a room chosen by key/mouse.
-type op struct {
-	line   string
-	choose bool
-	room   string
-}
-
 func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {
 	return func() tea.Msg {
 		if o.choose {

@@ -98,7 +98,7 @@ type scrollback struct {
 	topRow  int
 	follow  bool
 	unread  int  // lines added while the last row was off screen
-	pending bool // lines were added while following; sync() is due
+	syncDue bool // lines were added while following; sync() is due
 
 	limit    int
 	detached bool
@@ -127,7 +127,7 @@ func (s *scrollback) reset() {
 	s.entries = s.entries[:0]
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
-	s.detached, s.loading, s.pending = false, false, false
+	s.detached, s.loading, s.syncDue = false, false, false
 	s.lo = 0
 }
 
@@ -137,7 +137,7 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
-	s.pending = false
+	s.syncDue = false
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 		return
@@ -162,7 +162,7 @@ func (s *scrollback) add(e entry) {
 	if s.follow {
 		// Moving the view waits for the next look at it, so a burst of
 		// lines (a replayed history) wraps only the ones that end up shown.
-		s.pending = true
+		s.syncDue = true
 	} else {
 		s.unread++
 	}
@@ -184,10 +184,10 @@ func (s *scrollback) add(e entry) {
 // sync moves the view down to the last row if lines were added while
 // following. Everything that reads the position calls it first.
 func (s *scrollback) sync() {
-	if !s.pending {
+	if !s.syncDue {
 		return
 	}
-	s.pending = false
+	s.syncDue = false
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 	}
@@ -437,13 +437,13 @@ func (s *scrollback) scrollDown(n int) {
 }
 
 func (s *scrollback) toTop() {
-	s.pending = false
+	s.syncDue = false
 	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
-	s.pending = false
+	s.syncDue = false
 	s.reattach()
 	s.top, s.topRow = s.bottomTop()
 	s.normalize()

@@ -238,7 +238,7 @@ func TestTypingPastTheCapIsRefusedOnce(t *testing.T) {
 	}
 	h.m.View()
 	h.typeText("b")
-	if !h.m.frameValid {
+	if !h.m.frame.valid {
 		t.Fatal("a key refused by the full input rebuilt the frame")
 	}
 	// Sent, the input is empty and may fill (and say so) again.
@@ -253,7 +253,7 @@ func TestTypingPastTheCapIsRefusedOnce(t *testing.T) {
 func TestNameTypedPastItsLimitSaysSo(t *testing.T) {
 	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
 	h.typeText(strings.Repeat("n", lobby.MaxNameLen+3))
-	if got := h.m.name.Value(); got != strings.Repeat("n", lobby.MaxNameLen) {
+	if got := h.m.prompt.name.Value(); got != strings.Repeat("n", lobby.MaxNameLen) {
 		t.Fatalf("name input %q, want %d characters", got, lobby.MaxNameLen)
 	}
 	h.waitText(fmt.Sprintf("A name is at most %d characters.", lobby.MaxNameLen))
