@@ -24,8 +24,8 @@ const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
-func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
-	sess := ss.ssh
+func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
+	sess := sl.ssh
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -52,7 +52,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
-	ls := ss.lobby
+	ls := sl.lobby
 	for named := false; !named; {
 		line, err := in.next()
 		if errors.Is(err, errLineTooLong) {
@@ -88,7 +88,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	watch.Add(1)
 	go func() {
 		defer watch.Done()
-		s.watchDrop(ss, done, cancel, log)
+		s.watchDrop(sl, done, cancel, log)
 	}()
 	defer func() { close(done); watch.Wait() }()
 

@@ -84,8 +84,9 @@ type Server struct {
 	log *slog.Logger
 	srv *ssh.Server
 
-	// shutdown is canceled when Shutdown starts; every session's context
-	// derives from it, so programs at the name prompt end too.
+	// shutdown is canceled by Shutdown, once the lobby has told every
+	// session; every session's context derives from it, so programs at the
+	// name prompt end too.
 	shutdown       context.Context
 	cancelShutdown context.CancelFunc
 
@@ -93,15 +94,17 @@ type Server struct {
 	// that holds a slot: a place to inject a panic.
 	sessionHook func(ssh.Session)
 
-	mu       sync.Mutex // guards every field below
-	ln       net.Listener
-	sessions map[*session]struct{}
-	closing  bool
-	idle     chan struct{} // closed when closing and sessions is empty
+	mu      sync.Mutex // guards every field below
+	ln      net.Listener
+	slots   map[*slot]struct{}
+	closing bool
+	idle    chan struct{} // closed when closing and slots is empty
 }
 
-// session is one open SSH session holding a slot of the chat.
-type session struct {
+// slot is one of the chat's slots (see lobby.Open), held by an open SSH
+// session of this server from the moment its handler starts, name prompt
+// included, until the handler returns or the lobby cuts the session loose.
+type slot struct {
 	ssh     ssh.Session
 	lobby   *lobby.Session // holds the slot; named at the prompt
 	release sync.Once
@@ -148,10 +151,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("host key folder: %w", err)
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		sessions: make(map[*session]struct{}),
-		idle:     make(chan struct{}),
+		cfg:   cfg,
+		log:   cfg.Logger,
+		slots: make(map[*slot]struct{}),
+		idle:  make(chan struct{}),
 	}
 	s.shutdown, s.cancelShutdown = context.WithCancel(context.Background())
 	opts := []ssh.Option{
@@ -238,7 +241,7 @@ func (s *Server) Serve() error {
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.sessions)
+	return len(s.slots)
 }
 
 // Shutdown tells every session the server is shutting down and ends it, then
@@ -247,7 +250,7 @@ func (s *Server) Sessions() int {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	if len(s.sessions) == 0 {
+	if len(s.slots) == 0 {
 		closeOnce(s.idle)
 	}
 	s.mu.Unlock()
@@ -287,7 +290,7 @@ func closeOnce(ch chan struct{}) {
 // acquire takes a session slot: the chat's, atomically against every
 // other connection to any node (see lobby.Open), and this server's record
 // of it, for shutting down.
-func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error) {
+func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*slot, error) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -298,26 +301,26 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*session, error
 	if err != nil {
 		return nil, err
 	}
-	ss := &session{ssh: sess, lobby: ls}
+	sl := &slot{ssh: sess, lobby: ls}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		ls.Close()
 		return nil, lobby.ErrLobbyClosed
 	}
-	s.sessions[ss] = struct{}{}
-	return ss, nil
+	s.slots[sl] = struct{}{}
+	return sl, nil
 }
 
 // releaseSlot frees the slot; it is safe to call more than once, so a
 // session cut loose can free it at once while its handler is still unwinding.
-func (s *Server) releaseSlot(ss *session) {
-	ss.release.Do(func() {
-		ss.lobby.Close()
+func (s *Server) releaseSlot(sl *slot) {
+	sl.release.Do(func() {
+		sl.lobby.Close()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(s.sessions, ss)
-		if s.closing && len(s.sessions) == 0 {
+		delete(s.slots, sl)
+		if s.closing && len(s.slots) == 0 {
 			closeOnce(s.idle)
 		}
 	})
@@ -334,7 +337,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		log := s.log.With("remote", sess.RemoteAddr().String(), "user", sess.User(), "pty", hasPTY)
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
-		ss, err := s.acquire(ctx, sess)
+		sl, err := s.acquire(ctx, sess)
 		if err != nil {
 			switch {
 			case errors.Is(err, lobby.ErrFull):
@@ -348,7 +351,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			refuse(sess, s.cfg.Lobby.Ending(err, ""))
 			return
 		}
-		defer s.releaseSlot(ss)
+		defer s.releaseSlot(sl)
 		start := time.Now()
 		log.Info("session open")
 		defer func() {
@@ -365,9 +368,9 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			s.sessionHook(sess)
 		}
 		if hasPTY {
-			s.runTUI(ctx, cancel, ss, log)
+			s.runTUI(ctx, cancel, sl, log)
 		} else {
-			s.runLineMode(ctx, cancel, ss, log)
+			s.runLineMode(ctx, cancel, sl, log)
 		}
 	}
 }
@@ -377,8 +380,8 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 // stuck writing to a client that stopped reading; the lobby has freed its
 // slot already. A too-slow session is closed at once; a flooder gets a few
 // seconds to read why before it is closed.
-func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log *slog.Logger) {
-	ls := ss.lobby
+func (s *Server) watchDrop(sl *slot, done <-chan struct{}, cancel func(), log *slog.Logger) {
+	ls := sl.lobby
 	select {
 	case <-ls.Done():
 	case <-done:
@@ -388,7 +391,7 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 	if !errors.Is(reason, lobby.ErrTooSlow) && !errors.Is(reason, lobby.ErrFlooding) {
 		return // a quit or a shutdown: the session ends by itself
 	}
-	s.releaseSlot(ss)
+	s.releaseSlot(sl)
 	log.Warn("session cut loose", "reason", reason)
 	if errors.Is(reason, lobby.ErrFlooding) {
 		t := time.NewTimer(cutGrace)
@@ -400,7 +403,7 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 		}
 	}
 	cancel()
-	_ = ss.ssh.Close() // unblocks a write stuck on the client's full window
+	_ = sl.ssh.Close() // unblocks a write stuck on the client's full window
 }
 
 // cutGrace is how long a session cut loose for flooding may take to say why.

@@ -27,8 +27,8 @@ type finalModel interface {
 // final model (for the good-bye line and exit status), quits when the
 // client closes its input, and never leaves the program running after the
 // session.
-func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
-	sess := ss.ssh
+func (s *Server) runTUI(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
+	sess := sl.ssh
 	pty, _, _ := sess.Pty()
 	win := sessionWindow(sess)
 	select {
@@ -38,7 +38,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	width, height := win.size()
 	model := tui.New(tui.Options{
 		Lobby:         s.cfg.Lobby,
-		Session:       ss.lobby,
+		Session:       sl.lobby,
 		Context:       ctx,
 		MaxSessions:   s.cfg.Lobby.MaxSessions(),
 		Width:         width,
@@ -72,7 +72,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	}()
 	go func() {
 		defer wg.Done()
-		s.watchDrop(ss, done, cancel, log)
+		s.watchDrop(sl, done, cancel, log)
 	}()
 	// Not waited for: it reads the session until the session closes, which
 	// happens only after this handler returns.
@@ -84,8 +84,8 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		log.Error("tui ended with an error", "err", err)
 	}
 
-	ss.lobby.Close() // frees the name even when the program was killed
-	end := s.cfg.Lobby.Ending(ss.lobby.Err(), ss.lobby.Name())
+	sl.lobby.Close() // frees the name even when the program was killed
+	end := s.cfg.Lobby.Ending(sl.lobby.Err(), sl.lobby.Name())
 	if fm, ok := final.(finalModel); ok {
 		end = fm.Ending()
 	}

@@ -5,13 +5,48 @@
 //
 // # Contract with the SSH server
 //
-//	m := tui.New(tui.Options{Lobby: l, Session: slot, Context: ctx, MaxSessions: n, Width: w, Height: h})
-//	p := tea.NewProgram(m, opts...) // tea.WithoutSignalHandler, tea.WithContext, bubbletea.MakeOptions(sess)...
+// sshserver/tui.go is the one front end that runs this UI; another would
+// do as it does:
+//
+//	m := tui.New(tui.Options{Lobby: l, Session: slot, Context: ctx,
+//		MaxSessions: l.MaxSessions(), Width: w, Height: h, PromptTimeout: d})
+//	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess),
+//		tea.WithInput(nil),              // the input comes from readInput, below
+//		tea.WithContext(ctx),            // ends with the SSH session or a shutdown
+//		tea.WithoutSignalHandler(),      // or the server's own SIGINT reaches every program
+//		tea.WithFPS(rate),               // lower in a crowd: sshserver's frameRate
+//		tea.WithEnvironment(env),        // the client's, with TERM
+//		tea.WithWindowSize(dw, dh),      // at most MaxWidth×MaxHeight
+//		tea.WithFilter(filter))...)      // suspend becomes resume; sizes held to the max
+//	go readInput(ctx, quitOnEOF(sess), term, p) // not waited for
+//	go forwardResizes(p, window, done)          // TerminalSizeMsg, then tea.WindowSizeMsg
 //	final, _ := p.Run()
 //	slot.Close() // frees the name even if the program was killed
 //	end := final.(*tui.Model).Ending()
 //	wish.Println(sess, end.Farewell)
 //	sess.Exit(end.Code)
+//
+// Options.Session is the slot the server opened for this connection
+// (lobby.Lobby.Open) and the prompt claims the name on it; with none, the
+// UI opens one itself when a name is submitted. Options.Context should be
+// the SSH session's: every lobby call is bounded by it, and a lobby session
+// that was opened just as the program stopped (so Session still reports
+// nil) is closed when it ends.
+//
+// The program must not read the session itself: tea.WithInput(nil), and a
+// reader of the server's own (readInput) decodes the client's bytes and
+// hands each event over with Program.Send, which returns at once after the
+// program has ended. Bubble Tea's own reader sends into the program with a
+// blocking send and no way out, so input arriving as the program ended (a
+// client typing while it hangs up, a late reply to a terminal query) kept
+// that goroutine, and through it the whole program, alive for good. The
+// same reader ends the program when the client closes its input
+// (quitOnEOF): a client that closes the channel but keeps the connection
+// would otherwise leave it running.
+//
+// The frame rate is the renderer's tick; each program wakes that often
+// even when nothing changed, so a server with many sessions gives new ones
+// a lower rate (sshserver's frameRate).
 //
 // The model is a pointer: New returns *Model and the final model is the same
 // *Model. Session is nil until a name was accepted. Ending is the lobby's
@@ -25,10 +60,6 @@
 // (tea.WithWindowSize, every tea.WindowSizeMsg): the renderer's buffers
 // follow it. To let the UI name the real size, send a TerminalSizeMsg
 // before the tea.WindowSizeMsg of each change.
-//
-// Options.Context should be the SSH session's context: every lobby call is
-// bounded by it, and a lobby session that Register returned just as the
-// program stopped (so Session still reports nil) is closed when it ends.
 //
 // # Concurrency
 //

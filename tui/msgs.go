@@ -32,9 +32,9 @@ type eventMsg struct {
 	online int
 }
 
-// eventBatch bounds one read of the queue. The queue holds 128; half of it
-// keeps the Update that handles a batch short.
-const eventBatch = 64
+// eventBatch bounds one read of a session's queue: half of what it holds
+// (lobby.Lobby.Queue) keeps the Update that handles a batch short.
+func eventBatch(l *lobby.Lobby) int { return max(1, l.Queue()/2) }
 
 // promptTimeoutMsg says the name prompt has waited Options.PromptTimeout.
 type promptTimeoutMsg struct{}
@@ -112,7 +112,7 @@ func registerCmd(ctx context.Context, l *lobby.Lobby, opened *lobby.Session, nam
 // issues it again after each event, so exactly one is waiting at a time.
 func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd {
 	return func() tea.Msg {
-		evs, err := s.NextBatch(ctx, eventBatch)
+		evs, err := s.NextBatch(ctx, eventBatch(l))
 		if err != nil {
 			return endedMsg{err: err}
 		}
