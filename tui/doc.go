@@ -3,6 +3,24 @@
 // line and the key help. It talks to the chat only through the lobby
 // package's Go API and knows nothing of SSH.
 //
+// # Where things are
+//
+//	model.go      Options, the Model and its parts, New, Update: where each message goes
+//	prompt.go     the name prompt: its keys, the claim of a name, its screen, its timeout
+//	events.go     the lobby's events: lines, notices, entering a room, the room list
+//	presence.go   others' joins and leaves (and a crowd's room lists) held back, then shown together
+//	actions.go    lines and room choices queued on their way to the lobby, one at a time
+//	history.go    older pages of a room's history, fetched on scrolling to the top
+//	input.go      keys, paste and mouse on the main screen; the full-input rule
+//	keymap.go     the key bindings and the key help
+//	lineinput.go  the one-line editor of the prompt and the message line
+//	view.go       layout and drawing: the kept frame, title, status and input lines
+//	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
+//	sidebar.go    the room list
+//	styles.go     colours and styles; wrap.go wraps styled text
+//	msgs.go       the Cmds that call the lobby, and the messages they answer with
+//	end.go        the end of the session: why, and Ending
+//
 // # Contract with the SSH server
 //
 // sshserver/tui.go is the one front end that runs this UI; another would
@@ -63,12 +81,18 @@
 //
 // # Concurrency
 //
-// Only the program's event loop calls the model. Every lobby call that can
-// wait (Register, Exec, SelectRoom, Older, NextBatch) runs in a tea.Cmd; the
-// event pump is one Cmd blocked in Session.NextBatch, re-issued after each
-// batch (the event waited for and whatever was already queued behind it).
-// Nothing calls Program.Send. Submitted lines and room choices go through a
-// small queue so they reach the lobby in the order the user made them.
+// Only the program's event loop calls the model, and it owns every field.
+// Every lobby call that can wait runs in a tea.Cmd, on a goroutine of its
+// own, and answers with a message (msgs.go): the claim of a name
+// (registerCmd), a line or a room choice (execCmd), a page of older lines
+// (olderCmd), and the event pump: one Cmd blocked in Session.NextBatch,
+// issued again after each batch (the event waited for and whatever was
+// already queued behind it), so exactly one waits at a time. The two timers
+// (the prompt's deadline, the presence flush) are Cmds that end with
+// Options.Context, as every other Cmd's lobby call does; a session opened as
+// the program stopped is closed by context.AfterFunc when it ends. Nothing
+// calls Program.Send. Submitted lines and room choices go through a small
+// queue so they reach the lobby in the order the user made them.
 //
 // # Cost per frame
 //
