@@ -175,11 +175,7 @@ func TestCreate(t *testing.T) {
 	})
 	t.Run("from another room, which sees the leave", func(t *testing.T) {
 		l := newLobby(t, Config{})
-		alice := register(t, l, "alice")
-		bob := register(t, l, "bob")
-		createRoom(t, alice, "alpha")
-		joinRoom(t, bob, "alpha")
-		line(t, alice, KindSystem, "bob joined alpha")
+		alice, bob := inAlpha(t, l)
 
 		exec(t, bob, "/create beta")
 		notice(t, bob, false, "You created beta.")
@@ -297,11 +293,7 @@ func TestJoin(t *testing.T) {
 
 func TestLeave(t *testing.T) {
 	l := newLobby(t, Config{})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 
 	exec(t, bob, "/leave")
 	entered(t, bob, "")
@@ -360,11 +352,7 @@ func TestQuit(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	l := newLobby(t, Config{})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 	bob.Close()
 	bob.Close() // twice is fine
 	line(t, alice, KindSystem, "bob left alpha")
@@ -403,11 +391,7 @@ func TestChat(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLobby(t, Config{})
-			alice := register(t, l, "alice")
-			bob := register(t, l, "bob")
-			createRoom(t, alice, "alpha")
-			joinRoom(t, bob, "alpha")
-			line(t, alice, KindSystem, "bob joined alpha")
+			alice, bob := inAlpha(t, l)
 			exec(t, alice, tc.line)
 			for _, s := range []*Session{alice, bob} { // authors see their own lines too
 				m := line(t, s, KindChat, tc.want)
@@ -432,11 +416,7 @@ func TestChatTooLong(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLobby(t, Config{})
-			alice := register(t, l, "alice")
-			bob := register(t, l, "bob")
-			createRoom(t, alice, "alpha")
-			joinRoom(t, bob, "alpha")
-			line(t, alice, KindSystem, "bob joined alpha")
+			alice, bob := inAlpha(t, l)
 			exec(t, alice, tc.line)
 			notice(t, alice, true, fmt.Sprintf("That message is %d characters long; the limit is %d. It was not sent.", tc.n, MaxMessageLen))
 			barrier(t, l)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/logthrottle"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -38,7 +38,7 @@ var (
 // is a change of the chat), and the cause goes to the log: once, then as a
 // count, however many connections fail (issue #8, finding 7).
 func TestDiskFullLogin(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	var logs lockedBuffer
 	throttle := logthrottle.New(slog.NewTextHandler(&logs, nil), time.Hour, nil) // Close sums up
 	logger := slog.New(throttle)

@@ -15,6 +15,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -164,7 +165,7 @@ func TestWindowChangesBeforeTheShell(t *testing.T) {
 
 func waitNoSessions(t testing.TB, ts *testServer) {
 	t.Helper()
-	e2e.Eventually(t, "every session to end", func() bool { return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0 })
+	testutil.Eventually(t, "every session to end", func() bool { return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0 })
 }
 
 // TestEnvBeforeTheShell: only the variables the server uses are kept, a
@@ -463,7 +464,7 @@ func TestChannelsPerConnectionAreCapped(t *testing.T) {
 		}
 	}
 	_ = chans[0].Close()
-	e2e.Eventually(t, "a closed channel to free its place", func() bool {
+	testutil.Eventually(t, "a closed channel to free its place", func() bool {
 		ch, reqs, err := conn.OpenChannel("session", nil)
 		if err != nil {
 			return false
@@ -505,7 +506,7 @@ func TestConnectionsPerAddressAreCapped(t *testing.T) {
 	_ = c.Close()
 
 	_ = conns[0].Close()
-	e2e.Eventually(t, "a closed connection to free its place", func() bool {
+	testutil.Eventually(t, "a closed connection to free its place", func() bool {
 		conn, err := e2e.Dial(ts.addr)
 		if err != nil {
 			return false

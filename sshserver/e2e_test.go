@@ -9,11 +9,12 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestPromptAndGuestName(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
 	a.WaitText(lobby.Prompt)
@@ -25,7 +26,7 @@ func TestPromptAndGuestName(t *testing.T) {
 }
 
 func TestDuplicateNameIsExplainedAndPromptStays(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
 	a.Login("alice")
@@ -46,7 +47,7 @@ func TestDuplicateNameIsExplainedAndPromptStays(t *testing.T) {
 }
 
 func TestCommandsAndRefusals(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
 	a.Login("alice")
@@ -81,7 +82,7 @@ func TestCommandsAndRefusals(t *testing.T) {
 }
 
 func TestTwoUsersChatAndNewcomerGetsHistory(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 
@@ -104,7 +105,7 @@ func TestTwoUsersChatAndNewcomerGetsHistory(t *testing.T) {
 }
 
 func TestSwitchingRoomsOldRoomSeesLeave(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 	b := ts.creator(t, "bob", "beta")
@@ -115,7 +116,7 @@ func TestSwitchingRoomsOldRoomSeesLeave(t *testing.T) {
 }
 
 func TestKeysAndMouseSwitchRooms(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 	a.TypeLine("/create beta")
@@ -161,7 +162,7 @@ func sidebarEntry(t *testing.T, c *e2e.Terminal, room string) (x, y int) {
 }
 
 func TestResizeRelaysOut(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connectSized(t, 100, 30)
 	a.Login("alice")
@@ -186,7 +187,7 @@ func TestResizeRelaysOut(t *testing.T) {
 }
 
 func TestSessionLimitRefusesEleventh(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, withMaxSessions(10))
 	var clients []*e2e.Terminal
 	for range 10 {
@@ -213,7 +214,7 @@ func TestSessionLimitRefusesEleventh(t *testing.T) {
 }
 
 func TestConnectionBurstNeverExceedsLimit(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	const limit, burst = 10, 30
 	ts := startServer(t, withMaxSessions(limit))
 	var (
@@ -253,7 +254,7 @@ func TestConnectionBurstNeverExceedsLimit(t *testing.T) {
 }
 
 func TestNoGoroutineOutlivesSessions(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	for i := range 5 {
 		c := ts.connect(t)
@@ -266,7 +267,7 @@ func TestNoGoroutineOutlivesSessions(t *testing.T) {
 		}
 		c.Close()
 	}
-	e2e.Eventually(t, "every session and user gone", func() bool {
+	testutil.Eventually(t, "every session and user gone", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 }

@@ -2,14 +2,14 @@ package sshserver
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/store"
 )
@@ -56,23 +56,9 @@ func withLobbyConfig(f func(*lobby.Config)) serverOption {
 	return func(_ *Config, lc *lobby.Config) { f(lc) }
 }
 
-func quietLogger(t testing.TB) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 func startServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	log := quietLogger(t)
+	log := testutil.Logger(t)
 	lc := lobby.Config{Store: lobby.NewMemoryStore(), Log: lobby.NewMemoryLog(), Logger: log, FloodRate: -1, MaxSessions: 10}
 	cfg := Config{
 		Listen:      "127.0.0.1:0",
@@ -82,10 +68,7 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 	for _, o := range opts {
 		o(&cfg, &lc)
 	}
-	l, err := lobby.New(context.Background(), lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lobbytest.New(t, lc) // closed after the server, which is stopped first
 	cfg.Lobby = l
 	srv, err := New(cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/attacks"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -53,7 +54,7 @@ func checkInert(t *testing.T, raw []byte) {
 }
 
 func TestInjectionReachesOthersAsInertText(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	attacks := loadAttacks(t)
 	ts := startServer(t, withMaxSessions(20))
 	victim := ts.creator(t, "victim", "alpha")
@@ -114,7 +115,7 @@ func TestInjectionReachesOthersAsInertText(t *testing.T) {
 }
 
 func TestHugeLineNeitherCrashesNorStalls(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	other := ts.creator(t, "other", "alpha")
 
@@ -138,7 +139,7 @@ func TestHugeLineNeitherCrashesNorStalls(t *testing.T) {
 }
 
 func TestFloodIsRefusedThenCut(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, withLobbyConfig(func(c *lobby.Config) {
 		c.FloodRate, c.FloodBurst = 2, 10
 	}))
@@ -248,7 +249,7 @@ func (p *stallProxy) close() {
 }
 
 func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	sender := ts.lineUser(t, "sender")
 	sender.Send("/create alpha")
@@ -297,7 +298,7 @@ func TestStalledReaderDoesNotSlowOthers(t *testing.T) {
 // overflows, the lobby drops it, and its slot is free at once even though
 // its program is stuck writing to it.
 func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, withMaxSessions(2), withLobbyConfig(func(c *lobby.Config) { c.Queue = 8 }))
 	sender := ts.lineUser(t, "sender")
 	sender.Send("/create alpha")
@@ -328,7 +329,7 @@ func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 		sent++
 	}
 	t.Logf("cut loose after %d messages", sent)
-	e2e.Eventually(t, "the stalled session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
+	testutil.Eventually(t, "the stalled session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
 	next := ts.connect(t)
 	next.WaitText(lobby.Prompt)
 }
@@ -352,7 +353,7 @@ func (l *lockedBuffer) String() string {
 }
 
 func TestPanicInOneSessionIsContained(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	var logs lockedBuffer
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -377,11 +378,11 @@ func TestPanicInOneSessionIsContained(t *testing.T) {
 	if !strings.Contains(string(out), "has to close it") {
 		t.Fatalf("the failed session was told %q", out)
 	}
-	e2e.Eventually(t, "the panic to be logged with the session's fields", func() bool {
+	testutil.Eventually(t, "the panic to be logged with the session's fields", func() bool {
 		l := logs.String()
 		return strings.Contains(l, "session panic") && strings.Contains(l, "user=boom") && strings.Contains(l, "injected failure")
 	})
-	e2e.Eventually(t, "the failed session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
+	testutil.Eventually(t, "the failed session's slot to be free", func() bool { return ts.srv.Sessions() == 1 })
 
 	// Everyone else carries on.
 	a.TypeLine("still here")

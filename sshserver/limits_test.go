@@ -13,6 +13,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -116,7 +117,7 @@ func TestLoadAuthorizedKeys(t *testing.T) {
 }
 
 func TestConnectionRateLimitPerAddress(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.ConnRate = 1 }) // burst 3
 	refused := 0
 	for range 6 {
@@ -133,7 +134,7 @@ func TestConnectionRateLimitPerAddress(t *testing.T) {
 }
 
 func TestAllowedKeysAdmitOnlyListed(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	friend, stranger := newSigner(t), newSigner(t)
 	keys := filepath.Join(t.TempDir(), "allowed")
 	if err := os.WriteFile(keys, gossh.MarshalAuthorizedKey(friend.PublicKey()), 0o600); err != nil {
@@ -164,7 +165,7 @@ func TestAllowedKeysAdmitOnlyListed(t *testing.T) {
 }
 
 func TestLineModePromptTimesOut(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.PromptTimeout = 300 * time.Millisecond })
 	bot := ts.connectLine(t)
 	bot.WaitText(lobby.Prompt)
@@ -172,16 +173,16 @@ func TestLineModePromptTimesOut(t *testing.T) {
 	if code := bot.WaitExit(); code == 0 {
 		t.Fatal("a timed-out prompt exited with status 0")
 	}
-	e2e.Eventually(t, "the slot to be freed", func() bool { return ts.srv.Sessions() == 0 })
+	testutil.Eventually(t, "the slot to be freed", func() bool { return ts.srv.Sessions() == 0 })
 }
 
 func TestIdleTimeoutEndsSilentConnections(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.IdleTimeout = 500 * time.Millisecond })
 	a := ts.connect(t)
 	a.Login("idler")
 	a.WaitEnd() // the connection is cut: no exit status
-	e2e.Eventually(t, "the idle session's slot and name to be freed", func() bool {
+	testutil.Eventually(t, "the idle session's slot and name to be freed", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 }

@@ -9,12 +9,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestLineModeChatsWithTUIUser(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	tuiUser := ts.creator(t, "alice", "alpha")
 	tuiUser.TypeLine("before the bot came")
@@ -48,7 +48,7 @@ func TestLineModeChatsWithTUIUser(t *testing.T) {
 }
 
 func TestLineModeEndOfInputQuits(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	bot := ts.connectLine(t)
 	bot.WaitText(lobby.Prompt)
@@ -60,14 +60,14 @@ func TestLineModeEndOfInputQuits(t *testing.T) {
 	if code := bot.WaitExit(); code != 0 {
 		t.Fatalf("end of input exited with %d, want 0", code)
 	}
-	e2e.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
+	testutil.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
 }
 
 // TestLineModeScriptSeesItsOwnLines is `printf 'bot\n/join alpha\nhi\n' |
 // ssh -T host`: all input at once, then end of input. The script's output
 // must still show its own line, and everyone else gets it too.
 func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	alice := ts.creator(t, "alice", "alpha")
 	bot := ts.connectLine(t)
@@ -88,7 +88,7 @@ func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
 }
 
 func TestLineModeOverlongLineIsRefused(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	bot := ts.lineUser(t, "bot")
 	bot.Send("/create alpha")

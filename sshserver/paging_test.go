@@ -8,7 +8,7 @@ import (
 
 	uv "github.com/charmbracelet/ultraviolet"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/store"
 )
 
@@ -16,8 +16,8 @@ import (
 // in SQLite, a newcomer is sent only the last 20, and PgUp walks back, page
 // by page from the store, to the very first line.
 func TestPagingReachesTheFirstLine(t *testing.T) {
-	e2e.CheckGoroutines(t)
-	st, err := store.Open(context.Background(), t.TempDir(), quietLogger(t))
+	testutil.CheckGoroutines(t)
+	st, err := store.Open(context.Background(), t.TempDir(), testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -101,7 +102,7 @@ func TestSoakRandomUsers(t *testing.T) {
 	if err := runScoped(t, func(st *scopedT) { soakWarmUp(st, ts) }); err != nil {
 		t.Fatalf("warm-up: %v", err)
 	}
-	e2e.Eventually(t, "the warm-up sessions to end", func() bool {
+	testutil.Eventually(t, "the warm-up sessions to end", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 	baseG, baseF := settledGoroutines(), fdCount()
@@ -136,7 +137,7 @@ func TestSoakRandomUsers(t *testing.T) {
 	if w := warn.list(); len(w) > 0 {
 		t.Errorf("the server logged %d warnings or errors; first: %s", len(w), strings.Join(w[:min(len(w), 5)], "\n"))
 	}
-	e2e.Eventually(t, "every session and user gone", func() bool {
+	testutil.Eventually(t, "every session and user gone", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 	g, f := waitBaseline(t, baseG, baseF)

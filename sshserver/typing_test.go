@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -14,7 +14,7 @@ import (
 // input keeps the first MaxMessageLen characters, says once that it is full,
 // and Enter sends exactly those.
 func TestTypingPastTheCap(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	bot := ts.lineUser(t, "bot")
 	bot.WaitText("You are in the Lobby")

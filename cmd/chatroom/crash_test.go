@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -69,7 +70,7 @@ func TestSIGKILLLosesNothingAnyoneSaw(t *testing.T) {
 			t.Logf("watcher output tail: %q", tail(watcher.Output(), 600))
 		}
 	}()
-	e2e.Eventually(t, "part of the burst to be displayed", func() bool {
+	testutil.Eventually(t, "part of the burst to be displayed", func() bool {
 		return len(seenRE.FindAllString(watcher.Output(), -1)) >= 200
 	})
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {

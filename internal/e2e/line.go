@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +18,13 @@ type Line struct {
 	conn  *gossh.Client
 	sess  *gossh.Session
 	Stdin io.WriteCloser
-	mu    sync.Mutex
-	out   bytes.Buffer // everything received, stdout and stderr
 	exit  chan error
 	read  sync.WaitGroup
+
+	mu      sync.Mutex
+	out     bytes.Buffer  // everything received, stdout and stderr
+	grew    chan struct{} // closed and replaced whenever out grows or a reader ends
+	readers int           // of stdout and stderr, still reading
 }
 
 // ConnectLine opens a session without a PTY to addr.
@@ -39,7 +41,7 @@ func ConnectLine(t testing.TB, addr string) *Line {
 	stdin, _ := sess.StdinPipe()
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
-	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1)}
+	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1), grew: make(chan struct{}), readers: 2}
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +64,13 @@ func (c *Line) copy(r io.Reader) {
 		n, err := r.Read(buf)
 		c.mu.Lock()
 		c.out.Write(buf[:n])
+		if err != nil {
+			c.readers--
+		}
+		if n > 0 || err != nil {
+			close(c.grew) // wakes every WaitText
+			c.grew = make(chan struct{})
+		}
 		c.mu.Unlock()
 		if err != nil {
 			return
@@ -84,15 +93,28 @@ func (c *Line) Send(line string) {
 	}
 }
 
-// WaitText waits until text has been received.
+// WaitText waits until text has been received. It looks again whenever
+// output arrives, and gives up once no more can come.
 func (c *Line) WaitText(text string) {
 	c.t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for !strings.Contains(c.Output(), text) {
-		if time.Now().After(deadline) {
+	deadline := time.NewTimer(WaitTimeout)
+	defer deadline.Stop()
+	want := []byte(text)
+	for {
+		c.mu.Lock()
+		found, grew, ended := bytes.Contains(c.out.Bytes(), want), c.grew, c.readers == 0
+		c.mu.Unlock()
+		switch {
+		case found:
+			return
+		case ended:
+			c.t.Fatalf("the session ended without %q; got:\n%s", text, c.Output())
+		}
+		select {
+		case <-grew:
+		case <-deadline.C:
 			c.t.Fatalf("timed out waiting for %q; got:\n%s", text, c.Output())
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
