@@ -11,15 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
 	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// waitLimit bounds starting and stopping a node, and waits on NATS, which
-// take longer than a lobby's own (a leader election).
-const waitLimit = 20 * time.Second
+// waitLimit bounds starting and stopping a node, and what waits on NATS
+// itself: generous for the election after a leader dies. A lobby's own
+// waits take testutil.WaitTimeout.
+const waitLimit = 60 * time.Second
 
 // node is one chatroom node of a test cluster: a lobby on the cluster's log.
 type node struct {
@@ -32,13 +35,13 @@ type node struct {
 }
 
 type testCluster struct {
-	t    *testing.T
-	nats *natstest.Cluster
-	cfg  func(*Config, *lobby.Config)
+	t   *testing.T
+	url string
+	cfg func(*Config, *lobby.Config)
 }
 
 func newTestCluster(t *testing.T, nats *natstest.Cluster, cfg func(*Config, *lobby.Config)) *testCluster {
-	return &testCluster{t: t, nats: nats, cfg: cfg}
+	return &testCluster{t: t, url: nats.URL(), cfg: cfg}
 }
 
 // start starts a node named name on store (a new one when nil), watching
@@ -49,7 +52,7 @@ func (tc *testCluster) start(name string, store *lobby.MemoryStore) *node {
 		store = lobby.NewMemoryStore()
 	}
 	logger := testutil.Logger(tc.t)
-	cc := Config{URL: tc.nats.URL(), Node: name, Logger: logger, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
+	cc := Config{URL: tc.url, Node: name, Logger: logger, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
 	lc := lobby.Config{Store: store, Node: name, Logger: logger, FloodRate: -1, MaxSessions: 100}
 	if tc.cfg != nil {
 		tc.cfg(&cc, &lc)
@@ -372,4 +375,41 @@ func describeState(t *testing.T, n *node) string {
 		fmt.Fprintf(&b, "live %s %d\n", r.Name, r.Users)
 	}
 	return b.String()
+}
+
+// TestCatchUpGap: a node whose store is behind what the stream still holds
+// refuses to start, rather than serve a chat with a hole in it.
+func TestCatchUpGap(t *testing.T) {
+	tc := newTestCluster(t, natstest.Start(t), nil)
+	a := tc.start("a", nil)
+	b := tc.start("b", nil)
+	alice := lobbytest.Register(t, a.lobby, "alice")
+	lobbytest.Exec(t, alice, "/create alpha")
+	lobbytest.WaitLine(t, alice, "alice joined alpha")
+	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	store := b.store
+	b.close()
+	for i := range 5 {
+		lobbytest.Exec(t, alice, fmt.Sprint("missed ", i))
+		lobbytest.WaitLine(t, alice, fmt.Sprint("missed ", i))
+	}
+	// The stream forgets all but the newest batch, as retention would.
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	head, err := a.log.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.log.stream.Purge(ctx, jetstream.WithPurgeSequence(head)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(ctx, Config{URL: tc.url, Node: "b", Logger: testutil.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	_, err = lobby.New(ctx, lobby.Config{Store: store, Log: g, Node: "b", Logger: testutil.Logger(t)})
+	if !errors.Is(err, lobby.ErrLogGap) {
+		t.Fatalf("New on a store the stream has moved past = %v, want ErrLogGap", err)
+	}
 }

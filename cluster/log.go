@@ -47,8 +47,11 @@ type Config struct {
 	Replicas  int           // copies of the stream; 0: 3 when NATS runs 3 servers or more, else 1
 	Retention time.Duration // how long the stream keeps a batch; 0: for ever
 	Logger    *slog.Logger  // slog.Default()
+	// Reconnected, when set, is called each time the connection to NATS
+	// comes back after it was lost, for metrics. It must return at once.
+	Reconnected func()
 
-	// AppendTimeout bounds one Append, retries included; 15s, more than a
+	// AppendTimeout bounds one Append, retries included; 30s, well over a
 	// stream leader's election takes (4 to 9 s).
 	AppendTimeout time.Duration
 	// HeartbeatEvery is how often a node says it is alive; 1s.
@@ -66,7 +69,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.AppendTimeout <= 0 {
-		c.AppendTimeout = 15 * time.Second
+		c.AppendTimeout = 30 * time.Second
 	}
 	if c.HeartbeatEvery <= 0 {
 		c.HeartbeatEvery = time.Second
@@ -121,6 +124,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			g.log.Info("NATS again", "server", nc.ConnectedUrlRedacted())
 			g.events.set(true)
+			if g.cfg.Reconnected != nil {
+				g.cfg.Reconnected()
+			}
 		}),
 	}
 	if cfg.CredsFile != "" {
@@ -279,7 +285,9 @@ func (g *Log) Follow(ctx context.Context, after uint64, apply func(uint64, []lob
 	if err != nil {
 		return fmt.Errorf("follow the stream %s: %w", g.cfg.Stream, err)
 	}
-	it, err := cons.Messages()
+	// A heartbeat a second: a consumer whose server died is noticed and
+	// made again on another in a few seconds, not the default ten.
+	it, err := cons.Messages(jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("follow the stream %s: %w", g.cfg.Stream, err)
 	}

@@ -23,6 +23,9 @@ type Members interface {
 	LogUp()
 }
 
+// downGrace is how long NATS may be out of reach before users are told.
+const downGrace = time.Second
+
 // lostNATS is what users read while their node cannot reach NATS.
 const lostNATS = "Lost contact with the rest of the chat; reconnecting. What you type is not sent meanwhile."
 
@@ -89,7 +92,7 @@ func (g *Log) Watch(ctx context.Context, m Members) error {
 	tick := time.NewTicker(g.cfg.HeartbeatEvery / 2)
 	defer tick.Stop()
 	lastBeat := time.Time{}
-	wasUp := true
+	told := false // users were told NATS is lost
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,40 +104,31 @@ func (g *Log) Watch(ctx context.Context, m Members) error {
 			continue
 		}
 		up, since := g.events.state()
-		if up != wasUp {
-			if up {
-				m.LogUp()
-			} else {
-				m.LogDown(lostNATS)
-			}
-			wasUp = up
-		}
 		now := time.Now()
+		switch {
+		case up && told:
+			m.LogUp()
+			told = false
+		case !up && !told && now.Sub(since) >= downGrace:
+			// A reconnect to another server takes milliseconds and
+			// users need not hear of it: what they type meanwhile waits
+			// in the log's retries. Only a longer loss is news.
+			m.LogDown(lostNATS)
+			told = true
+		}
 		if now.Sub(lastBeat) >= g.cfg.HeartbeatEvery {
 			// A lost heartbeat costs nothing: the next one follows.
 			_ = g.nc.Publish(aliveSubject, []byte(m.Instance()))
 			lastBeat = now
 		}
-		if !up || now.Sub(since) < g.cfg.DeadAfter {
-			// Cut off, or not connected long enough to have heard
-			// everyone: nobody's silence means anything yet.
-			continue
-		}
+		// Who holds sessions, and since when this node knows it: an
+		// instance gets DeadAfter from then to be heard.
 		current := m.Instances()
-		mu.Lock()
-		var dead []string
 		for _, inst := range current {
-			first, ok := noticed[inst]
-			if !ok {
+			if _, ok := noticed[inst]; !ok {
 				noticed[inst] = now
-				continue
-			}
-			last := heard[inst]
-			if now.Sub(first) >= g.cfg.DeadAfter && now.Sub(last) >= g.cfg.DeadAfter {
-				dead = append(dead, inst)
 			}
 		}
-		mu.Unlock()
 		for inst := range noticed {
 			if !slices.Contains(current, inst) {
 				delete(noticed, inst)
@@ -143,6 +137,19 @@ func (g *Log) Watch(ctx context.Context, m Members) error {
 				mu.Unlock()
 			}
 		}
+		if !up || now.Sub(since) < g.cfg.DeadAfter {
+			// Cut off, or not connected long enough to have heard
+			// everyone: nobody's silence means anything yet.
+			continue
+		}
+		var dead []string
+		mu.Lock()
+		for _, inst := range current {
+			if now.Sub(noticed[inst]) >= g.cfg.DeadAfter && now.Sub(heard[inst]) >= g.cfg.DeadAfter {
+				dead = append(dead, inst)
+			}
+		}
+		mu.Unlock()
 		for _, inst := range dead {
 			if pending[inst] {
 				continue

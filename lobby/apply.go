@@ -27,6 +27,12 @@ var appliers = map[ChangeType]applier{
 	ChangeJoin:   (*Lobby).applyJoin,
 	ChangeLeave:  (*Lobby).applyLeave,
 	ChangeSay:    (*Lobby).applySay,
+
+	ChangeRegister:   (*Lobby).applyRegister,
+	ChangeUnregister: (*Lobby).applyUnregister,
+	ChangeKeyAdd:     (*Lobby).applyKeyAdd,
+	ChangeKeyRemove:  (*Lobby).applyKeyRemove,
+	ChangeSetting:    (*Lobby).applySetting,
 }
 
 // applyLoop follows the log from the cursor for as long as the lobby runs.
@@ -65,6 +71,9 @@ func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
 		return nil
 	}
 	l.writes.reset()
+	if l.obs != nil {
+		l.batchAt = l.cfg.Now()
+	}
 	for i := range batch {
 		c := &batch[i]
 		l.applyOneLocked(c)
@@ -145,7 +154,7 @@ func (l *Lobby) applyOpen(c *Change) error {
 		}
 		return ErrFull
 	}
-	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, sess: l.localOf(c)}
+	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
 	l.members[m.id] = m
 	l.saveMemberLocked(m)
 	return nil
@@ -160,17 +169,29 @@ func (l *Lobby) applyName(c *Change) error {
 		return nil // a retried proposal
 	}
 	name := c.Name
-	if name != "" {
-		if _, taken := l.names.find(name); taken {
-			return ErrNameTaken
+	held := l.keyNames[m.fp]
+	switch {
+	case name != "":
+		var err error
+		if name, err = l.takeableLocked(m, name); err != nil {
+			return err
 		}
 		l.users++
-	} else {
-		// The next number nobody online has taken by hand.
+	case m.fp != "" && held != nil:
+		// Enter at the prompt: the name the key holds.
+		if _, taken := l.names.find(held.name); taken {
+			return ErrNameTaken
+		}
+		name = held.name
+		l.users++
+	default:
+		// The next number nobody online has taken by hand and nobody has
+		// registered (a look-alike of a Guest<N> cannot be).
 		for {
 			l.users++
 			name = fmt.Sprintf("Guest%d", l.users)
-			if _, taken := l.names.find(name); !taken {
+			_, taken := l.names.find(name)
+			if _, registered := l.regs.find(name); !taken && !registered {
 				break
 			}
 		}
@@ -275,7 +296,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 	s := l.localOf(c)
 	if r, exists := l.roomIx.find(c.Room); exists {
 		if s != nil {
-			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
 		}
 		return nil
 	}
@@ -288,7 +309,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 	}
 	l.rooms[foldKey(c.Room)] = r
 	l.roomIx.add(r.name, r)
-	l.writes.Rooms = append(l.writes.Rooms, RoomRecord{Name: r.name, Created: r.created, Meta: []byte("{}")})
+	l.saveRoomLocked(r)
 	if s != nil {
 		l.noticeLocked(s, false, "You created %s.", r.name)
 	}
@@ -428,6 +449,7 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 		}
 	}
 	shared := &msg // one copy shared by every member's event
+	delivered := 0
 	for s := range r.locals {
 		if kind == KindSystem && from != s.name && len(s.events) >= cap(s.events)/2 {
 			// A join or leave line for a member already half a queue
@@ -437,7 +459,28 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 			s.skipped++
 			continue
 		}
-		l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared})
+		if l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared}) {
+			delivered++
+		}
+	}
+	if l.obs != nil {
+		l.observePostLocked(kind, delivered, c)
+	}
+}
+
+// observePostLocked tells the Observer of a line posted and queued for
+// delivered sessions. One clock reading per line, not per session: the
+// fan-out above takes microseconds. l.mu must be held.
+func (l *Lobby) observePostLocked(kind Kind, delivered int, c *Change) {
+	l.obs.LinePosted(kind)
+	if delivered == 0 {
+		return
+	}
+	now := l.cfg.Now()
+	if c.Node == l.node {
+		l.obs.LinesDelivered(delivered, now.Sub(c.Time()), true)
+	} else {
+		l.obs.LinesDelivered(delivered, now.Sub(l.batchAt), false)
 	}
 }
 

@@ -36,3 +36,28 @@ func BenchmarkValidName(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNameLookup: what matching a name against the names in use
+// costs (Claim does it under the lobby's lock, and now again against the
+// registered names): userKey alone, and the look-alike index's find.
+func BenchmarkNameLookup(b *testing.B) {
+	x := make(lookIndex[*member])
+	for i := range 1000 {
+		name := "user" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+		x.add(name, &member{name: name})
+	}
+	for _, name := range []string{"alice", "Zoë-Ångström", "山田タロウ"} {
+		b.Run("userKey/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = userKey(name)
+			}
+		})
+		b.Run("find/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				x.find(name)
+			}
+		})
+	}
+}

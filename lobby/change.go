@@ -13,10 +13,12 @@ type ChangeType string
 // registered for it in appliers; see apply.go.
 const (
 	// ChangeOpen: a session takes one of the chat's MaxSessions slots (Seq
-	// carries the proposer's limit, so that every node decides alike).
+	// carries the proposer's limit, so that every node decides alike). Key
+	// is the fingerprint of its SSH key ("" for none), Addr its client's
+	// address, and Flag says it is a server operator's.
 	ChangeOpen ChangeType = "open"
-	// ChangeName: a session at the name prompt takes Name ("" for the next
-	// Guest<N>).
+	// ChangeName: a session at the name prompt takes Name ("" for the name
+	// its key holds, else the next Guest<N>).
 	ChangeName ChangeType = "name"
 	// ChangeClose: a session ends; Text is the reason (see reasonCode in ending.go).
 	ChangeClose ChangeType = "close"
@@ -31,6 +33,23 @@ const (
 	ChangeSay ChangeType = "say"
 	// ChangeGone: the node instance Target is dead; its sessions end.
 	ChangeGone ChangeType = "gone"
+
+	// Who you are (identity.go). Each is proposed by the session named Name
+	// and refused in place if it no longer has that name.
+
+	// ChangeRegister: Name is held from now on by the session's SSH key.
+	ChangeRegister ChangeType = "register"
+	// ChangeUnregister: the registered name Name is let go, with its keys
+	// and settings.
+	ChangeUnregister ChangeType = "unregister"
+	// ChangeKeyAdd: the registered name Name is held by one more key, Key,
+	// labelled Text.
+	ChangeKeyAdd ChangeType = "key-add"
+	// ChangeKeyRemove: the registered name Name is no longer held by Key.
+	ChangeKeyRemove ChangeType = "key-remove"
+	// ChangeSetting: the registered name Name's setting Target is Text from
+	// now on; "" removes it.
+	ChangeSetting ChangeType = "setting"
 )
 
 // SessionID names a session across every node: the proposing instance and

@@ -38,6 +38,10 @@ var commandList = []*command{
 	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
 	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},
 	{name: "quit", usage: "/quit", does: "leave the chat", bare: true, run: (*Session).cmdQuit},
+	{name: "register", usage: "/register", does: "hold your name for your SSH key", run: (*Session).cmdRegister},
+	{name: "keys", usage: "/keys [add|remove]", does: "your name's SSH keys: list them, add one (a second machine), remove one", run: (*Session).cmdKeys},
+	{name: "unregister", usage: "/unregister", does: "let your registered name go", run: (*Session).cmdUnregister},
+	{name: "whois", usage: "/whois NAME", does: "whether NAME is registered, and the key in use", run: (*Session).cmdWhois},
 }
 
 // commandIndex finds a command by any of its names.
@@ -45,6 +49,10 @@ var commandIndex = make(map[string]*command)
 
 // Commands is the whole command set, in the order /commands lists it.
 var Commands []Command
+
+// originalCommands are those of the original chatroom (the ones with bare
+// forms), which ShortHelp lists.
+var originalCommands []Command
 
 func init() {
 	// In init, not in the declarations: commands refer to CommandHelp,
@@ -57,17 +65,34 @@ func init() {
 			commandIndex[n] = c
 		}
 		Commands = append(Commands, Command{Usage: c.usage, Does: c.does})
+		if c.bare {
+			originalCommands = append(originalCommands, Command{Usage: c.usage, Does: c.does})
+		}
 	}
 }
 
 // CommandHelp is the command list as text, one command a line.
 func CommandHelp() string {
+	return helpText(Commands, "\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+}
+
+// ShortHelp is the start of the command list, for the Lobby's screen: the
+// original chatroom's commands, and where to find the rest.
+func ShortHelp() string {
+	return helpText(originalCommands, "\nAnd more (/register, /keys, /whois...): /commands lists them all.")
+}
+
+func helpText(list []Command, end string) string {
 	var b strings.Builder
 	b.WriteString("Commands:")
-	for _, c := range Commands {
-		fmt.Fprintf(&b, "\n  %-14s %s", c.Usage, c.Does)
+	width := 0
+	for _, c := range list {
+		width = max(width, len(c.Usage))
 	}
-	b.WriteString("\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+	for _, c := range list {
+		fmt.Fprintf(&b, "\n  %-*s %s", width, c.Usage, c.Does)
+	}
+	b.WriteString(end)
 	return b.String()
 }
 
@@ -255,7 +280,7 @@ func (s *Session) cmdCommands(string) error {
 }
 
 func (s *Session) cmdList(string) error {
-	s.lobby.noticeLocked(s, false, "%s", listText(s.lobby.roomsLocked()))
+	s.lobby.noticeLocked(s, false, "%s", listText(s.roomsLocked()))
 	return nil
 }
 
@@ -278,7 +303,7 @@ func (s *Session) cmdCreate(arg string) error {
 		return nil
 	}
 	if r, exists := l.roomIx.find(name); exists {
-		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(l.roomsLocked()))
+		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
 		return nil
 	}
 	// Another node may be creating it at this moment: the log's order
@@ -334,8 +359,11 @@ func (s *Session) allowLocked() (bool, error) {
 		return true, nil
 	}
 	s.strikes++
+	if l.obs != nil {
+		l.obs.FloodRefused()
+	}
 	if s.strikes >= l.cfg.FloodStrikes {
-		l.logger.Warn("disconnecting flooder", "user", s.name, "refused", s.strikes)
+		l.logger.Warn("disconnecting flooder", "session", s.id, "user", s.name, "refused", s.strikes)
 		l.dropLocked(s, ErrFlooding)
 		return false, ErrFlooding
 	}

@@ -31,6 +31,9 @@
 //	log.go        the Log interface; MemoryLog for tests
 //	store.go      the Store interface, Snapshot and Writes; MemoryStore for tests
 //	message.go    Message, Kind, RoomRecord
+//	identity.go   names held by SSH keys: /register, /keys, /whois, settings
+//	roommeta.go   what the chat keeps of a room besides its lines
+//	observe.go    the Observer, for metrics
 //	text.go       CleanText, validName: what untrusted text may be
 //	invisible.go  lines with nothing visible in them
 //	lookalike.go  names that look alike, taken together
@@ -38,7 +41,8 @@
 // # The log
 //
 // Every change of shared state (a session opened, named or closed, a room
-// created, joined or left, a line said, a whole node gone: see change.go)
+// created, joined or left, a line said, a name registered, a whole node
+// gone: see change.go)
 // is a Change proposed to a Log. A node never changes shared state any
 // other way: it applies what comes back from the log, in the log's order,
 // exactly as every other node does (apply.go), so all nodes reach the same
@@ -87,6 +91,23 @@
 // Lobby.mu, then a store's or log's own locks, which never call back into
 // the lobby.
 //
+// # Who you are
+//
+// The front door hands Open the SHA256 fingerprint of the SSH key a client
+// proved it holds ("" for none) and whether that key is a server
+// operator's; both travel in the open change, so every node knows them.
+// The lobby sees no other key material: a key a user pastes (/keys add) is
+// turned into a fingerprint and a label by Config.ParseKey. A registered
+// name is held by one to MaxKeys keys, a key holds at most one name, and
+// Claim refuses a registered name to every session whose key is not one of
+// its keys, matching names as it matches names in use (without case, and
+// look-alikes: lookalike.go). Enter at the prompt gives the name the
+// session's key holds. Registrations, their keys and their settings (a
+// small key-value set per name, for what a user sets: Session.Setting,
+// Session.SetSetting) are changes on the log like any other (identity.go)
+// and records of the node's Store, so a name registered on one node is
+// held on every node and across restarts.
+//
 // # Untrusted text
 //
 // Every message and command argument passes through CleanText, and every
@@ -95,7 +116,14 @@
 // or pass for another user's name. Front ends may show Message fields and
 // notices as they are.
 //
-// Imports point inward: lobby imports no SSH, Bubble Tea, NATS or SQL
-// package; of the terminal only x/ansi's parser, to strip escape sequences
-// (text.go).
+// # Metrics
+//
+// Config.Observer (observe.go) hears lines posted and delivered, flood
+// refusals and sessions cut loose, with the lock held (from the applier and
+// from sessions' goroutines); the metrics of the server answer it. The
+// lobby declares the interface, so it imports no metrics package.
+//
+// Imports point inward: lobby imports no SSH, Bubble Tea, NATS, SQL or
+// Prometheus package; of the terminal only x/ansi's parser, to strip
+// escape sequences (text.go).
 package lobby

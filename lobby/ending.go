@@ -74,7 +74,7 @@ func SessionOver(err error) bool { return reasonFor(err) != nil }
 // a sentence (see Sentence) and may try another. Any other error from Claim
 // ends the session (see Ending).
 func NameRefused(err error) bool {
-	return errors.Is(err, ErrNameTaken) || errors.Is(err, ErrNameInvalid)
+	return errors.Is(err, ErrNameTaken) || errors.Is(err, ErrNameInvalid) || errors.Is(err, ErrNameRegistered)
 }
 
 // Ending is what a front end does when a session ends: the last line its

@@ -26,4 +26,12 @@ var (
 	// shows this text alone: the cause is for the log, where the lobby
 	// puts it.
 	ErrUnavailable = errors.New("the chat cannot take you right now because it cannot save anything; please try again later")
+	// ErrNameRegistered: Claim refuses a registered name that the session's
+	// key does not hold (in an error that names the name as registered).
+	ErrNameRegistered = errors.New("that name is registered to other SSH keys")
+	// ErrNotRegistered: a setting was set for a name that is not
+	// registered, or no longer held by the session's key.
+	ErrNotRegistered = errors.New("that name is not registered")
+	// ErrSettingInvalid: a setting's key or value breaks the limits.
+	ErrSettingInvalid = errors.New("that setting cannot be kept")
 )

@@ -238,3 +238,23 @@ func noLoneFormat(s string) error {
 	}
 	return nil
 }
+
+// FuzzKeyLabel: the comment of a pasted authorized_keys line becomes a
+// key's label, shown to its owner by /keys. Its seeds are the terminal
+// attacks.
+func FuzzKeyLabel(f *testing.F) {
+	f.Add("alice@laptop")
+	f.Add("my  work\tlaptop\n")
+	f.Fuzz(func(t *testing.T, comment string) {
+		label := keyLabel(comment)
+		if err := inert(label, false); err != nil {
+			t.Fatal(err)
+		}
+		if n := utf8.RuneCountInString(label); n > MaxKeyLabel {
+			t.Fatalf("keyLabel(%q) = %q: %d characters, limit %d", comment, label, n, MaxKeyLabel)
+		}
+		if label != strings.TrimSpace(label) || strings.Contains(label, "  ") {
+			t.Fatalf("keyLabel(%q) = %q: spaces left in", comment, label)
+		}
+	})
+}

@@ -23,6 +23,14 @@ type Config struct {
 	Log    Log          // the ordered log of changes; required
 	Logger *slog.Logger // slog.Default()
 	Now    func() time.Time
+	// Observer hears what happens, for metrics; nil hears nothing.
+	Observer Observer
+
+	// ParseKey reads an authorized_keys line a user pastes (/keys add) and
+	// returns its key's SHA256 fingerprint and comment, or an error whose
+	// text is a sentence for the user. The lobby parses no key material
+	// itself; without ParseKey, /keys add is refused.
+	ParseKey func(line string) (fingerprint, comment string, err error)
 
 	// Node names this node among the nodes sharing Log; "" for a node on
 	// its own. Names must be unique among the nodes: a node that starts
@@ -96,20 +104,23 @@ type Lobby struct {
 	log    Log
 	logger *slog.Logger
 	logID  string
+	obs    Observer // nil: off
 
 	mu sync.Mutex // guards the fields from here to the next comment
 
 	// Shared state, as of cursor.
-	rooms   map[string]*room       // by foldKey of the name
-	roomIx  lookIndex[*room]       // by every look-alike key of the name
-	members map[SessionID]*member  // every session of the chat, on any node
-	names   lookIndex[*member]     // named members, by every look-alike key of the name
-	named   int                    // named members
-	gone    map[string]bool        // node instances known dead
-	users   uint64                 // users ever named: Guest<N> counts on from it
-	cursor  uint64                 // the log's sequence number applied through
-	locals  map[SessionID]*Session // this node's sessions
-	node    string                 // this node's instance: Config.Node and a nonce
+	rooms    map[string]*room         // by foldKey of the name
+	roomIx   lookIndex[*room]         // by every look-alike key of the name
+	members  map[SessionID]*member    // every session of the chat, on any node
+	names    lookIndex[*member]       // named members, by every look-alike key of the name
+	named    int                      // named members
+	regs     lookIndex[*registration] // registered names, by every look-alike key of the name
+	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
+	gone     map[string]bool          // node instances known dead
+	users    uint64                   // users ever named: Guest<N> counts on from it
+	cursor   uint64                   // the log's sequence number applied through
+	locals   map[SessionID]*Session   // this node's sessions
+	node     string                   // this node's instance: Config.Node and a nonce
 
 	// Proposals on their way to the log.
 	outbox   []Change
@@ -122,8 +133,9 @@ type Lobby struct {
 	settledCh         chan struct{}
 	stored            uint64 // the cursor the store has; storedCh as settledCh
 	storedCh          chan struct{}
-	closed            bool   // Shutdown: no new sessions
-	logDown           string // why the log cannot be reached, "" when it can
+	closed            bool      // Shutdown: no new sessions
+	logDown           string    // why the log cannot be reached, "" when it can
+	batchAt           time.Time // when the applier took the batch it applies; only with an Observer
 
 	// Not guarded by mu.
 	writes Writes          // what applying the current batch stores; the applier's own
@@ -138,6 +150,7 @@ type Lobby struct {
 type room struct {
 	name    string
 	created time.Time
+	meta    roomMeta              // topic, owner...: see roommeta.go
 	seq     uint64                // the Seq of the newest line applied
 	members map[*member]struct{}  // on every node
 	locals  map[*Session]struct{} // this node's members, to deliver to
@@ -155,6 +168,8 @@ type member struct {
 	fp    string // its SSH key's fingerprint, "" for none
 	addr  string // its client's address
 	sess  *Session
+
+	operator bool // a server operator's session
 }
 
 // New loads the node's copy of the chat from cfg.Store, catches up with
@@ -178,11 +193,14 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		log:       cfg.Log,
 		logger:    cfg.Logger,
 		logID:     cfg.Log.ID(),
+		obs:       cfg.Observer,
 		rooms:     make(map[string]*room, len(snap.Rooms)),
 		members:   make(map[SessionID]*member),
 		names:     make(lookIndex[*member]),
 		roomIx:    make(lookIndex[*room]),
 		gone:      make(map[string]bool),
+		regs:      make(lookIndex[*registration]),
+		keyNames:  make(map[string]*registration),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),
 		settledCh: make(chan struct{}),
@@ -278,16 +296,22 @@ func (l *Lobby) waitStored(ctx context.Context, seq uint64) error {
 }
 
 // buryPredecessors ends the sessions that earlier runs of this node left in
-// the chat: they died with their process.
+// the chat: they died with their process. A node on its own (no
+// Config.Node) shares the chat with nobody, so every session not its own
+// is dead: a data folder copied from a cluster's node (a backup restored
+// on its own) brings that cluster's sessions along, and nobody else would
+// ever end them.
 func (l *Lobby) buryPredecessors(ctx context.Context) error {
 	l.mu.Lock()
 	name := nodeName(l.node)
+	alone := l.cfg.Node == ""
 	var dead []string
 	for _, m := range l.members {
-		if nodeName(m.node) == name && m.node != l.node && !slices.Contains(dead, m.node) {
+		if (alone || nodeName(m.node) == name) && m.node != l.node && !slices.Contains(dead, m.node) {
 			dead = append(dead, m.node)
 		}
 	}
+	slices.Sort(dead) // the same gone lines, in the same order, on every start
 	l.mu.Unlock()
 	for _, inst := range dead {
 		if err := l.DeclareGone(ctx, inst); err != nil {
@@ -355,7 +379,7 @@ type RoomInfo struct {
 }
 
 // Rooms lists every room with its number of users, ordered by name without
-// regard to case.
+// regard to case. Front ends show a session the list Session.Rooms gives it.
 func (l *Lobby) Rooms() []RoomInfo {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -390,6 +414,29 @@ func (l *Lobby) LocalSessions() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.locals)
+}
+
+// RoomCount is the number of rooms in the chat.
+func (l *Lobby) RoomCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.rooms)
+}
+
+// Applied is the sequence number of the last batch of the log this node
+// has applied: the log's Head minus Applied is how far it is behind.
+func (l *Lobby) Applied() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cursor
+}
+
+// Unavailable says, in a sentence, why this node cannot carry the chat on
+// right now (its log cannot be reached; see LogDown), or "" when it can.
+func (l *Lobby) Unavailable() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logDown
 }
 
 // MaxSessions is the limit on sessions for the whole chat.
@@ -519,15 +566,18 @@ func (l *Lobby) LogUp() {
 
 // deliverLocked queues ev for s without ever blocking: a session whose queue
 // is full is too far behind to catch up, and is dropped. l.mu must be held.
-func (l *Lobby) deliverLocked(s *Session, ev Event) {
+// It reports whether ev was queued.
+func (l *Lobby) deliverLocked(s *Session, ev Event) bool {
 	if s.closed {
-		return
+		return false
 	}
 	select {
 	case s.events <- ev:
+		return true
 	default:
-		l.logger.Warn("dropping slow session", "user", s.name, "session", s.id, "queue", cap(s.events))
+		l.logger.Warn("dropping slow session", "session", s.id, "user", s.name, "queue", cap(s.events))
 		l.dropLocked(s, ErrTooSlow)
+		return false
 	}
 }
 
@@ -549,6 +599,9 @@ func (l *Lobby) dropLocked(s *Session, reason error) {
 	}
 	s.closed = true
 	s.err = reason
+	if l.obs != nil && (errors.Is(reason, ErrTooSlow) || errors.Is(reason, ErrFlooding)) {
+		l.obs.SessionCutLoose(reason)
+	}
 	close(s.events)
 	close(s.done)
 	delete(l.locals, s.id)

@@ -66,7 +66,14 @@ func (ix lookIndex[T]) remove(name string, v T) {
 // Greek "ΑΒΕ"): both stay, each reached by its own name, and the log says
 // so; neither lets a third look-alike be created.
 func (l *Lobby) loadRoom(rec RoomRecord) {
+	meta, err := decodeRoomMeta(rec.Meta)
+	if err != nil {
+		// The lines are still there: the room is served without what the
+		// meta said, and the log says so.
+		l.logger.Error("stored room meta unreadable; the room goes on without it", "room", rec.Name, "err", err)
+	}
 	r := &room{
+		meta:    meta,
 		name:    rec.Name,
 		created: rec.Created,
 		seq:     rec.LastSeq,

@@ -97,6 +97,14 @@ func TestRegisterTaken(t *testing.T) {
 		{"coco", "сосо"},       // Cyrillic с о с о
 		{"paypal", "paypa1"},   // digit one for l
 		{"Guest10", "Guest1O"}, // letter O for zero
+		// A capital I for a small l: case folding alone would make it an i.
+		{"alice", "aIice"},
+		{"Alice", "AIice"},
+		{"aIice", "alice"},
+		{"bill", "biII"},
+		{"Alice", "aIice"},
+		{"AIice", "alice"},
+		{"AIice", "ALICE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.first+"/"+tc.second, func(t *testing.T) {
@@ -114,7 +122,7 @@ func TestRegisterTaken(t *testing.T) {
 // same word in another alphabet that does not look alike, are all free.
 func TestRegisterNotConfusable(t *testing.T) {
 	l := newLobby(t, Config{})
-	for _, name := range []string{"ape", "apes", "apex", "Иван", "Ivan", "alice", "alicia", "bob", "b0b2"} {
+	for _, name := range []string{"ape", "apes", "apex", "Иван", "Ivan", "alice", "alicia", "bob", "b0b2", "ALLCE", "aiice"} {
 		register(t, l, name)
 	}
 }

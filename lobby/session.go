@@ -41,6 +41,9 @@ type Event struct {
 type Visitor struct {
 	Addr string // the client's address, host:port
 	Key  string // the SHA256 fingerprint of the SSH key the client proved it holds, "" for none
+	// Operator says the key is a server operator's (the front door reads
+	// the operators' keys).
+	Operator bool
 }
 
 // Session is one user's handle on the Lobby, on the node they connected to.
@@ -61,9 +64,10 @@ type Session struct {
 	strikes    int // lines refused in a row by the flood limit
 	skipped    int // others' join/leave lines not delivered: it was behind
 	proposed   uint64
-	settled    uint64        // of this session's changes; see proposeFromLocked
-	settledCh  chan struct{} // closed and replaced when settled moves
-	lastChange time.Time     // owned by the goroutine calling Next
+	settled    uint64            // of this session's changes; see proposeFromLocked
+	settledCh  chan struct{}     // closed and replaced when settled moves
+	lastChange time.Time         // owned by the goroutine calling Next
+	settings   map[string]string // a guest's settings, kept while the session lasts
 
 	changed chan struct{} // capacity 1; see Lobby.changedLocked
 }
@@ -91,7 +95,7 @@ func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
 	}
 	l.locals[s.id] = s
-	ch := l.proposeWaitLocked(Change{Type: ChangeOpen, Session: s.id, Seq: uint64(l.cfg.MaxSessions), Key: v.Key, Addr: v.Addr})
+	ch := l.proposeWaitLocked(Change{Type: ChangeOpen, Session: s.id, Seq: uint64(l.cfg.MaxSessions), Key: v.Key, Addr: v.Addr, Flag: v.Operator})
 	l.mu.Unlock()
 	if err := l.await(ctx, ch); err != nil {
 		s.Close()
@@ -100,12 +104,14 @@ func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
 	return s, nil
 }
 
-// Claim gives the session the name name, or the next Guest<N> when name is
-// empty (N counts every user the chat has named). It refuses a name that
-// breaks the rule (ErrNameInvalid) or that someone in the chat already
-// has, compared without case and confusable look-alikes (ErrNameTaken);
-// the session stays at the prompt and may try again. The first event after
-// it says the session is in the Lobby.
+// Claim gives the session the name name. An empty name gives the name the
+// session's SSH key holds (see HeldName), else the next Guest<N> (N counts
+// every user the chat has named). It refuses a name that breaks the rule
+// (ErrNameInvalid), that someone in the chat already has, compared without
+// case and confusable look-alikes (ErrNameTaken), or that is registered to
+// keys other than the session's (ErrNameRegistered); the session stays at
+// the prompt and may try again. A registered name is given as registered.
+// The first event after it says the session is in the Lobby.
 func (s *Session) Claim(ctx context.Context, name string) error {
 	// Surrounding spaces are a slip at the prompt; anything else that is
 	// not allowed is refused as typed, not cleaned into a different name.
@@ -130,6 +136,12 @@ func (s *Session) Claim(ctx context.Context, name string) error {
 	if _, taken := l.names.find(name); taken && name != "" {
 		l.mu.Unlock()
 		return ErrNameTaken
+	}
+	if m := l.members[s.id]; m != nil && name != "" {
+		if err := l.mayUseLocked(m, name); err != nil {
+			l.mu.Unlock()
+			return err
+		}
 	}
 	ch := l.proposeWaitLocked(Change{Type: ChangeName, Session: s.id, Name: name})
 	l.mu.Unlock()
@@ -158,6 +170,20 @@ func (s *Session) Name() string {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
 	return s.name
+}
+
+// Rooms lists the rooms this session's user may see, with their numbers of
+// users, ordered by name without regard to case: what its room list and
+// /list show.
+func (s *Session) Rooms() []RoomInfo {
+	s.lobby.mu.Lock()
+	defer s.lobby.mu.Unlock()
+	return s.roomsLocked()
+}
+
+// roomsLocked is Rooms with l.mu held.
+func (s *Session) roomsLocked() []RoomInfo {
+	return s.lobby.roomsLocked()
 }
 
 // Room is the name of the session's current room, or "" in the Lobby.

@@ -8,7 +8,7 @@ import (
 
 // Kinds of StateRecord, and the counters, as the Lobby stores them.
 const (
-	kindSession  = "session" // a member, by SessionID
+	kindSession  = "session" // a member, by SessionID (and see identity.go)
 	kindGone     = "gone"    // a node instance known dead, by name
 	counterUsers = "users"   // users ever named
 )
@@ -22,11 +22,12 @@ type memberRecord struct {
 	Since int64  `json:"since"`
 	Key   string `json:"key,omitempty"`
 	Addr  string `json:"addr,omitempty"`
+	Op    bool   `json:"op,omitempty"`
 }
 
 // saveMemberLocked has the store keep m as it is now. l.mu must be held.
 func (l *Lobby) saveMemberLocked(m *member) {
-	rec := memberRecord{Node: m.node, Name: m.name, Since: m.since, Key: m.fp, Addr: m.addr}
+	rec := memberRecord{Node: m.node, Name: m.name, Since: m.since, Key: m.fp, Addr: m.addr, Op: m.operator}
 	if m.room != nil {
 		rec.Room = m.room.name
 	}
@@ -46,8 +47,15 @@ func (l *Lobby) restore(snap Snapshot) error {
 	l.users = snap.Counters[counterUsers]
 	l.cursor = snap.Cursor
 	var errs []error
+	var settings []StateRecord
 	for _, rec := range snap.State {
 		switch rec.Kind {
+		case kindRegistration:
+			if err := l.restoreRegistration(rec); err != nil {
+				errs = append(errs, err)
+			}
+		case kindSetting:
+			settings = append(settings, rec)
 		case kindGone:
 			l.gone[rec.Key] = true
 		case kindSession:
@@ -56,7 +64,7 @@ func (l *Lobby) restore(snap Snapshot) error {
 				errs = append(errs, fmt.Errorf("session %s: %w", rec.Key, err))
 				continue
 			}
-			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr}
+			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr, operator: mr.Op}
 			if mr.Room != "" {
 				r := l.rooms[foldKey(mr.Room)]
 				if r == nil {
@@ -71,6 +79,11 @@ func (l *Lobby) restore(snap Snapshot) error {
 				l.names.add(m.name, m)
 				l.named++
 			}
+		}
+	}
+	for _, rec := range settings {
+		if err := l.restoreSetting(rec); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	l.online.Store(int64(l.named))

@@ -39,7 +39,7 @@ var (
 // count, however many connections fail (issue #8, finding 7).
 func TestDiskFullLogin(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	throttle := logthrottle.New(slog.NewTextHandler(&logs, nil), time.Hour, nil) // Close sums up
 	logger := slog.New(throttle)
 	ts := startServer(t, func(c *Config, lc *lobby.Config) {

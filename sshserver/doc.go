@@ -20,6 +20,7 @@
 //	             (doorChannel), the window a client's size is kept in
 //	limits.go    new connections per address per second, open ones per address,
 //	             the allowed-keys file
+//	observe.go   the Observer: sessions opened, closed and refused, for metrics
 //	tui.go       a session with a PTY: its program (runTUI), input reader, resize
 //	             forwarding, frame rate
 //	linemode.go  a session without a PTY (runLineMode): plain lines in and out
@@ -28,6 +29,12 @@
 // connection, closes a connection with no session running, and answers
 // every request a session channel sends, passing on to charm.land/ssh only
 // the few it must see.
+//
+// Every client gets in (unless --allowed-keys limits the door to some keys),
+// but one with SSH keys has to prove it holds one (see publicAuth): the
+// fingerprint of that key, and whether it is a server operator's, go to the
+// lobby with the session. No other key material leaves this package (and
+// internal/authkeys, which reads keys).
 //
 // # Goroutines
 //

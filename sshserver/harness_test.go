@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/chatroom-ssh/chatroom/internal/authkeys"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/internal/testutil"
@@ -59,7 +62,7 @@ func withLobbyConfig(f func(*lobby.Config)) serverOption {
 func startServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	log := testutil.Logger(t)
-	lc := lobby.Config{Store: lobby.NewMemoryStore(), Log: lobby.NewMemoryLog(), Logger: log, FloodRate: -1, MaxSessions: 10}
+	lc := lobby.Config{Store: lobby.NewMemoryStore(), Log: lobby.NewMemoryLog(), Logger: log, FloodRate: -1, MaxSessions: 10, ParseKey: authkeys.Parse}
 	cfg := Config{
 		Listen:      "127.0.0.1:0",
 		HostKeyPath: filepath.Join(t.TempDir(), "host_ed25519"),
@@ -116,6 +119,37 @@ func (ts *testServer) connectSized(t testing.TB, w, h int) *e2e.Terminal {
 func (ts *testServer) connectLine(t testing.TB) *e2e.Line {
 	t.Helper()
 	return e2e.ConnectLine(t, ts.addr)
+}
+
+// connectKey connects a PTY user presenting key (none when nil), on a
+// terminal wide enough that a fingerprint stays on one row.
+func (ts *testServer) connectKey(t testing.TB, key gossh.Signer) *e2e.Terminal {
+	t.Helper()
+	return e2e.ConnectKey(t, ts.addr, 140, 36, key)
+}
+
+// lineKey connects a line-mode client presenting key and answers the
+// prompt with name, without waiting for the answer.
+func (ts *testServer) lineKey(t testing.TB, key gossh.Signer, name string) *e2e.Line {
+	t.Helper()
+	c := e2e.ConnectLineKey(t, ts.addr, key)
+	c.WaitText(lobby.Prompt)
+	c.Send(name)
+	return c
+}
+
+// withOperators makes the sessions of these keys server operators'.
+func withOperators(keys ...gossh.Signer) serverOption {
+	return func(c *Config, _ *lobbyConfig) {
+		c.IsOperator = func(fp string) bool {
+			for _, k := range keys {
+				if e2e.Fingerprint(k) == fp {
+					return true
+				}
+			}
+			return false
+		}
+	}
 }
 
 // creator connects a PTY user, signs in as name and creates room, which the

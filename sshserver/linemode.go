@@ -21,6 +21,12 @@ import (
 // cannot grow the server's memory past it.
 const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 
+// heldHint tells a session whose key holds a registered name that Enter
+// gives it.
+func heldHint(name string) string {
+	return "(Your SSH key holds the name " + name + " " + lobby.RegisteredMark + ": press Enter alone to use it.)"
+}
+
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
@@ -43,8 +49,19 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 		say(e.Farewell)
 		_ = sess.Exit(e.Code)
 	}
-
-	say(lobby.Prompt)
+	ls := sl.lobby
+	hint := ""
+	if held := ls.HeldName(); held != "" {
+		hint = heldHint(held)
+	}
+	askName := func(lines ...string) {
+		lines = append(lines, lobby.Prompt)
+		if hint != "" {
+			lines = append(lines, hint)
+		}
+		say(lines...)
+	}
+	askName()
 	// A name prompt holds a session slot: it may not hold it forever.
 	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
 		log.Info("name prompt timed out")
@@ -52,11 +69,10 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
-	ls := sl.lobby
 	for named := false; !named; {
 		line, err := in.next()
 		if errors.Is(err, errLineTooLong) {
-			say(tooLong, lobby.Prompt)
+			askName(tooLong)
 			continue
 		}
 		if err != nil {
@@ -68,7 +84,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 		case err == nil:
 			named = true
 		case lobby.NameRefused(err):
-			say(lobby.Sentence(err.Error()), lobby.Prompt)
+			askName(lobby.Sentence(err.Error()))
 		default:
 			if !errors.Is(err, lobby.ErrUnavailable) { // else the lobby logged the cause
 				log.Error("claim a name", "err", err)

@@ -16,6 +16,7 @@ import (
 	"charm.land/wish/v2"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/chatroom-ssh/chatroom/internal/authkeys"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -27,6 +28,7 @@ type Config struct {
 	HostKeyPath string       // ed25519 key, created with mode 0600 if missing; required
 	Lobby       *lobby.Lobby // the chat, which also holds the session limit; required
 	Logger      *slog.Logger // slog.Default()
+	Observer    Observer     // hears sessions open, close and be refused; nil hears nothing
 
 	// HandshakeTimeout bounds the SSH handshake, as OpenSSH's
 	// LoginGraceTime does; 20s.
@@ -54,6 +56,10 @@ type Config struct {
 	// AllowedKeysPath, when set, names an authorized_keys file: only those
 	// keys may connect.
 	AllowedKeysPath string
+	// IsOperator says whether the key with this SHA256 fingerprint is a
+	// server operator's; it is asked once per session, when it opens. nil:
+	// nobody is.
+	IsOperator func(fingerprint string) bool
 }
 
 func (c *Config) setDefaults() {
@@ -62,6 +68,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 20 * time.Second
@@ -107,6 +116,7 @@ type Server struct {
 type slot struct {
 	ssh     ssh.Session
 	lobby   *lobby.Session // holds the slot; named at the prompt
+	kind    string         // KindTUI or KindLine
 	release sync.Once
 }
 
@@ -119,11 +129,13 @@ func (s *Server) admit(rate *connLimiter, perAddr *addrConns) ssh.ConnCallback {
 		ip := addrIP(conn.RemoteAddr())
 		if rate != nil && !rate.allow(conn.RemoteAddr(), time.Now()) {
 			s.log.Warn("refused: connection rate", "remote", conn.RemoteAddr().String())
+			s.cfg.Observer.SessionRefused(RefusedRate)
 			return nil
 		}
 		release, ok := perAddr.acquire(ip)
 		if !ok {
 			s.log.Warn("refused: connections from one address", "remote", conn.RemoteAddr().String(), "limit", s.cfg.ConnPerAddr)
+			s.cfg.Observer.SessionRefused(RefusedPerAddress)
 			return nil
 		}
 		c := &connState{
@@ -182,9 +194,9 @@ func New(cfg Config) (*Server, error) {
 		},
 		wish.WithMiddleware(s.handle),
 	}
-	// Without an allowed-keys file this is a public chat: anyone may
-	// connect, with any key or none, and is never asked for a password.
-	if cfg.AllowedKeysPath != "" {
+	if cfg.AllowedKeysPath == "" {
+		opts = append(opts, publicAuth()...)
+	} else {
 		keys, err := loadAuthorizedKeys(cfg.AllowedKeysPath)
 		if err != nil {
 			return nil, err
@@ -290,18 +302,23 @@ func closeOnce(ch chan struct{}) {
 // acquire takes a session slot: the chat's, atomically against every
 // other connection to any node (see lobby.Open), and this server's record
 // of it, for shutting down.
-func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*slot, error) {
+func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*slot, error) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
 		return nil, lobby.ErrLobbyClosed
 	}
-	ls, err := s.cfg.Lobby.Open(ctx, lobby.Visitor{Addr: sess.RemoteAddr().String()})
+	v := lobby.Visitor{Addr: sess.RemoteAddr().String()}
+	if pk := sess.PublicKey(); pk != nil {
+		v.Key = authkeys.Fingerprint(pk)
+		v.Operator = s.cfg.IsOperator != nil && s.cfg.IsOperator(v.Key)
+	}
+	ls, err := s.cfg.Lobby.Open(ctx, v)
 	if err != nil {
 		return nil, err
 	}
-	sl := &slot{ssh: sess, lobby: ls}
+	sl := &slot{ssh: sess, lobby: ls, kind: kind}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -309,6 +326,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*slot, error) {
 		return nil, lobby.ErrLobbyClosed
 	}
 	s.slots[sl] = struct{}{}
+	s.cfg.Observer.SessionOpened(kind)
 	return sl, nil
 }
 
@@ -317,6 +335,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session) (*slot, error) {
 func (s *Server) releaseSlot(sl *slot) {
 	sl.release.Do(func() {
 		sl.lobby.Close()
+		s.cfg.Observer.SessionClosed(sl.kind)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.slots, sl)
@@ -334,14 +353,21 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			defer c.sessionEnded()
 		}
 		_, _, hasPTY := sess.Pty()
-		log := s.log.With("remote", sess.RemoteAddr().String(), "user", sess.User(), "pty", hasPTY)
+		kind := KindLine
+		if hasPTY {
+			kind = KindTUI
+		}
+		// Who connected, never what they say: the remote address, the key
+		// they proved they hold, the SSH user name, and below the session.
+		log := s.log.With("remote", sess.RemoteAddr().String(), "key", keyFingerprint(sess), "user", sess.User(), "kind", kind)
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
-		sl, err := s.acquire(ctx, sess)
+		sl, err := s.acquire(ctx, sess, kind)
 		if err != nil {
 			switch {
 			case errors.Is(err, lobby.ErrFull):
 				log.Info("refused: server full", "limit", s.cfg.Lobby.MaxSessions())
+				s.cfg.Observer.SessionRefused(RefusedFull)
 			case errors.Is(err, lobby.ErrUnavailable):
 				log.Warn("refused: the chat cannot save") // the lobby logged the cause
 			case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
@@ -352,6 +378,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.releaseSlot(sl)
+		log = log.With("session", string(sl.lobby.ID()))
 		start := time.Now()
 		log.Info("session open")
 		defer func() {
@@ -418,9 +445,38 @@ func refuse(sess ssh.Session, end lobby.Ending) {
 	_ = sess.Close()
 }
 
+// keyFingerprint is the SHA256 fingerprint of the key the session's client
+// proved it holds, "" for none.
+func keyFingerprint(sess ssh.Session) string {
+	if k := sess.PublicKey(); k != nil {
+		return authkeys.Fingerprint(k)
+	}
+	return ""
+}
+
 // mergeContexts returns a context that ends when either a or b does.
 func mergeContexts(a, b context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(a)
 	stop := context.AfterFunc(b, cancel)
 	return ctx, func() { stop(); cancel() }
+}
+
+// publicAuth admits everyone, the way a public chat must, while still
+// learning the key of every client that has one. A server that offers no
+// authentication at all ("none" succeeds) never sees a key: OpenSSH and
+// most libraries try "none" first and stop there. So "none" fails, public
+// keys are all accepted (the library then checks the client's signature,
+// so the key is one it holds), and a client without keys gets in by
+// keyboard-interactive with no questions (what OpenSSH tries next, without
+// prompting) or by any password. None of these costs the server more than
+// the client: a signature check per offered key, bounded by the library's
+// limit on attempts.
+func publicAuth() []ssh.Option {
+	return []ssh.Option{
+		// Called for every key a client offers, before it proves it holds
+		// it: no side effects here; the session reads the proven key.
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
+		wish.WithPasswordAuth(func(ssh.Context, string) bool { return true }),
+	}
 }

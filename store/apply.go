@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -154,6 +155,7 @@ func (s *SQLite) Apply(ctx context.Context, w *lobby.Writes) (err error) {
 	// batch again at its next start, from the log rows it did not trim.
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	start := time.Now()
 	tx, err := s.beginAt(ctx, syncNormal)
 	if err != nil {
 		return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
@@ -214,6 +216,7 @@ func (s *SQLite) Apply(ctx context.Context, w *lobby.Writes) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch %d: %w", w.Cursor, err)
 	}
+	s.timed(OpApply, start)
 	// Only now: a rolled-back room must not stay in the cache.
 	s.mu.Lock()
 	for name, id := range found {

@@ -18,6 +18,7 @@
 //	check.go     the check for damage at Open
 //	readonly.go  OpenReadOnly, for tools beside a running server
 //	export.go    Export: a room's history as text or JSON lines
+//	backup.go    Backup: a consistent copy while a server runs
 //	lock_*.go    the folder's lock: one server per data folder
 //
 // # Goroutines and locks
@@ -26,7 +27,8 @@
 // lobby's proposer appends to the LocalLog, its applier follows the log and
 // calls Apply, and reads come from anywhere: Recent from the applier (the
 // first time a room is touched after a start, under the lobby's lock),
-// Before from the front ends (Lobby.Older), Export from the export command.
+// Before from the front ends (Lobby.Older), Export and Backup from their
+// commands.
 // LocalLog.mu is held across an append, which orders the appends, and
 // briefly by the follower; SQLite.wmu across every write transaction;
 // SQLite.mu around the cache of room ids. Lock order: the lobby's lock,
@@ -38,7 +40,8 @@
 //	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON
 //	messages (room_id, seq, at, author, kind, text)    PRIMARY KEY (room_id, seq), WITHOUT ROWID
 //	counters (name, value)                             'users': users ever named
-//	state    (kind, key, value)                        other shared state (sessions, dead nodes...), the lobby's JSON
+//	state    (kind, key, value)                        other shared state (sessions, dead nodes, registered names
+//	                                                   by name, their settings by "name/key"...), the lobby's JSON
 //	local    (key, value)                              this node's own: 'log_id', 'cursor'
 //	log      (seq, batch)                              a node's own log: batches not yet applied
 //
@@ -100,15 +103,22 @@
 //
 // # Backup, inspection, export
 //
-// While the server runs, take a consistent copy with SQLite's online backup:
+// While the server runs, take a consistent copy with Backup (the command
+// `chatroom backup DEST`), which is SQLite's VACUUM INTO on a read-only
+// connection: one read transaction, so the copy is the database as of one
+// commit, write-ahead log included, and the server's writer never waits
+// for it. (sqlite3 data/chatroom.db ".backup backup.db" does the same from
+// the shell.) Do not cp chatroom.db alone while the server runs: recent
+// commits may still be in chatroom.db-wal. After a clean stop (Close
+// checkpoints and truncates the log) the single file is complete.
 //
-//	sqlite3 data/chatroom.db ".backup backup.db"
-//
-// (or VACUUM INTO 'backup.db'). Do not cp chatroom.db alone while the server
-// runs: recent commits may still be in chatroom.db-wal. After a clean stop
-// (Close checkpoints and truncates the log) the single file is complete. To
-// restore, stop the server, put the copy in place as chatroom.db, delete any
-// stale chatroom.db-wal and chatroom.db-shm, and start it.
+// The copy keeps the local table: a node started on it resumes the log it
+// was applying from the same cursor, and applies the batches of its own log
+// that were appended but not yet applied. So a backup of a cluster's node
+// seeds a new node (started with --nats and its own --node name), which
+// catches up from the stream; started on its own instead, the copy moves
+// to a new log of its own (lobby.adoptLog) and ends the cluster's sessions
+// it holds.
 //
 // To look inside without risk: sqlite3 -readonly data/chatroom.db, e.g.
 //

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -99,6 +100,7 @@ func (g *LocalLog) Append(ctx context.Context, _ string, batch []lobby.Change) (
 	// than lost in the implicit one of a single statement.
 	g.s.wmu.Lock()
 	defer g.s.wmu.Unlock()
+	start := time.Now()
 	tx, err := g.s.beginAt(ctx, g.s.sync)
 	if err != nil {
 		return 0, fmt.Errorf("append to the log: %w", err)
@@ -110,6 +112,7 @@ func (g *LocalLog) Append(ctx context.Context, _ string, batch []lobby.Change) (
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("append to the log: %w", err)
 	}
+	g.s.timed(OpAppend, start)
 	g.head = seq
 	if len(g.mem) >= maxMemBatches {
 		g.mem = g.mem[1:]

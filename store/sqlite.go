@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 
@@ -88,6 +89,8 @@ type SQLite struct {
 	wmu  sync.Mutex
 	sync string // the level asked for
 
+	commitTimer func(op string, d time.Duration) // nil: off
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -96,17 +99,47 @@ var _ lobby.Store = (*SQLite)(nil)
 
 type options struct {
 	synchronous string
+	commitTimer func(op string, d time.Duration)
 	// checkLimit is the largest database checked at every start (others
 	// only after an unclean shutdown); 0 means checkAlwaysBelow, and a
 	// negative value checks only after an unclean shutdown.
 	checkLimit int64
 }
 
+// Option changes how Open opens a store.
+type Option func(*options)
+
+// Operations a commit timer is told of.
+const (
+	OpAppend = "append" // LocalLog.Append: a batch into the node's own log, synced
+	OpApply  = "apply"  // Apply: an applied batch's effects and the cursor
+)
+
+// WithCommitTimer has the store tell fn how long each write transaction
+// took, from its BEGIN to the return of its COMMIT, by operation: OpAppend
+// or OpApply. fn is called on the writer's goroutine and must return at
+// once.
+func WithCommitTimer(fn func(op string, d time.Duration)) Option {
+	return func(o *options) { o.commitTimer = fn }
+}
+
 // Open opens (creating if needed) the database in dir, brings its schema up
 // to date and returns the store. dir is created with mode 0700 if missing.
 // A nil logger means slog.Default().
-func Open(ctx context.Context, dir string, logger *slog.Logger) (*SQLite, error) {
-	return open(ctx, dir, logger, options{synchronous: defaultSync})
+func Open(ctx context.Context, dir string, logger *slog.Logger, opts ...Option) (*SQLite, error) {
+	o := options{synchronous: defaultSync}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return open(ctx, dir, logger, o)
+}
+
+// timed tells the commit timer, if any, of a transaction of op begun at
+// start.
+func (s *SQLite) timed(op string, start time.Time) {
+	if s.commitTimer != nil {
+		s.commitTimer(op, time.Since(start))
+	}
 }
 
 func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*SQLite, error) {
@@ -124,7 +157,7 @@ func open(ctx context.Context, dir string, logger *slog.Logger, opt options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64), sync: opt.synchronous}
+	s := &SQLite{path: path, log: logger, lock: lock, ids: make(map[string]int64), sync: opt.synchronous, commitTimer: opt.commitTimer}
 	ok := false
 	defer func() {
 		if !ok {

@@ -72,7 +72,7 @@ func (m *Model) enter(ev lobby.Event) {
 	m.sb.reset()
 	if ev.Room == "" {
 		m.sb.add(entry{kind: entInfoHead, text: "You are in the Lobby, " + m.me + "."})
-		m.sb.add(entry{kind: entInfo, text: lobby.CommandHelp()})
+		m.sb.add(entry{kind: entInfo, text: lobby.ShortHelp()})
 		m.sb.add(entry{kind: entInfo, text: keyHelpText()})
 	} else {
 		h := ev.History

@@ -156,7 +156,7 @@ func New(opts Options) *Model {
 		h:         opts.Height,
 		help:      help.New(),
 		side:      newSidebar(st),
-		prompt:    newNamePrompt(&st.input, opts.PromptTimeout),
+		prompt:    newNamePrompt(&st.input, opts.PromptTimeout, opts.Session),
 	}
 	if m.w <= 0 || m.h <= 0 {
 		m.w, m.h = 80, 24

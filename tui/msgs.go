@@ -104,7 +104,7 @@ func registerCmd(ctx context.Context, l *lobby.Lobby, opened *lobby.Session, nam
 		// Register ran, a dropped connection); then nobody would ever see
 		// this session to close it. Tie it to the SSH session's context.
 		context.AfterFunc(ctx, s.Close)
-		return registeredMsg{sess: s, rooms: l.Rooms(), online: l.Online()}
+		return registeredMsg{sess: s, rooms: s.Rooms(), online: l.Online()}
 	}
 }
 
@@ -119,7 +119,7 @@ func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd
 		msg := eventMsg{evs: evs}
 		for _, ev := range evs {
 			if ev.Kind == lobby.EventRoomsChanged {
-				msg.rooms, msg.online = l.Rooms(), l.Online()
+				msg.rooms, msg.online = s.Rooms(), l.Online()
 				break
 			}
 		}

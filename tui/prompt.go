@@ -19,13 +19,24 @@ type namePrompt struct {
 	name     lineInput
 	err      string // under the field: why the last name was refused, or a word on typing
 	claiming bool   // a Claim is in flight: keys wait for its answer
+	held     string // the registered name the session's key holds, for Enter
 
 	timeout   time.Duration      // Options.PromptTimeout
 	stopTimer context.CancelFunc // ends the deadline's timer once a name is taken
 }
 
-func newNamePrompt(st *inputStyles, timeout time.Duration) namePrompt {
-	p := namePrompt{name: newLineInput(st, lobby.MaxNameLen, "your name, or Enter for a guest name"), timeout: timeout}
+// newNamePrompt makes the prompt for the session opened (Options.Session),
+// which may hold a registered name.
+func newNamePrompt(st *inputStyles, timeout time.Duration, opened *lobby.Session) namePrompt {
+	p := namePrompt{timeout: timeout}
+	if opened != nil {
+		p.held = opened.HeldName()
+	}
+	placeholder := "your name, or Enter for a guest name"
+	if p.held != "" {
+		placeholder = "your name, or Enter for " + p.held + " (your key's name)"
+	}
+	p.name = newLineInput(st, lobby.MaxNameLen, placeholder)
 	p.name.Focus()
 	return p
 }
@@ -98,6 +109,9 @@ func (m *Model) promptView() string {
 		rows = wrapText(rows, m.prompt.err, &st.warn, w)
 	}
 	hint := "Leave it empty to get a guest name."
+	if m.prompt.held != "" {
+		hint = "Leave it empty for " + m.prompt.held + " " + lobby.RegisteredMark + ", the name your SSH key holds."
+	}
 	if m.prompt.err != lobby.Sentence(lobby.ErrNameInvalid.Error()) { // which quotes the rule
 		hint += " " + lobby.NameRule
 	}

@@ -27,11 +27,24 @@ type config struct {
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
+	operators   string
 	debugAddr   string
+	ops         opsConfig // logs, metrics, health, shutdown: ops.go
+
+	// Many nodes, one chat (cluster.go).
+	node          string
+	nats          string
+	natsCreds     string
+	natsCA        string
+	natsStream    string
+	natsReplicas  int
+	natsRetention time.Duration
 }
 
 const usage = `Usage: chatroom [flags] [HOST[:PORT]]
        chatroom export [--data DIR] [--format text|jsonl] ROOM
+       chatroom backup [--data DIR] DEST
+       chatroom version
 
 Each flag may also be set by its environment variable, named in brackets;
 a flag on the command line wins.
@@ -57,7 +70,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.idle, "idle-timeout", 0, "end connections silent both ways this long; 0 never")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", 2*time.Minute, "how long a session may sit at the name prompt")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", "", "authorized_keys file: admit only these keys")
+	fs.StringVar(&cfg.operators, "operators", "", "authorized_keys file of the server operators' keys, read again on SIGHUP (default DATA/operators, when there is one)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060; off when empty")
+	fs.StringVar(&cfg.nats, "nats", "", "join the nodes on this NATS JetStream as one chat, e.g. nats://10.0.0.5:4222 (comma-separated for several servers); off when empty")
+	fs.StringVar(&cfg.node, "node", defaultNodeName(), "this node's name among the nodes, unique to it: letters, digits, '-', '_' (with --nats)")
+	fs.StringVar(&cfg.natsCreds, "nats-creds", "", "NATS credentials file (with --nats)")
+	fs.StringVar(&cfg.natsCA, "nats-ca", "", "PEM file of the CA that signed the NATS servers' TLS certificates (with --nats)")
+	fs.StringVar(&cfg.natsStream, "nats-stream", "CHATROOM", "the JetStream stream the nodes share (with --nats)")
+	fs.IntVar(&cfg.natsReplicas, "nats-replicas", 0, "copies of the stream; 0: 3 when NATS runs 3 servers or more, else 1 (with --nats)")
+	fs.DurationVar(&cfg.natsRetention, "nats-retention", 7*24*time.Hour, "how long the stream keeps a change for nodes to catch up; 0 keeps everything (with --nats)")
+	addOpsFlags(fs, &cfg.ops)
 	src, rest, err := parse(fs, args, false)
 	if err != nil {
 		return cfg, err
@@ -73,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("one address at most, got %q", rest)
 	}
 	if name, problem := cfg.check(); problem != "" {
+		return cfg, fmt.Errorf("%s: %s", src.describe(name), problem)
+	}
+	if name, problem := cfg.ops.check(cfg.debugAddr); problem != "" {
 		return cfg, fmt.Errorf("%s: %s", src.describe(name), problem)
 	}
 	if cfg.hostKey == "" {
@@ -113,6 +138,14 @@ func (c *config) check() (name, problem string) {
 		return "prompt-timeout", "must be positive"
 	case c.debugAddr != "" && !isHostPort(c.debugAddr):
 		return "debug-addr", "want HOST:PORT, such as 127.0.0.1:6060"
+	case !validNodeName(c.node):
+		return "node", "want 1 to 64 letters, digits, '-' or '_'"
+	case c.natsStream == "" || strings.ContainsAny(c.natsStream, ". *>"):
+		return "nats-stream", "want a name without spaces, '.', '*' or '>'"
+	case c.natsReplicas < 0 || c.natsReplicas > 5:
+		return "nats-replicas", "want 0 (automatic) to 5"
+	case c.natsRetention < 0:
+		return "nats-retention", "must not be negative (0 keeps everything)"
 	}
 	return "", ""
 }

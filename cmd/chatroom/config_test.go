@@ -26,7 +26,8 @@ func clearEnv(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	def := config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute}
+	def := config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute,
+		node: defaultNodeName(), natsStream: "CHATROOM", natsRetention: 7 * 24 * time.Hour, ops: defaultOps}
 	with := func(change func(*config)) config {
 		c := def
 		change(&c)
@@ -60,10 +61,14 @@ func TestParseFlags(t *testing.T) {
 				"CHATROOM_IDLE_TIMEOUT": "5m", "CHATROOM_PROMPT_TIMEOUT": "30s",
 				"CHATROOM_ALLOWED_KEYS": "/ak", "CHATROOM_DEBUG_ADDR": "127.0.0.1:6060",
 				"CHATROOM_CONN_PER_ADDR": "5",
+				"CHATROOM_NATS":          "nats://127.0.0.1:4222", "CHATROOM_NODE": "n1", "CHATROOM_NATS_CREDS": "/c",
+				"CHATROOM_NATS_CA": "/ca", "CHATROOM_NATS_STREAM": "S", "CHATROOM_NATS_REPLICAS": "3",
+				"CHATROOM_NATS_RETENTION": "1h",
 			},
 			want: with(func(c *config) {
 				c.hostKey, c.floodBurst, c.connRate, c.idle, c.prompt, c.allowedKeys, c.debugAddr = "/hk", 3, 0, 5*time.Minute, 30*time.Second, "/ak", "127.0.0.1:6060"
 				c.connPerAddr = 5
+				c.nats, c.node, c.natsCreds, c.natsCA, c.natsStream, c.natsReplicas, c.natsRetention = "nats://127.0.0.1:4222", "n1", "/c", "/ca", "S", 3, time.Hour
 			}),
 		},
 		{
@@ -150,6 +155,11 @@ func TestParseFlagsRefuses(t *testing.T) {
 		{name: "two addresses", args: []string{"a", "b"}, want: []string{"one address"}},
 		{name: "address by flag and by argument", args: []string{"--listen", ":1", "127.0.0.1"}, want: []string{"once"}},
 		{name: "an unknown flag", args: []string{"--bogus"}, want: []string{"-bogus", "chatroom -h"}},
+		{name: "a node name with a dot", args: []string{"--node", "a.b"}, want: []string{"--node", "letters"}},
+		{name: "an empty node name", env: map[string]string{"CHATROOM_NODE": ""}, want: []string{"CHATROOM_NODE"}},
+		{name: "a stream name with a wildcard", args: []string{"--nats-stream", "A*"}, want: []string{"--nats-stream"}},
+		{name: "too many replicas", env: map[string]string{"CHATROOM_NATS_REPLICAS": "7"}, want: []string{"CHATROOM_NATS_REPLICAS"}},
+		{name: "negative retention", args: []string{"--nats-retention", "-1h"}, want: []string{"--nats-retention", "negative"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

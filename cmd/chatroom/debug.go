@@ -8,12 +8,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 )
 
 // serveDebug serves Go's profiles (/debug/pprof/) for an operator who asks
 // with --debug-addr. It is off by default: profiles describe the server's
-// insides, so bind it to loopback.
+// insides (and a CPU profile or trace costs the server while it runs), so
+// parseFlags refuses an address other than loopback unless --debug-public
+// says the operator means it.
 func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -37,4 +40,24 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// loopbackOnly refuses an address that other machines may reach: every
+// interface (no host), or a host that is not a loopback address or
+// localhost.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return errors.New("that is every interface, not loopback")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("not a loopback address")
 }

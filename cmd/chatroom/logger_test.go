@@ -10,7 +10,7 @@ import (
 // that keeps happening once, then the count of repeats when flushed.
 func TestLoggerThrottlesRepeatedErrors(t *testing.T) {
 	var buf bytes.Buffer
-	logger, flush := newLogger(&buf)
+	logger, flush := newLogger(&buf, defaultOps)
 	for range 1000 {
 		logger.With("part", "lobby").Error("register: store failed", "err", "database or disk is full (13)")
 	}

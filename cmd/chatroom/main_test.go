@@ -62,7 +62,7 @@ type process struct {
 	done chan struct{}
 }
 
-var hostingRE = regexp.MustCompile(`Hosting at (\S+)`)
+var hostingRE = regexp.MustCompile(`Hosting at ([^\s"]+)`) // in text or JSON logs
 
 // startProcess runs the server binary on a free loopback port with data in
 // dir and waits for its "Hosting at" line.

@@ -27,10 +27,17 @@ type Line struct {
 	readers int           // of stdout and stderr, still reading
 }
 
-// ConnectLine opens a session without a PTY to addr.
+// ConnectLine opens a session without a PTY to addr, without a key.
 func ConnectLine(t testing.TB, addr string) *Line {
 	t.Helper()
-	conn, err := Dial(addr)
+	return ConnectLineKey(t, addr, nil)
+}
+
+// ConnectLineKey opens a session without a PTY to addr with signer's key
+// (none when nil).
+func ConnectLineKey(t testing.TB, addr string, signer gossh.Signer) *Line {
+	t.Helper()
+	conn, err := DialKey(addr, signer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@
 package e2e
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"strings"
@@ -74,19 +76,70 @@ func (c *Terminal) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Dial connects to addr as any user, trusting any host key.
+// Dial connects to addr as any user without a key, trusting any host key.
 func Dial(addr string) (*gossh.Client, error) {
+	return DialKey(addr, nil)
+}
+
+// DialKey connects to addr with the key of signer, or as a client without
+// keys when signer is nil: then it answers keyboard-interactive with
+// nothing, as OpenSSH does for a server that asks no questions.
+func DialKey(addr string, signer gossh.Signer) (*gossh.Client, error) {
+	auth := []gossh.AuthMethod{gossh.KeyboardInteractive(func(_, _ string, qs []string, _ []bool) ([]string, error) {
+		return make([]string, len(qs)), nil
+	})}
+	if signer != nil {
+		auth = []gossh.AuthMethod{gossh.PublicKeys(signer)}
+	}
 	return gossh.Dial("tcp", addr, &gossh.ClientConfig{
 		User:            "tester",
+		Auth:            auth,
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
 		Timeout:         WaitTimeout,
 	})
 }
 
-// Connect opens a PTY session of w×h cells to addr, failing the test on error.
+// NewKey makes a new ed25519 key for a test client.
+func NewKey(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// AuthorizedLine is the authorized_keys line of signer's public key, with
+// comment after it (none when empty).
+func AuthorizedLine(signer gossh.Signer, comment string) string {
+	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+	if comment != "" {
+		line += " " + comment
+	}
+	return line
+}
+
+// Fingerprint is the SHA256 fingerprint of signer's public key.
+func Fingerprint(signer gossh.Signer) string {
+	return gossh.FingerprintSHA256(signer.PublicKey())
+}
+
+// Connect opens a PTY session of w×h cells to addr without a key, failing
+// the test on error.
 func Connect(t testing.TB, addr string, w, h int) *Terminal {
 	t.Helper()
-	c, err := TryConnect(t, addr, w, h)
+	return ConnectKey(t, addr, w, h, nil)
+}
+
+// ConnectKey opens a PTY session of w×h cells to addr with signer's key
+// (none when nil), failing the test on error.
+func ConnectKey(t testing.TB, addr string, w, h int, signer gossh.Signer) *Terminal {
+	t.Helper()
+	c, err := tryConnect(t, addr, w, h, signer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +149,20 @@ func Connect(t testing.TB, addr string, w, h int) *Terminal {
 // TryConnect opens a PTY session of w×h cells to addr. The session is closed
 // when the test ends.
 func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
-	return TryConnectWith(t, addr, w, h, nil)
+	return tryConnect(t, addr, w, h, nil, nil)
 }
 
 // TryConnectWith is TryConnect with a step between the PTY request and the
 // shell (window changes, env requests), when beforeShell is not nil. It
 // gives up on a shell request the server does not answer.
 func TryConnectWith(t testing.TB, addr string, w, h int, beforeShell func(*gossh.Session) error) (*Terminal, error) {
-	conn, err := Dial(addr)
+	return tryConnect(t, addr, w, h, nil, beforeShell)
+}
+
+// tryConnect connects with signer's key (none when nil), running
+// beforeShell (when not nil) between the PTY request and the shell.
+func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer, beforeShell func(*gossh.Session) error) (*Terminal, error) {
+	conn, err := DialKey(addr, signer)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}

@@ -5,9 +5,13 @@
 package natstest
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +29,8 @@ type Cluster struct {
 // Start starts one JetStream server, alone.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
-	c.start(0, 1, "")
+	c := &Cluster{t: t, opts: []*server.Options{options(t, 0)}, Servers: make([]*server.Server, 1)}
+	c.run(0)
 	return c
 }
 
@@ -34,42 +38,40 @@ func Start(t testing.TB) *Cluster {
 // they have elected a JetStream meta leader.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
+	c := &Cluster{t: t, Servers: make([]*server.Server, n)}
+	// A JetStream cluster needs its routes configured from the start, so
+	// every server's cluster port is chosen before any starts.
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = freePort(t)
+	}
 	for i := range n {
-		seed := ""
-		if i > 0 {
-			seed = fmt.Sprintf("nats://127.0.0.1:%d", c.opts[0].Cluster.Port)
+		o := options(t, i)
+		o.Cluster = server.ClusterOpts{Name: "chat", Host: "127.0.0.1", Port: ports[i]}
+		for j, p := range ports {
+			if j != i {
+				o.Routes = append(o.Routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+			}
 		}
-		c.start(i, n, seed)
+		c.opts = append(c.opts, o)
+	}
+	for i := range n {
+		c.run(i)
 	}
 	c.WaitForLeader()
 	return c
 }
 
-func (c *Cluster) start(i, n int, seed string) {
-	c.t.Helper()
-	o := &server.Options{
+func options(t testing.TB, i int) *server.Options {
+	return &server.Options{
 		ServerName: fmt.Sprintf("n%d", i+1),
 		Host:       "127.0.0.1",
 		Port:       server.RANDOM_PORT,
 		JetStream:  true,
-		StoreDir:   c.t.TempDir(),
+		StoreDir:   t.TempDir(),
 		NoLog:      true,
 		NoSigs:     true,
 	}
-	if n > 1 {
-		o.Cluster = server.ClusterOpts{Name: "chat", Host: "127.0.0.1", Port: freePort(c.t)}
-		if seed != "" {
-			u, err := url.Parse(seed)
-			if err != nil {
-				c.t.Fatal(err)
-			}
-			o.Routes = []*url.URL{u}
-		}
-	}
-	c.opts = append(c.opts, o)
-	c.Servers = append(c.Servers, nil)
-	c.run(i)
 }
 
 // run starts server i from its options, with the client port it had if it
@@ -112,19 +114,9 @@ func (c *Cluster) Stop(i int) {
 	c.Servers[i].WaitForShutdown()
 }
 
-// Restart starts server i again on its ports and store.
+// Restart starts server i again on its ports, routes and store.
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
-	if len(c.opts) > 1 {
-		// Route to every other server: the one it seeded from may be down.
-		var routes []*url.URL
-		for j, o := range c.opts {
-			if j != i {
-				routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", o.Cluster.Port)})
-			}
-		}
-		c.opts[i].Routes = routes
-	}
 	c.run(i)
 }
 
@@ -163,4 +155,165 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// processEnv carries a server's settings to a child process: see
+// ServeFromEnv and StartProcesses.
+const processEnv = "CHATROOM_TEST_NATS_SERVER"
+
+// processOptions is what a child process needs to run one server of a
+// cluster.
+type processOptions struct {
+	Name        string   `json:"name"`
+	Port        int      `json:"port"`
+	ClusterPort int      `json:"cluster_port"`
+	Routes      []string `json:"routes"`
+	StoreDir    string   `json:"store_dir"`
+}
+
+// ServeFromEnv runs a NATS server as this whole process when the test
+// binary was started by StartProcesses, and never returns then; otherwise
+// it returns at once. Call it first thing in TestMain.
+func ServeFromEnv() {
+	raw := os.Getenv(processEnv)
+	if raw == "" {
+		return
+	}
+	var po processOptions
+	if err := json.Unmarshal([]byte(raw), &po); err != nil {
+		fmt.Fprintln(os.Stderr, "natstest:", err)
+		os.Exit(2)
+	}
+	o := &server.Options{
+		ServerName: po.Name,
+		Host:       "127.0.0.1",
+		Port:       po.Port,
+		JetStream:  true,
+		StoreDir:   po.StoreDir,
+		NoLog:      true,
+		NoSigs:     true,
+		Cluster:    server.ClusterOpts{Name: "chat", Host: "127.0.0.1", Port: po.ClusterPort},
+	}
+	for _, r := range po.Routes {
+		u, err := url.Parse(r)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "natstest:", err)
+			os.Exit(2)
+		}
+		o.Routes = append(o.Routes, u)
+	}
+	s, err := server.NewServer(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natstest:", err)
+		os.Exit(2)
+	}
+	s.Start()
+	if !s.ReadyForConnections(20 * time.Second) {
+		fmt.Fprintln(os.Stderr, "natstest: not ready")
+		os.Exit(2)
+	}
+	fmt.Println("READY")
+	s.WaitForShutdown()
+	os.Exit(0)
+}
+
+// Processes is a NATS cluster whose servers run as child processes, so
+// that a test can kill one with SIGKILL, as a crash would.
+type Processes struct {
+	t     testing.TB
+	opts  []processOptions
+	procs []*exec.Cmd
+}
+
+// StartProcesses runs n servers routed together, each a child process of
+// the test binary (whose TestMain must call ServeFromEnv), and waits until
+// they serve JetStream. They are killed when the test ends.
+func StartProcesses(t testing.TB, n int) *Processes {
+	t.Helper()
+	p := &Processes{t: t, procs: make([]*exec.Cmd, n)}
+	ports, cports := make([]int, n), make([]int, n)
+	for i := range n {
+		ports[i], cports[i] = freePort(t), freePort(t)
+	}
+	for i := range n {
+		po := processOptions{Name: fmt.Sprintf("n%d", i+1), Port: ports[i], ClusterPort: cports[i], StoreDir: t.TempDir()}
+		for j, cp := range cports {
+			if j != i {
+				po.Routes = append(po.Routes, fmt.Sprintf("nats://127.0.0.1:%d", cp))
+			}
+		}
+		p.opts = append(p.opts, po)
+	}
+	for i := range n {
+		p.Start(i)
+	}
+	return p
+}
+
+// Start starts server i (again).
+func (p *Processes) Start(i int) {
+	p.t.Helper()
+	raw, err := json.Marshal(p.opts[i])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), processEnv+"="+string(raw))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.procs[i] = cmd
+	p.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		ok := sc.Scan() && sc.Text() == "READY"
+		ready <- ok
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			p.t.Fatalf("nats server %d did not start", i+1)
+		}
+	case <-time.After(30 * time.Second):
+		p.t.Fatalf("nats server %d did not start in time", i+1)
+	}
+}
+
+// Kill kills server i with SIGKILL.
+func (p *Processes) Kill(i int) {
+	p.t.Helper()
+	if err := p.procs[i].Process.Kill(); err != nil {
+		p.t.Fatal(err)
+	}
+	_ = p.procs[i].Wait()
+}
+
+// URL is the client URL of every server, comma-separated.
+func (p *Processes) URL() string {
+	var urls []string
+	for _, o := range p.opts {
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", o.Port))
+	}
+	return strings.Join(urls, ",")
+}
+
+// Index finds a server by name, -1 if none has it.
+func (p *Processes) Index(name string) int {
+	for i, o := range p.opts {
+		if o.Name == name {
+			return i
+		}
+	}
+	return -1
 }

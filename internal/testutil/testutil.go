@@ -6,9 +6,11 @@
 package testutil
 
 import (
+	"bytes"
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -84,4 +86,24 @@ func SkipUnderRace(t testing.TB) {
 	if RaceEnabled {
 		t.Skip("timing-sensitive: run without -race (see .ci/run)")
 	}
+}
+
+// LockedBuffer is a bytes.Buffer that several goroutines may write, such as
+// the loggers of a server under test.
+type LockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String is everything written so far.
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
