@@ -18,6 +18,7 @@
 //	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
 //	sidebar.go    the room list
 //	styles.go     colours and styles; wrap.go wraps styled text
+//	colours.go    which colour each name in a room is drawn in
 //	msgs.go       the Cmds that call the lobby, and the messages they answer with
 //	end.go        the end of the session: why, and Ending
 //

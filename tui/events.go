@@ -18,6 +18,9 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 		}
 		shown = shown || seen
 	}
+	if msg.members != nil && msg.membersOf == m.room {
+		m.sb.colours.setMembers(msg.members)
+	}
 	if m.sess == nil {
 		return flush, shown
 	}

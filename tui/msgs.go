@@ -30,6 +30,11 @@ type eventMsg struct {
 	evs    []lobby.Event
 	rooms  []lobby.RoomInfo
 	online int
+	// After an entry into a room or a change of the room list: the members
+	// of the room the session is in, for their colours (see roomColours);
+	// none for a crowd.
+	membersOf string
+	members   []string
 }
 
 // eventBatch bounds one read of a session's queue: half of what it holds
@@ -117,11 +122,18 @@ func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd
 			return endedMsg{err: err}
 		}
 		msg := eventMsg{evs: evs}
+		membership := false
 		for _, ev := range evs {
-			if ev.Kind == lobby.EventRoomsChanged {
+			switch {
+			case ev.Kind == lobby.EventRoomsChanged && msg.rooms == nil:
 				msg.rooms, msg.online = s.Rooms(), l.Online()
-				break
+				membership = true
+			case ev.Kind == lobby.EventEntered:
+				membership = true
 			}
+		}
+		if membership {
+			msg.membersOf, msg.members = s.RoomMembers(paletteSize)
 		}
 		return msg
 	}

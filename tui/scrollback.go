@@ -106,6 +106,8 @@ type scrollback struct {
 
 	loading bool // a page of older lines is being fetched
 
+	colours roomColours // of the names in this room
+
 	// Entries before lo hold no rows. Rows of lines that scrolled far off
 	// the top are dropped (they are made again if the user scrolls back),
 	// so a session keeps about 64 bytes per line, not the rows as well.
@@ -129,6 +131,7 @@ func (s *scrollback) reset() {
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
 	s.detached, s.loading, s.syncDue = false, false, false
 	s.lo = 0
+	s.colours.reset()
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -497,9 +500,10 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		}
 		sp := s.span[:0]
 		if e.kind == entChat {
-			text, name := &st.text, &st.users[userIndex(m.From)]
+			slot := s.colours.of(m.From)
+			text, name := &st.text, &st.users[slot]
 			if e.history {
-				text, name = &st.history, &st.usersOld[userIndex(m.From)]
+				text, name = &st.history, &st.usersOld[slot]
 			}
 			sp = append(sp, span{name, m.From}, span{text, ": " + m.Text})
 		} else {
