@@ -14,7 +14,8 @@
 // # Where things are
 //
 //	server.go    Config, Server (Listen, Serve, Shutdown), the session handler
-//	             (handle), the slot it holds, watchDrop, a refusal at the door
+//	             (handle), the slot it holds, watchDrop, a refusal at the door,
+//	             the user's time zone (zone)
 //	door.go      the door between a client and its session: what a connection may
 //	             hold (connState), the filter of a session channel's requests
 //	             (doorChannel), the window a client's size is kept in

@@ -32,6 +32,7 @@ func heldHint(name string) string {
 // as the TUI and no escape sequence at all. End of input is a quit.
 func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
 	sess := sl.ssh
+	loc := zone(sess)
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -152,7 +153,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev)...) {
+		if !say(formatEvent(ev, time.Now(), loc)...) {
 			ls.Close()
 		}
 	}
@@ -169,11 +170,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 // after its input ended; the store's group commit takes milliseconds.
 const syncOnEOF = 2 * time.Second
 
-// formatEvent renders one lobby event as plain lines.
-func formatEvent(ev lobby.Event) []string {
+// formatEvent renders one lobby event as plain lines, with times as now
+// is in the user's zone loc.
+func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 	switch ev.Kind {
 	case lobby.EventMessage:
-		return []string{formatMessage(ev.Msg)}
+		return []string{formatMessage(ev.Msg, now, loc)}
 	case lobby.EventNotice:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
@@ -188,7 +190,7 @@ func formatEvent(ev lobby.Event) []string {
 			}
 			lines = append(lines, head)
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i]))
+				lines = append(lines, formatMessage(&ev.History[i], now, loc))
 			}
 			lines = append(lines, "-- end of history --")
 		}
@@ -197,11 +199,11 @@ func formatEvent(ev lobby.Event) []string {
 	return nil
 }
 
-func formatMessage(m *lobby.Message) string {
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) string {
 	if m.Kind == lobby.KindSystem {
 		return "* " + m.Text
 	}
-	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
+	return fmt.Sprintf("[%s] %s: %s", m.Stamp(now, loc), m.From, m.Text)
 }
 
 var errLineTooLong = errors.New("line too long")

@@ -1,6 +1,7 @@
 package sshserver
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -101,26 +102,35 @@ func TestLineModeOverlongLineIsRefused(t *testing.T) {
 
 func TestFormatEvent(t *testing.T) {
 	at := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	now := at.Add(3 * time.Hour)
 	chat := lobby.Message{Room: "alpha", At: at, From: "alice", Kind: lobby.KindChat, Text: "hello"}
+	yesterday := lobby.Message{Room: "alpha", At: at.AddDate(0, 0, -1), From: "alice", Kind: lobby.KindChat, Text: "hello"}
+	lastYear := lobby.Message{Room: "alpha", At: at.AddDate(-1, 0, 0), From: "alice", Kind: lobby.KindChat, Text: "hello"}
 	join := lobby.Message{Room: "alpha", At: at, From: "bob", Kind: lobby.KindSystem, Text: "bob joined alpha"}
+	plus10 := time.FixedZone("UTC+10", 10*3600) // 01:04 on the 27th there, today too
 	tests := []struct {
 		name string
 		ev   lobby.Event
+		loc  *time.Location // UTC when nil
 		want []string
 	}{
-		{"chat line", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, []string{"[15:04] alice: hello"}},
-		{"system line", lobby.Event{Kind: lobby.EventMessage, Msg: &join}, []string{"* bob joined alpha"}},
-		{"notice of two lines", lobby.Event{Kind: lobby.EventNotice, Text: "Rooms:\n  alpha (2 users)"}, []string{"Rooms:", "  alpha (2 users)"}},
-		{"the Lobby", lobby.Event{Kind: lobby.EventEntered}, []string{"You are in the Lobby. Type /commands to see what you can do."}},
-		{"a new room", lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}, []string{"You are in alpha."}},
-		{"one line of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join}},
+		{"chat line", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, nil, []string{"[15:04] alice: hello"}},
+		{"system line", lobby.Event{Kind: lobby.EventMessage, Msg: &join}, nil, []string{"* bob joined alpha"}},
+		{"chat line of yesterday", lobby.Event{Kind: lobby.EventMessage, Msg: &yesterday}, nil, []string{"[Nov 25 15:04] alice: hello"}},
+		{"chat line of last year", lobby.Event{Kind: lobby.EventMessage, Msg: &lastYear}, nil, []string{"[2025-11-26 15:04] alice: hello"}},
+		{"chat line in another zone", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, plus10, []string{"[01:04] alice: hello"}},
+		{"notice of two lines", lobby.Event{Kind: lobby.EventNotice, Text: "Rooms:\n  alpha (2 users)"}, nil, []string{"Rooms:", "  alpha (2 users)"}},
+		{"the Lobby", lobby.Event{Kind: lobby.EventEntered}, nil, []string{"You are in the Lobby. Type /commands to see what you can do."}},
+		{"a new room", lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}, nil, []string{"You are in alpha."}},
+		{"one line of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join}}, nil,
 			[]string{"You are in alpha.", "-- history: the last line --", "* bob joined alpha", "-- end of history --"}},
-		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}},
+		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}}, nil,
 			[]string{"You are in alpha.", "-- history: the last 2 lines --", "* bob joined alpha", "[15:04] alice: hello", "-- end of history --"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatEvent(tc.ev); !slices.Equal(got, tc.want) {
+			loc := cmp.Or(tc.loc, time.UTC)
+			if got := formatEvent(tc.ev, now, loc); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent = %q, want %q", got, tc.want)
 			}
 		})

@@ -436,6 +436,11 @@ func (s *Server) watchDrop(sl *slot, done <-chan struct{}, cancel func(), log *s
 // cutGrace is how long a session cut loose for flooding may take to say why.
 const cutGrace = 5 * time.Second
 
+// zone is the time zone a session's user reads times in. For now it is the
+// server's; a setting of the user's (PRODUCT: /tz, and TZ from the client)
+// will change it here, for the TUI and line mode alike.
+func zone(ssh.Session) *time.Location { return time.Local }
+
 // refuse ends a session that never began: its farewell goes to stderr, as
 // a command's complaint does.
 func refuse(sess ssh.Session, end lobby.Ending) {

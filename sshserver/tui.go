@@ -44,6 +44,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), sl *slot, log *slog.
 		Width:         width,
 		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
+		Location:      zone(sess),
 	})
 	opts := append(bm.MakeOptions(sess),
 		// The program gets its input from readInput below, not from a

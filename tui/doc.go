@@ -28,7 +28,8 @@
 // do as it does:
 //
 //	m := tui.New(tui.Options{Lobby: l, Session: slot, Context: ctx,
-//		MaxSessions: l.MaxSessions(), Width: w, Height: h, PromptTimeout: d})
+//		MaxSessions: l.MaxSessions(), Width: w, Height: h, PromptTimeout: d,
+//		Location: zone(sess)}) // the user's time zone: sshserver's zone
 //	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess),
 //		tea.WithInput(nil),              // the input comes from readInput, below
 //		tea.WithContext(ctx),            // ends with the SSH session or a shutdown

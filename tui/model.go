@@ -35,6 +35,9 @@ type Options struct {
 	Width, Height int
 	// Scrollback is how many lines a scrollback keeps; 1000.
 	Scrollback int
+	// Location is the user's time zone, in which times are shown; the
+	// server's (time.Local) by default.
+	Location *time.Location
 	// PromptTimeout ends a session still at the name prompt after this
 	// long (a prompt holds a server slot). Off by default (so 0 is off
 	// too): the SSH server, which owns the slots, sets it.
@@ -166,7 +169,7 @@ func New(opts Options) *Model {
 	if limit <= 0 {
 		limit = 1000
 	}
-	m.sb = newScrollback(st, limit)
+	m.sb = newScrollback(st, limit, opts.Location)
 	m.help.Styles = st.help
 
 	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")

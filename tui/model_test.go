@@ -603,6 +603,16 @@ func TestPasteOverTheLimitIsRefusedNotCut(t *testing.T) {
 	}
 }
 
+func TestOptionsLocation(t *testing.T) {
+	zone := time.FixedZone("UTC+10", 10*3600)
+	if m := New(Options{Lobby: lobbytest.New(t, lobby.Config{}), Location: zone}); m.sb.loc != zone {
+		t.Errorf("the scrollback shows times in %v, want %v", m.sb.loc, zone)
+	}
+	if m := New(Options{Lobby: lobbytest.New(t, lobby.Config{})}); m.sb.loc != time.Local {
+		t.Errorf("by default the scrollback shows times in %v, want the server's", m.sb.loc)
+	}
+}
+
 func TestPromptTimesOut(t *testing.T) {
 	m := New(Options{Lobby: lobbytest.New(t, lobby.Config{}), PromptTimeout: time.Millisecond})
 	if m.Init() == nil {
