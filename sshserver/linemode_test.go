@@ -136,3 +136,40 @@ func TestFormatEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestLineModeOutputComesInInputOrder is `printf 'bot\n/join general\nhello\n/list\n'
+// | ssh -T host`: everything the script's input causes comes back in the
+// order of the input, so the reply to /list follows the script's own hello
+// (issue #9: it used to overtake it).
+func TestLineModeOutputComesInInputOrder(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	ts := startServer(t)
+	owner := ts.lineUser(t, "owner")
+	owner.Send("/create general")
+	owner.WaitText("You are in general.")
+
+	bot := ts.connectLine(t)
+	bot.WaitText(lobby.Prompt)
+	if _, err := io.WriteString(bot.Stdin, "bot\n/join general\nhello\n/list\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.Stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := bot.WaitExit(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	out := bot.Output()
+	at := func(text string) int {
+		i := strings.Index(out, text)
+		if i < 0 {
+			t.Fatalf("the output lacks %q:\n%s", text, out)
+		}
+		return i
+	}
+	joined, hello, list := at("You are in general."), at("bot: hello"), at("Rooms:")
+	if !(joined < hello && hello < list) {
+		t.Fatalf("output out of the input's order (joined at %d, hello at %d, the /list reply at %d):\n%s", joined, hello, list, out)
+	}
+	owner.WaitText("bot: hello")
+}
