@@ -106,19 +106,35 @@ func (n *node) kill() {
 	_ = n.lobby.Close(ctx) // cannot flush: stops its goroutines, nothing more
 }
 
+// alphaOnBoth signs alice in on a and has her create alpha, and waits
+// until b has the room too.
+func alphaOnBoth(t *testing.T, a, b *node) (alice *lobby.Session) {
+	t.Helper()
+	alice = lobbytest.Register(t, a.lobby, "alice")
+	lobbytest.Exec(t, alice, "/create alpha")
+	lobbytest.WaitLine(t, alice, "alice joined alpha")
+	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	return alice
+}
+
+// bobJoins signs bob in on b and has him join alpha.
+func bobJoins(t *testing.T, b *node) (bob *lobby.Session) {
+	t.Helper()
+	bob = lobbytest.Register(t, b.lobby, "bob")
+	lobbytest.Exec(t, bob, "/join alpha")
+	lobbytest.WaitLine(t, bob, "bob joined alpha")
+	return bob
+}
+
 func TestTwoNodesOneChat(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), func(_ *Config, lc *lobby.Config) { lc.MaxSessions = 5 })
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
 
-	alice := lobbytest.Register(t, a.lobby, "alice")
-	lobbytest.Exec(t, alice, "/create alpha")
-	lobbytest.WaitLine(t, alice, "alice joined alpha")
+	// Made on A, listed and joined on B, with A's history replayed.
+	alice := alphaOnBoth(t, a, b)
 	lobbytest.Exec(t, alice, "before bob")
 	lobbytest.WaitLine(t, alice, "before bob")
-
-	// Made on A, listed and joined on B, with A's history replayed.
-	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
 	bob := lobbytest.Register(t, b.lobby, "bob")
 	lobbytest.Exec(t, bob, "/join alpha")
 	seen := lobbytest.WaitLine(t, bob, "bob joined alpha")
@@ -204,13 +220,8 @@ func TestNodeDeath(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := lobbytest.Register(t, a.lobby, "alice")
-	lobbytest.Exec(t, alice, "/create alpha")
-	lobbytest.WaitLine(t, alice, "alice joined alpha")
-	bob := lobbytest.Register(t, b.lobby, "bob")
-	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	lobbytest.Exec(t, bob, "/join alpha")
-	lobbytest.WaitLine(t, bob, "bob joined alpha")
+	alphaOnBoth(t, a, b)
+	bob := bobJoins(t, b)
 
 	start := time.Now()
 	a.kill()
@@ -227,10 +238,7 @@ func TestCatchUp(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := lobbytest.Register(t, a.lobby, "alice")
-	lobbytest.Exec(t, alice, "/create alpha")
-	lobbytest.WaitLine(t, alice, "alice joined alpha")
-	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	alice := alphaOnBoth(t, a, b)
 
 	store := b.store
 	b.close()
@@ -383,10 +391,7 @@ func TestCatchUpGap(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := lobbytest.Register(t, a.lobby, "alice")
-	lobbytest.Exec(t, alice, "/create alpha")
-	lobbytest.WaitLine(t, alice, "alice joined alpha")
-	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	alice := alphaOnBoth(t, a, b)
 	store := b.store
 	b.close()
 	for i := range 5 {

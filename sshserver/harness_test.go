@@ -2,6 +2,7 @@ package sshserver
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -152,6 +153,25 @@ func withOperators(keys ...gossh.Signer) serverOption {
 	}
 }
 
+// script is `printf INPUT | ssh -T host`: it connects in line mode, sends
+// all of input at once once the prompt is there, closes its input, and
+// returns everything it got once the session has ended with status 0.
+func (ts *testServer) script(t testing.TB, input string) string {
+	t.Helper()
+	c := ts.connectLine(t)
+	c.WaitText(lobby.Prompt)
+	if _, err := io.WriteString(c.Stdin, input); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.WaitExit(); code != 0 {
+		t.Fatalf("exit status %d, want 0; got:\n%s", code, c.Output())
+	}
+	return c.Output()
+}
+
 // creator connects a PTY user, signs in as name and creates room, which the
 // user is then in.
 func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
@@ -160,6 +180,16 @@ func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
 	c.Login(name)
 	c.TypeLine("/create " + room)
 	c.WaitText("You created " + room)
+	return c
+}
+
+// lineCreator connects a line-mode client, signs in as name and creates
+// room, which the client is then in.
+func (ts *testServer) lineCreator(t testing.TB, name, room string) *e2e.Line {
+	t.Helper()
+	c := ts.lineUser(t, name)
+	c.Send("/create " + room)
+	c.WaitText("You are in " + room + ".")
 	return c
 }
 

@@ -255,9 +255,7 @@ func TestTimingStalledReaderDoesNotSlowOthers(t *testing.T) {
 	testutil.SkipUnderRace(t)
 	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	sender := ts.lineUser(t, "sender")
-	sender.Send("/create alpha")
-	sender.WaitText("You are in alpha")
+	sender := ts.lineCreator(t, "sender", "alpha")
 
 	var others []*e2e.Terminal
 	for i := range 2 {
@@ -304,9 +302,7 @@ func TestTimingStalledReaderDoesNotSlowOthers(t *testing.T) {
 func TestStalledReaderIsCutLooseAndFreesItsSlot(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	ts := startServer(t, withMaxSessions(2), withLobbyConfig(func(c *lobby.Config) { c.Queue = 8 }))
-	sender := ts.lineUser(t, "sender")
-	sender.Send("/create alpha")
-	sender.WaitText("You are in alpha")
+	sender := ts.lineCreator(t, "sender", "alpha")
 
 	proxy := newStallProxy(t, ts.addr)
 	stuck := e2e.Connect(t, proxy.addr(), 200, 60)

@@ -3,7 +3,6 @@ package sshserver
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -71,18 +70,7 @@ func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	alice := ts.creator(t, "alice", "alpha")
-	bot := ts.connectLine(t)
-	bot.WaitText(lobby.Prompt)
-	if _, err := io.WriteString(bot.Stdin, "bot\n/join alpha\nhi from a script\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if code := bot.WaitExit(); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
-	if out := bot.Output(); !strings.Contains(out, "bot: hi from a script") || !strings.Contains(out, "Goodbye, bot.") {
+	if out := ts.script(t, "bot\n/join alpha\nhi from a script\n"); !strings.Contains(out, "bot: hi from a script") || !strings.Contains(out, "Goodbye, bot.") {
 		t.Fatalf("the script's output lacks its own line or the good-bye:\n%s", out)
 	}
 	alice.WaitText("bot: hi from a script")
@@ -91,9 +79,7 @@ func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
 func TestLineModeOverlongLineIsRefused(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	bot := ts.lineUser(t, "bot")
-	bot.Send("/create alpha")
-	bot.WaitText("You created alpha")
+	bot := ts.lineCreator(t, "bot", "alpha")
 	bot.Send(strings.Repeat("x", 200_000))
 	bot.WaitText(fmt.Sprintf("over %d bytes", maxLineBytes))
 	bot.Send("still here")
@@ -144,22 +130,9 @@ func TestFormatEvent(t *testing.T) {
 func TestLineModeOutputComesInInputOrder(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	owner := ts.lineUser(t, "owner")
-	owner.Send("/create general")
-	owner.WaitText("You are in general.")
+	owner := ts.lineCreator(t, "owner", "general")
 
-	bot := ts.connectLine(t)
-	bot.WaitText(lobby.Prompt)
-	if _, err := io.WriteString(bot.Stdin, "bot\n/join general\nhello\n/list\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if code := bot.WaitExit(); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
-	out := bot.Output()
+	out := ts.script(t, "bot\n/join general\nhello\n/list\n")
 	at := func(text string) int {
 		i := strings.Index(out, text)
 		if i < 0 {

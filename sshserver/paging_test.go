@@ -24,9 +24,7 @@ func TestPagingReachesTheFirstLine(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	ts := startServer(t, withHistory(20), withStore(st))
 
-	bot := ts.lineUser(t, "writer")
-	bot.Send("/create alpha")
-	bot.WaitText("You are in alpha")
+	bot := ts.lineCreator(t, "writer", "alpha")
 	const lines = 300
 	var b strings.Builder
 	for i := 1; i <= lines; i++ {

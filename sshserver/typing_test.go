@@ -16,10 +16,7 @@ import (
 func TestTypingPastTheCap(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	bot := ts.lineUser(t, "bot")
-	bot.WaitText("You are in the Lobby")
-	bot.Send("/create alpha")
-	bot.WaitText("You created alpha")
+	bot := ts.lineCreator(t, "bot", "alpha")
 
 	c := ts.connectSized(t, 100, 60) // tall enough for the notice and the line
 	c.Login("typer")

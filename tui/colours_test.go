@@ -78,8 +78,7 @@ func TestTwoAloneInARoomAreDrawnApart(t *testing.T) {
 	l := lobbytest.New(t, lobby.Config{})
 	h := newHarness(t, l, 100, 30)
 	h.login("alice")
-	h.line("/create alpha")
-	h.waitText("alice joined alpha")
+	h.create("alpha")
 	guest := lobbytest.Register(t, l, "")
 	if guest.Name() != "Guest2" {
 		t.Fatalf("the guest is %s, want Guest2", guest.Name())

@@ -161,6 +161,13 @@ func (h *harness) login(name string) {
 	h.waitText(" " + name + " · Lobby · ")
 }
 
+// create makes room, which the signed-in user is then in.
+func (h *harness) create(room string) {
+	h.t.Helper()
+	h.line("/create " + room)
+	h.waitText(h.m.me + " joined " + room)
+}
+
 func strconvQuote(s string) string { return "\"" + s + "\"" }
 
 // rowsOf splits a screen into its rows.
