@@ -28,8 +28,10 @@ func TestTypingPastTheCap(t *testing.T) {
 	}
 	c.WaitText("the input is full")
 	c.TypeLine("")
-	bot.WaitText("typer: start")
-	bot.WaitText("\n") // the whole line
+	bot.WaitFor("the whole line", func(out string) bool {
+		_, line, ok := strings.Cut(out, "typer: start")
+		return ok && strings.Contains(line, "\n")
+	})
 	_, line, _ := strings.Cut(bot.Output(), "typer: ")
 	line, _, _ = strings.Cut(line, "\n")
 	line = strings.TrimRight(line, "\r")

@@ -108,7 +108,10 @@ func TestBackupDuringAWriteBurst(t *testing.T) {
 	guest.WaitText(lobby.Prompt)
 	guest.Send("")
 	guest.Send("/join alpha")
-	guest.WaitText("-- end of history --")
+	guest.WaitFor("the guest's join after the history", func(out string) bool {
+		_, after, ok := strings.Cut(out, "-- end of history --")
+		return ok && strings.Contains(after, " joined alpha\n")
+	})
 	if !strings.Contains(guest.Output(), "Guest2 joined alpha") {
 		t.Errorf("the first guest on the copy is not Guest2:\n%s", guest.Output())
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -100,27 +101,39 @@ func (c *Line) Send(line string) {
 	}
 }
 
-// WaitText waits until text has been received. It looks again whenever
-// output arrives, and gives up once no more can come.
+// WaitText waits until text has been received.
 func (c *Line) WaitText(text string) {
+	c.t.Helper()
+	want := []byte(text)
+	c.wait(fmt.Sprintf("%q", text), func(out []byte) bool { return bytes.Contains(out, want) })
+}
+
+// WaitFor waits until cond holds for everything received so far.
+func (c *Line) WaitFor(what string, cond func(out string) bool) {
+	c.t.Helper()
+	c.wait(what, func(out []byte) bool { return cond(string(out)) })
+}
+
+// wait waits until cond holds for the output, looking again whenever
+// output arrives, and gives up once no more can come or after WaitTimeout.
+func (c *Line) wait(what string, cond func(out []byte) bool) {
 	c.t.Helper()
 	deadline := time.NewTimer(WaitTimeout)
 	defer deadline.Stop()
-	want := []byte(text)
 	for {
 		c.mu.Lock()
-		found, grew, ended := bytes.Contains(c.out.Bytes(), want), c.grew, c.readers == 0
+		done, grew, ended := cond(c.out.Bytes()), c.grew, c.readers == 0
 		c.mu.Unlock()
 		switch {
-		case found:
+		case done:
 			return
 		case ended:
-			c.t.Fatalf("the session ended without %q; got:\n%s", text, c.Output())
+			c.t.Fatalf("the session ended without %s; got:\n%s", what, c.Output())
 		}
 		select {
 		case <-grew:
 		case <-deadline.C:
-			c.t.Fatalf("timed out waiting for %q; got:\n%s", text, c.Output())
+			c.t.Fatalf("timed out waiting for %s; got:\n%s", what, c.Output())
 		}
 	}
 }
