@@ -139,6 +139,7 @@ func TestClusterNATSDownAndBack(t *testing.T) {
 
 	ns.Stop(0)
 	alice.WaitText("reconnecting")
+	bob.WaitText("reconnecting") // both nodes noticed before NATS is back
 	alice.Send("into the void")
 	alice.WaitText("That was not sent.")
 	ns.Restart(0)
