@@ -475,15 +475,8 @@ func (l *Lobby) observePostLocked(kind Kind, delivered int, c *Change) {
 }
 
 func leaveNotice(name, roomName string, reason error) string {
-	switch {
-	case errors.Is(reason, ErrTooSlow):
-		return fmt.Sprintf("%s left %s (connection too slow)", name, roomName)
-	case errors.Is(reason, ErrFlooding):
-		return fmt.Sprintf("%s left %s (flooding)", name, roomName)
-	case errors.Is(reason, ErrShutdown):
-		return fmt.Sprintf("%s left %s (server shutting down)", name, roomName)
-	case errors.Is(reason, ErrLost):
-		return fmt.Sprintf("%s left %s (connection lost)", name, roomName)
+	if r := reasonFor(reason); r != nil && r.left != "" {
+		return fmt.Sprintf("%s left %s (%s)", name, roomName, r.left)
 	}
 	return fmt.Sprintf("%s left %s", name, roomName)
 }
