@@ -6,6 +6,7 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // registeredLine connects a line-mode user with key, signs in as name and
@@ -29,7 +30,7 @@ func registeredLine(t *testing.T, ts *testServer, name string) (*e2e.Line, func(
 // as "alice → you: text", and echoes "you → bob: text" to the sender, who
 // stays in her room; /reply answers.
 func TestDirectMessageLineMode(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	alice, _ := registeredLine(t, ts, "alice")
 	bob, _ := registeredLine(t, ts, "bob")
@@ -75,7 +76,7 @@ func TestDirectMessageAcrossNodes(t *testing.T) {
 
 	bob.Send("/quit")
 	bob.WaitExit()
-	e2e.Eventually(t, "bob gone on a", func() bool {
+	testutil.Eventually(t, "bob gone on a", func() bool {
 		id, _ := a.lobby.Whois("bob")
 		return !id.Online
 	})
