@@ -222,7 +222,8 @@ func (s *Session) Room() string {
 }
 
 // RoomMembers names the members of the session's room, sorted, and the
-// room; in the Lobby it returns neither. A room of more than max members
+// room (a conversation as "@NAME", with its two parties); in the Lobby it
+// returns neither. A room of more than max members
 // is named without its members: a front end that tells people apart (by
 // colour) cannot do it in a crowd, and a crowd's list costs.
 func (s *Session) RoomMembers(max int) (room string, names []string) {
@@ -233,6 +234,13 @@ func (s *Session) RoomMembers(max int) (room string, names []string) {
 		return "", nil
 	}
 	r := m.room
+	if r.conv != nil && m.rd != nil && !r.conv.closed() {
+		// A conversation, as the session names it, with its two parties.
+		other := r.conv.other(m.rd).shown()
+		names = []string{m.name, other}
+		slices.Sort(names)
+		return "@" + other, names
+	}
 	if len(r.members) > max {
 		return r.name, nil
 	}
