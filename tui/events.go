@@ -21,10 +21,14 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 	if msg.members != nil && msg.membersOf == m.room {
 		m.sb.colours.setMembers(msg.members)
 	}
-	if m.sess == nil {
-		return flush, shown
+	var bell tea.Cmd
+	if msg.bell {
+		bell = bellCmd()
 	}
-	return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
+	if m.sess == nil {
+		return tea.Batch(flush, bell), shown
+	}
+	return tea.Batch(flush, bell, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
 }
 
 // event applies one lobby event. It reports whether the screen may have
@@ -40,7 +44,20 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 			return m.deferPresence(ev.Msg), false
 		}
 		m.flushPresence() // keep the room's order
-		m.sb.add(messageEntry(ev.Msg, false))
+		e := messageEntry(ev.Msg, false)
+		e.mention = ev.Mention
+		m.sb.add(e)
+	case lobby.EventDirect:
+		if ev.Msg == nil {
+			return nil, false
+		}
+		m.flushPresence()
+		mine := ev.Msg.From == m.me && ev.Msg.From != ev.With
+		m.sb.add(entry{kind: entDirect, msg: ev.Msg, text: ev.With, mine: mine})
+	case lobby.EventMention:
+		// Its room's count says it, at the next room-list refresh, and
+		// the bell rang.
+		return nil, false
 	case lobby.EventNotice:
 		e := entry{kind: entNotice, text: ev.Text}
 		if ev.Error {
@@ -70,7 +87,7 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 
 // enter starts a new scrollback for the room (or the Lobby) just entered.
 func (m *Model) enter(ev lobby.Event) {
-	m.room = ev.Room
+	m.room, m.with = ev.Room, ev.With
 	m.gen++
 	m.sb.reset()
 	if ev.Room == "" {
@@ -85,9 +102,14 @@ func (m *Model) enter(ev lobby.Event) {
 		if len(h) > 0 {
 			m.sb.add(entry{kind: entRuleHistory})
 			for i := range h {
-				m.sb.add(messageEntry(&h[i], true))
+				e := messageEntry(&h[i], true)
+				// In a conversation every line is for the user:
+				// highlighting them all would highlight nothing.
+				e.mention = ev.With == "" && h[i].Kind == lobby.KindChat && h[i].From != m.me && lobby.Mentions(h[i].Text, m.me)
+				m.sb.add(e)
 			}
 			m.sb.add(entry{kind: entRuleNow})
+			m.sb.markNew(ev.NewFrom)
 		}
 	}
 	// Replies that came just before the move ("You created alpha.") belong

@@ -28,6 +28,8 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.step(1)
 	case key.Matches(msg, k.Prev):
 		return m.step(-1)
+	case key.Matches(msg, k.Unread):
+		return m.nextUnread()
 	case key.Matches(msg, k.Focus):
 		m.setFocus(1 - m.focus)
 		return nil

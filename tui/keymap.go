@@ -11,6 +11,7 @@ type keyMap struct {
 	Focus    key.Binding
 	Next     key.Binding
 	Prev     key.Binding
+	Unread   key.Binding
 	PageUp   key.Binding
 	PageDown key.Binding
 	Top      key.Binding
@@ -32,6 +33,7 @@ func newKeyMap() keyMap {
 		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "rooms")),
 		Next:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "next room")),
 		Prev:     key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "prev room")),
+		Unread:   key.NewBinding(key.WithKeys("alt+u"), key.WithHelp("alt+u", "next unread")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
@@ -62,7 +64,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	wheel := key.NewBinding(key.WithKeys("wheel"), key.WithHelp("wheel", "scroll"))
 	helpKeys := key.NewBinding(key.WithKeys("?"), key.WithHelp("?/f1", "keys"))
 	return [][]key.Binding{
-		{k.Send, k.Focus, k.Next, k.Prev},
+		{k.Send, k.Focus, k.Next, k.Prev, k.Unread},
 		{k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.LineUp, wheel, click, move},
 		{k.Back, helpKeys, k.Quit},
@@ -75,6 +77,7 @@ func keyHelpText() string {
 		"  Enter          send; in the room list, join\n" +
 		"  Tab, Esc       to the room list and back\n" +
 		"  Ctrl+N Ctrl+P  next or previous room\n" +
+		"  Alt+U          next unread: mentions and direct messages first\n" +
 		"  PgUp PgDn      scroll (older lines load at the top)\n" +
 		"  Home End       oldest, newest (input empty)\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"
