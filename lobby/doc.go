@@ -37,6 +37,9 @@
 //	text.go       CleanText, validName: what untrusted text may be
 //	invisible.go  lines with nothing visible in them
 //	lookalike.go  names that look alike, taken together
+//	conversation.go direct messages: /msg, /reply, conversations kept or not
+//	unread.go     read positions, unread and mention counts, the session's room list
+//	mention.go    Mentions: whether a line names a user
 //
 // # The log
 //

@@ -16,7 +16,8 @@
 //	lineinput.go  the one-line editor of the prompt and the message line
 //	view.go       layout and drawing: the kept frame, title, status and input lines
 //	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
-//	sidebar.go    the room list
+//	sidebar.go    the room list: rooms, then Direct; unread and mention badges
+//	alerts.go     what is meant for the user: the bell, the window title's count, the next unread
 //	styles.go     colours and styles; wrap.go wraps styled text
 //	colours.go    which colour each name in a room is drawn in
 //	msgs.go       the Cmds that call the lobby, and the messages they answer with
