@@ -67,6 +67,23 @@
 // any other (identity.go) and records of the node's Store, so a name
 // registered on one node is held on every node and across restarts.
 //
+// # Keeping order
+//
+// Rooms have owners (the registered name that created one) and room
+// operators (registered names the owner names); server operators have
+// every power everywhere. Kicks, bans, mutes, invitations, roles and modes
+// are changes on the log like any other (moderation.go; the commands in
+// modcommands.go), so a kick made on one node moves a member on another.
+// A ban or a mute is a state record holding the keys of the name it was
+// made against (and a guest's address) with its deadline as a time: expiry
+// is decided by comparing with the time a change carries, on every node
+// alike, and needs no timer. Open refuses a session whose key (a guest's
+// address) is banned from the server; the open's applier decides it, so a
+// ban on its way through the log is ordered against the session like
+// anything else. A private room exists only for those who may see it
+// (Lobby.maySeeLocked, the one rule every path that names a room asks) and
+// its history is only for those in it.
+//
 // # Untrusted text
 //
 // Every message and command argument passes through CleanText, and every
