@@ -35,8 +35,8 @@ type command struct {
 
 // commandList is the whole command set, in the order /commands lists it.
 var commandList = []*command{
-	{name: "commands", aliases: []string{"help"}, usage: "/commands [order]", does: "show every command (also /help); order: those of keeping order", bare: true, run: (*Session).cmdCommands},
-	{name: "create", usage: "/create NAME [private]", does: "create a room and move into it; private: hidden from all but whom you invite", bare: true, run: (*Session).cmdCreate},
+	{name: "commands", aliases: []string{"help"}, usage: "/commands [order]", does: "show every command (also /help)", bare: true, run: (*Session).cmdCommands},
+	{name: "create", usage: "/create NAME [private]", does: "create a room and move into it; private hides it", bare: true, run: (*Session).cmdCreate},
 	{name: "list", usage: "/list", does: "list the rooms and how many are in each", bare: true, run: (*Session).cmdList},
 	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
 	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},

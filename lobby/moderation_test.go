@@ -1,11 +1,15 @@
 package lobby
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -669,4 +673,65 @@ func TestOrderHelp(t *testing.T) {
 	}
 	exec(t, s, "/help ORDER")
 	notice(t, s, false, "  /ban NAME [DURATION] [reason]")
+}
+
+// TestTrail: every action writes one structured log record with who did
+// what to whom (keys, address), why and until when; never what was said.
+func TestTrail(t *testing.T) {
+	var buf syncBuffer
+	l := orderLobby(t, nil, Config{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	alice, _, carol := alphaWithPeople(t, l)
+	exec(t, carol, "my secret words")
+	until(t, alice, isLine("my secret words"))
+	exec(t, alice, "/ban bob 2h spam")
+	until(t, alice, isLine("alice banned bob for 2h: spam"))
+	exec(t, alice, "/kick carol")
+	until(t, alice, isLine("alice kicked carol"))
+	barrier(t, l)
+
+	var records []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == "moderation" {
+			records = append(records, rec)
+		}
+	}
+	if strings.Contains(buf.String(), "secret words") {
+		t.Error("the log holds what someone said")
+	}
+	want := []map[string]any{
+		{"action": "ban", "by": "alice", "by_key": fp(1), "scope": "alpha", "target": "bob", "target_keys": fp(2), "target_addr": "", "reason": "spam", "until": "2026-03-14T17:09:26Z"},
+		{"action": "kick", "by": "alice", "by_key": fp(1), "scope": "alpha", "target": "carol", "target_keys": "", "target_addr": "198.51.100.7"},
+	}
+	if len(records) != len(want) {
+		t.Fatalf("%d moderation records, want %d: %v", len(records), len(want), records)
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if records[i][k] != v {
+				t.Errorf("record %d: %s = %v, want %v", i, k, records[i][k], v)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the lobby's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -164,6 +164,10 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		code = 1
 		say("Disconnected: " + sentence(reason.Error()))
 		log.Info("cut loose", "reason", reason)
+	case errors.Is(reason, lobby.ErrBanned):
+		code = 1
+		say("Disconnected: " + sentence(reason.Error()))
+		log.Info("ended by a server ban")
 	case errors.Is(reason, lobby.ErrShutdown), s.shutdown.Err() != nil:
 		say("The server is shutting down. Goodbye.")
 	default:
