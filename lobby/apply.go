@@ -168,7 +168,7 @@ func (l *Lobby) applyOpen(c *Change) error {
 		// Decided here, from the key and address the open carries, rather
 		// than by the door alone: a ban on its way through the log when
 		// the session knocked is ordered against it like any other change.
-		l.order.bans.prune(l, kindBan, "", c.At)
+		l.order.bans.prune(l, kindBan, nil, c.At)
 		if x := l.order.bans.atDoor(c.Key, c.Addr, c.At); x != nil {
 			if s := l.localOf(c); s != nil {
 				s.refused = true
@@ -375,7 +375,7 @@ func (l *Lobby) applyJoin(c *Change) error {
 		}
 		return nil
 	}
-	l.order.bans.prune(l, kindBan, scopeOf(r), c.At)
+	l.order.bans.prune(l, kindBan, r, c.At)
 	if why := l.joinBanLocked(m, r, c.At); why != "" {
 		l.tellLocked(s, true, "%s", why)
 		return nil

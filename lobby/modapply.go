@@ -196,7 +196,7 @@ func (l *Lobby) newRestrictionLocked(c *Change, a *member, r *room, verb string,
 	if why != "" {
 		return nil, why
 	}
-	scope := scopeOf(r)
+	scope := r
 	set.prune(l, kind, scope, c.At)
 	if _, old := set.find(scope, x.Name); old == nil && len(set[scope]) >= maxRestrictions {
 		return nil, fmt.Sprintf("There are %d %ss here, the most there may be: lift some first.", maxRestrictions, kind)
@@ -220,7 +220,7 @@ func (l *Lobby) applyLift(c *Change, act action, set restrictions, kind, noun st
 	if !ok {
 		return nil
 	}
-	scope := scopeOf(r)
+	scope := r
 	set.prune(l, kind, scope, c.At)
 	i, x := set.find(scope, c.Target)
 	if x == nil {

@@ -171,7 +171,7 @@ func (s *Session) liftLocked(arg string, act action, typ ChangeType, set restric
 	if why != "" {
 		return s.refuse(why)
 	}
-	_, x := set.find(scopeOf(r), name)
+	_, x := set.find(r, name)
 	if x == nil || !x.activeAt(l.cfg.Now().UnixNano()) {
 		return s.refuse(notRestrictedText(name, noun, r))
 	}
@@ -186,7 +186,7 @@ func (s *Session) cmdBans(string) error {
 		return nil
 	}
 	now := l.cfg.Now().UnixNano()
-	scope := scopeOf(r)
+	scope := r
 	var b strings.Builder
 	for _, part := range []struct {
 		set  restrictions

@@ -82,16 +82,9 @@ type restriction struct {
 }
 
 // restrictions are the bans (or the mutes) of the chat, by scope: the
-// foldKey of a room's name, or "" for the whole server.
-type restrictions map[string][]*restriction
-
-// scopeOf is the scope of r's restrictions; nil is the server.
-func scopeOf(r *room) string {
-	if r == nil {
-		return ""
-	}
-	return foldKey(r.name)
-}
+// room they hold in, or nil for the whole server. Rooms are never removed,
+// so a room's pointer names it for as long as the lobby runs.
+type restrictions map[*room][]*restriction
 
 func (x *restriction) recordKey() string { return x.Room + "/" + x.Name }
 
@@ -115,7 +108,7 @@ func (x *restriction) holds(m *member, held string) bool {
 }
 
 // find returns the restriction on name in scope, matched as names are.
-func (rs restrictions) find(scope, name string) (int, *restriction) {
+func (rs restrictions) find(scope *room, name string) (int, *restriction) {
 	k := userKey(name)
 	for i, x := range rs[scope] {
 		if userKey(x.Name) == k {
@@ -128,7 +121,7 @@ func (rs restrictions) find(scope, name string) (int, *restriction) {
 // holding returns the restriction that holds m in r (room or server-wide;
 // nil r: server-wide only) at the time at, or nil.
 func (rs restrictions) holding(m *member, held string, r *room, at int64) *restriction {
-	for _, scope := range []string{scopeOf(r), ""} {
+	for _, scope := range []*room{r, nil} {
 		for _, x := range rs[scope] {
 			if x.activeAt(at) && x.holds(m, held) {
 				return x
@@ -144,7 +137,7 @@ func (rs restrictions) holding(m *member, held string, r *room, at int64) *restr
 // atDoor returns the server ban that holds a session opening with key
 // (a fingerprint, "" for none) from addr at the time at, or nil.
 func (rs restrictions) atDoor(key, addr string, at int64) *restriction {
-	for _, x := range rs[""] {
+	for _, x := range rs[nil] {
 		if !x.activeAt(at) {
 			continue
 		}
@@ -157,7 +150,7 @@ func (rs restrictions) atDoor(key, addr string, at int64) *restriction {
 
 // put keeps x in place of any restriction on the same name in its scope,
 // and has the store keep it. l.mu must be held, in an applier.
-func (rs restrictions) put(l *Lobby, kind, scope string, x *restriction) {
+func (rs restrictions) put(l *Lobby, kind string, scope *room, x *restriction) {
 	b, err := json.Marshal(x)
 	if err != nil {
 		panic(fmt.Sprintf("encode %s: %v", kind, err)) // strings and numbers: cannot fail
@@ -175,7 +168,7 @@ func (rs restrictions) put(l *Lobby, kind, scope string, x *restriction) {
 
 // drop forgets the i-th restriction of scope, in the store too. l.mu must
 // be held, in an applier.
-func (rs restrictions) drop(l *Lobby, kind, scope string, i int) {
+func (rs restrictions) drop(l *Lobby, kind string, scope *room, i int) {
 	x := rs[scope][i]
 	rs[scope] = slices.Delete(rs[scope], i, i+1)
 	if len(rs[scope]) == 0 {
@@ -187,7 +180,7 @@ func (rs restrictions) drop(l *Lobby, kind, scope string, i int) {
 // prune forgets the restrictions of scope that have run out by the time at.
 // Expiry needs no timer: a restriction that has run out holds nobody, and
 // this only tidies up. l.mu must be held, in an applier.
-func (rs restrictions) prune(l *Lobby, kind, scope string, at int64) {
+func (rs restrictions) prune(l *Lobby, kind string, scope *room, at int64) {
 	for i := len(rs[scope]) - 1; i >= 0; i-- {
 		if !rs[scope][i].activeAt(at) {
 			rs.drop(l, kind, scope, i)
@@ -219,9 +212,11 @@ func (l *Lobby) restoreOrder(rec StateRecord) error {
 	if rec.Kind == kindMute {
 		set = l.order.mutes
 	}
-	scope := ""
+	var scope *room
 	if x.Room != "" {
-		scope = foldKey(x.Room)
+		if scope = l.rooms[foldKey(x.Room)]; scope == nil {
+			return fmt.Errorf("%s %s: no room %q", rec.Kind, rec.Key, x.Room)
+		}
 	}
 	set[scope] = append(set[scope], &x)
 	return nil
@@ -318,7 +313,10 @@ func (l *Lobby) heldNameLocked(m *member) string {
 	if m == nil || m.name == "" || m.fp == "" {
 		return ""
 	}
-	if r, ok := l.regs.find(m.name); ok && r.hasKey(m.fp) {
+	// A key holds one name, and a session holding its key's name has it
+	// exactly as registered (Claim and the prompt give it so): a map
+	// look-up, not a look-alike search, since every chat line asks.
+	if r := l.keyNames[m.fp]; r != nil && r.name == m.name {
 		return r.name
 	}
 	return ""
@@ -367,21 +365,31 @@ func describeRole(ro role, r *room) string {
 // does not exist. m may be nil (no session: a public room only). l.mu must
 // be held.
 func (l *Lobby) maySeeLocked(m *member, r *room) bool {
-	if !r.meta.Private {
-		return true
-	}
-	if m == nil {
-		return false
-	}
-	if m.room == r || m.operator {
-		return true
-	}
-	if name := l.heldNameLocked(m); name != "" {
-		if nameRole(name, r) > roleMember || slices.Contains(r.meta.Invited, name) {
+	return l.seerLocked(m)(r)
+}
+
+// seerLocked returns maySeeLocked for m, for asking about many rooms: m's
+// registered name is looked up once, and only if a private room needs it.
+// l.mu must be held while it is used.
+func (l *Lobby) seerLocked(m *member) func(*room) bool {
+	held, looked := "", false
+	return func(r *room) bool {
+		switch {
+		case !r.meta.Private:
+			return true
+		case m == nil:
+			return false
+		case m.room == r || m.operator:
 			return true
 		}
+		if !looked {
+			held, looked = l.heldNameLocked(m), true
+		}
+		if held != "" && (nameRole(held, r) > roleMember || slices.Contains(r.meta.Invited, held)) {
+			return true
+		}
+		return slices.Contains(r.meta.InvitedSessions, string(m.id))
 	}
-	return slices.Contains(r.meta.InvitedSessions, string(m.id))
 }
 
 // mayReadLocked says whether m may read r's history beyond what it was
@@ -395,6 +403,10 @@ func (l *Lobby) mayReadLocked(m *member, r *room) bool {
 // nanoseconds), or "" when it may: a mute (of the room or the whole
 // server) or, for a guest, the raid guard. l.mu must be held.
 func (l *Lobby) speakRefusalLocked(m *member, r *room, at int64) string {
+	guarded := l.order.registeredOnly || r != nil && r.meta.RegisteredOnly
+	if !guarded && len(l.order.mutes) == 0 {
+		return "" // every line asks: nothing to look up unless something holds
+	}
 	held := l.heldNameLocked(m)
 	if x := l.order.mutes.holding(m, held, r, at); x != nil && !m.operator {
 		where := "here"

@@ -110,7 +110,7 @@ func orderSnapshot(l *Lobby) string {
 		var keys []string
 		for scope, xs := range set {
 			for _, x := range xs {
-				keys = append(keys, fmt.Sprintf("%s|%+v", scope, *x))
+				keys = append(keys, fmt.Sprintf("%s|%+v", roomName(scope), *x))
 			}
 		}
 		slices.Sort(keys)

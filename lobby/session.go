@@ -195,8 +195,7 @@ func (s *Session) Rooms() []RoomInfo {
 // roomsLocked is Rooms with l.mu held.
 func (s *Session) roomsLocked() []RoomInfo {
 	l := s.lobby
-	m := l.members[s.id]
-	return l.roomsLocked(func(r *room) bool { return l.maySeeLocked(m, r) })
+	return l.roomsLocked(l.seerLocked(l.members[s.id]))
 }
 
 // Older returns a page of the room's history from before seq, as
