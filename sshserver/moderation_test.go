@@ -101,24 +101,35 @@ func TestPrivateRoomOverSSH(t *testing.T) {
 		c.WaitText("No rooms yet")
 		c.TypeLine("/join hideout")
 		c.WaitText("There is no room named hideout. /list shows the rooms; /create hideout makes it.")
-		if strings.Contains(c.Screen(), "hideout ") && strings.Contains(c.Screen(), "Rooms ") {
-			for _, row := range c.Lines() {
-				if strings.HasPrefix(strings.TrimSpace(row), "hideout") {
-					t.Errorf("the room list shows the private room: %q", row)
-				}
-			}
+		if inSidebar(c, "hideout") {
+			t.Errorf("the room list shows the private room:\n%s", c.Screen())
 		}
 	}
 
 	alice.TypeLine("/invite bob")
 	alice.WaitText("alice invited bob")
 	bob.WaitText("alice invited you to hideout: /join hideout goes there.")
+	bob.WaitFor("hideout in bob's room list", func(string) bool { return inSidebar(bob, "hideout") })
 	bob.TypeLine("/join hideout")
 	bob.WaitText(" bob · hideout · ")
 	bob.WaitText("alice: only for members") // the history, now that he is a member
 
 	carol.TypeLine("/list")
 	carol.WaitFor("carol's second /list", func(s string) bool { return strings.Count(s, "No rooms yet") >= 2 })
+	if inSidebar(carol, "hideout") {
+		t.Errorf("the room list of someone not invited shows the private room:\n%s", carol.Screen())
+	}
+}
+
+// inSidebar reports whether the room list (the column left of the first
+// │) shows room.
+func inSidebar(c *e2e.Terminal, room string) bool {
+	for _, row := range c.Lines() {
+		if side, _, ok := strings.Cut(row, "│"); ok && strings.HasPrefix(strings.TrimSpace(side), room+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestServerBanOverSSH: a server operator in the Lobby bans a key from the
