@@ -396,7 +396,7 @@ func (s *Session) existsTextLocked(r *room, asked string) string {
 // nanoseconds), "" when no ban holds it. l.mu must be held.
 func (l *Lobby) joinBanLocked(m *member, r *room, at int64) string {
 	if x := l.order.bans.holding(m, l.heldNameLocked(m), r, at); x != nil && !m.operator {
-		return endSentence(capitalize(x.bannedError().Error()))
+		return Sentence(x.bannedError().Error())
 	}
 	return ""
 }

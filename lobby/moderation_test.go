@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // isNotice matches a notice containing text.
@@ -519,7 +521,7 @@ func TestServerBan(t *testing.T) {
 	exec(t, root, "/ban bob 1h raiding")
 	notice(t, root, false, "You banned bob from the server for 1h (until 2026-03-14 16:09 UTC): raiding.")
 	until(t, carol, isLine("root banned bob from the server for 1h: raiding"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
 	defer cancel()
 	var err error
 	for err == nil {
@@ -602,7 +604,7 @@ func TestServerBanDecidedInTheLog(t *testing.T) {
 		opened <- err
 	}()
 	// The open is proposed after the ban (the door saw no ban yet).
-	e2eWait(t, "the open to be proposed", func() bool {
+	testutil.Eventually(t, "the open to be proposed", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.proposed > proposed
@@ -615,18 +617,6 @@ func TestServerBanDecidedInTheLog(t *testing.T) {
 	barrier(t, l)
 	if n := l.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1 (root): a refused open holds no slot", n)
-	}
-}
-
-// e2eWait polls cond until it holds, failing t after waitLimit.
-func e2eWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -655,7 +645,7 @@ func TestModerationAcrossNodes(t *testing.T) {
 	if r := bob.Room(); r != "" {
 		t.Errorf("bob is in %q on b", r)
 	}
-	e2eWait(t, "both nodes to know the ban", func() bool {
+	testutil.Eventually(t, "both nodes to know the ban", func() bool {
 		return strings.Contains(orderSnapshot(a), "bob") && strings.Contains(orderSnapshot(b), "bob")
 	})
 	if sa, sb := orderSnapshot(a), orderSnapshot(b); sa != sb {

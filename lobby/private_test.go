@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // privateWorld is a chat with the private room paypal, owned by alice
@@ -208,7 +210,7 @@ func TestPrivateOnKeepsMembers(t *testing.T) {
 	until(t, carol, isLine("alice made alpha private: only its members and the invited see it"))
 	sees := func(s *Session, want bool) {
 		t.Helper()
-		e2eWait(t, fmt.Sprintf("%s to see alpha: %v", s.Name(), want), func() bool {
+		testutil.Eventually(t, fmt.Sprintf("%s to see alpha: %v", s.Name(), want), func() bool {
 			return slices.ContainsFunc(s.Rooms(), func(r RoomInfo) bool { return r.Name == "alpha" }) == want
 		})
 	}
@@ -241,5 +243,5 @@ func TestCreatePrivate(t *testing.T) {
 		t.Errorf("a guest sees %v", got)
 	}
 	exec(t, alice, "/create my room")
-	waitNotice(t, alice, sentence(ErrRoomInvalid.Error()))
+	waitNotice(t, alice, Sentence(ErrRoomInvalid.Error()))
 }

@@ -21,9 +21,6 @@ import (
 // cannot grow the server's memory past it.
 const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 
-// prompt is the first thing every session reads, in the TUI and line mode.
-const prompt = "Welcome to the Lobby. Enter your screen name:"
-
 // heldHint tells a session whose key holds a registered name that Enter
 // gives it.
 func heldHint(name string) string {
@@ -33,8 +30,9 @@ func heldHint(name string) string {
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
-func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
-	sess := ss.ssh
+func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
+	sess := sl.ssh
+	loc := zone(sess)
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -47,13 +45,18 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		return out.Flush() == nil
 	}
 	in := newLineReader(sess)
-	ls := ss.lobby
+	chat := s.cfg.Lobby
+	end := func(e lobby.Ending) {
+		say(e.Farewell)
+		_ = sess.Exit(e.Code)
+	}
+	ls := sl.lobby
 	hint := ""
 	if held := ls.HeldName(); held != "" {
 		hint = heldHint(held)
 	}
 	askName := func(lines ...string) {
-		lines = append(lines, prompt)
+		lines = append(lines, lobby.Prompt)
 		if hint != "" {
 			lines = append(lines, hint)
 		}
@@ -63,8 +66,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	// A name prompt holds a session slot: it may not hold it forever.
 	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
 		log.Info("name prompt timed out")
-		say("No name was given in time. Goodbye.")
-		_ = sess.Exit(1)
+		end(chat.Ending(lobby.ErrPromptTimeout, ""))
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
@@ -75,23 +77,20 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			continue
 		}
 		if err != nil {
-			_ = sess.Exit(0)
+			end(chat.Ending(nil, ""))
 			return
 		}
 		err = ls.Claim(ctx, line)
 		switch {
 		case err == nil:
 			named = true
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid), errors.Is(err, lobby.ErrNameRegistered):
-			askName(sentence(err.Error()))
-		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
-			say(sentence(lobby.ErrUnavailable.Error()))
-			_ = sess.Exit(1)
-			return
+		case lobby.NameRefused(err):
+			askName(lobby.Sentence(err.Error()))
 		default:
-			log.Error("register", "err", err)
-			say("Sorry, you cannot join right now: " + sentence(err.Error()))
-			_ = sess.Exit(1)
+			if !errors.Is(err, lobby.ErrUnavailable) { // else the lobby logged the cause
+				log.Error("claim a name", "err", err)
+			}
+			end(chat.Ending(err, ""))
 			return
 		}
 	}
@@ -106,7 +105,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	watch.Add(1)
 	go func() {
 		defer watch.Done()
-		s.watchDrop(ss, done, cancel, log)
+		s.watchDrop(sl, done, cancel, log)
 	}()
 	defer func() { close(done); watch.Wait() }()
 
@@ -136,7 +135,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 				// sees its own line. The writer below prints what is queued
 				// before it sees the session end.
 				sctx, cancel := context.WithTimeout(ctx, syncOnEOF)
-				_ = s.cfg.Lobby.Sync(sctx)
+				_ = chat.Sync(sctx)
 				cancel()
 				ls.Close()
 				return
@@ -154,26 +153,15 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev)...) {
+		if !say(formatEvent(ev, time.Now(), loc)...) {
 			ls.Close()
 		}
 	}
-	code := 0
-	switch {
-	case errors.Is(reason, lobby.ErrTooSlow), errors.Is(reason, lobby.ErrFlooding):
-		code = 1
-		say("Disconnected: " + sentence(reason.Error()))
-		log.Info("cut loose", "reason", reason)
-	case errors.Is(reason, lobby.ErrBanned):
-		code = 1
-		say("Disconnected: " + sentence(reason.Error()))
-		log.Info("ended by a server ban")
-	case errors.Is(reason, lobby.ErrShutdown), s.shutdown.Err() != nil:
-		say("The server is shutting down. Goodbye.")
-	default:
-		say("Goodbye, " + ls.Name() + ".")
+	e := chat.Ending(reason, ls.Name())
+	if e.Code != 0 {
+		log.Info("session ended", "reason", reason)
 	}
-	_ = sess.Exit(code)
+	end(e)
 	_ = sess.Close() // unblocks the reader
 	wg.Wait()
 }
@@ -182,11 +170,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 // after its input ended; the store's group commit takes milliseconds.
 const syncOnEOF = 2 * time.Second
 
-// formatEvent renders one lobby event as plain lines.
-func formatEvent(ev lobby.Event) []string {
+// formatEvent renders one lobby event as plain lines, with times as now
+// is in the user's zone loc.
+func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 	switch ev.Kind {
 	case lobby.EventMessage:
-		return []string{formatMessage(ev.Msg)}
+		return []string{formatMessage(ev.Msg, now, loc)}
 	case lobby.EventNotice:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
@@ -201,7 +190,7 @@ func formatEvent(ev lobby.Event) []string {
 			}
 			lines = append(lines, head)
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i]))
+				lines = append(lines, formatMessage(&ev.History[i], now, loc))
 			}
 			lines = append(lines, "-- end of history --")
 		}
@@ -210,23 +199,11 @@ func formatEvent(ev lobby.Event) []string {
 	return nil
 }
 
-func formatMessage(m *lobby.Message) string {
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) string {
 	if m.Kind == lobby.KindSystem {
 		return "* " + m.Text
 	}
-	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
-}
-
-// sentence capitalises an error text for users.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return fmt.Sprintf("[%s] %s: %s", m.Stamp(now, loc), m.From, m.Text)
 }
 
 var errLineTooLong = errors.New("line too long")

@@ -1,13 +1,16 @@
 package sshserver
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	uv "github.com/charmbracelet/ultraviolet"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // registeredUser connects a PTY user with key, signs in as name and
@@ -27,7 +30,7 @@ func (ts *testServer) registeredUser(t *testing.T, key gossh.Signer, name string
 // any name and is lifted by /unban; a mute leaves them reading, not
 // speaking.
 func TestKeepingOrderOverSSH(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	aliceKey, bobKey := e2e.NewKey(t), e2e.NewKey(t)
 	alice := ts.registeredUser(t, aliceKey, "alice")
@@ -85,7 +88,7 @@ func TestKeepingOrderOverSSH(t *testing.T) {
 // room list of everyone not invited, /join answers as if it did not exist,
 // and an invitation lets in, history and all.
 func TestPrivateRoomOverSSH(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	alice := ts.registeredUser(t, e2e.NewKey(t), "alice")
 	alice.TypeLine("/create hideout private")
@@ -138,7 +141,7 @@ func inSidebar(c *e2e.Terminal, room string) bool {
 // for, and others on the same address are not; a guest's server ban holds
 // its address for guests.
 func TestServerBanOverSSH(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	rootKey, bobKey, eveKey := e2e.NewKey(t), e2e.NewKey(t), e2e.NewKey(t)
 	obs := newCountingObserver()
 	ts := startServer(t, withOperators(rootKey), func(c *Config, _ *lobbyConfig) { c.Observer = obs })
@@ -185,7 +188,7 @@ func TestServerBanOverSSH(t *testing.T) {
 	root.Send("/bans")
 	root.WaitText("Banned from the server:\n  bob (key ")
 	root.WaitText("  gus (address 127.0.0.1) by root, until it is lifted\n")
-	e2e.Eventually(t, "the refusals counted as banned", func() bool {
+	testutil.Eventually(t, "the refusals counted as banned", func() bool {
 		obs.mu.Lock()
 		defer obs.mu.Unlock()
 		return obs.refused[RefusedBanned] == 3
@@ -196,7 +199,7 @@ func TestServerBanOverSSH(t *testing.T) {
 // speaking, for a room (its owner) or the whole server (an operator); a key
 // that opens too many sessions a minute is refused for a while.
 func TestRaidGuardOverSSH(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	rootKey, flood := e2e.NewKey(t), e2e.NewKey(t)
 	obs := newCountingObserver()
 	ts := startServer(t, withOperators(rootKey), func(c *Config, _ *lobbyConfig) {
@@ -244,7 +247,7 @@ func TestRaidGuardOverSSH(t *testing.T) {
 		_ = i
 	}
 	over := e2e.ConnectLineKey(t, ts.addr, flood)
-	over.WaitText("This SSH key opened more than 6 sessions in a minute, so it is refused for 5m0s. Try again later.")
+	over.WaitText("This SSH key opened more than 6 sessions in a minute, so it is refused for 5 minutes. Try again later.")
 	if code := over.WaitExit(); code != 1 {
 		t.Errorf("refused key exit status %d, want 1", code)
 	}
@@ -259,7 +262,7 @@ func TestRaidGuardOverSSH(t *testing.T) {
 // TestKeepingOrderInLineMode: the commands answer in plain lines without a
 // PTY, and a server ban ends a line-mode session with the reason.
 func TestKeepingOrderInLineMode(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	rootKey := e2e.NewKey(t)
 	ts := startServer(t, withOperators(rootKey))
 	alice := ts.lineKey(t, e2e.NewKey(t), "alice")
@@ -276,7 +279,7 @@ func TestKeepingOrderInLineMode(t *testing.T) {
 	bob.WaitText("alice kicked you out of alpha.\n")
 	bob.WaitText("You are in the Lobby. Type /commands")
 	bob.Send("/join alpha")
-	e2e.Eventually(t, "bob back in alpha", func() bool { return strings.Count(bob.Output(), "You are in alpha.") == 2 })
+	testutil.Eventually(t, "bob back in alpha", func() bool { return strings.Count(bob.Output(), "You are in alpha.") == 2 })
 	alice.Send("/mute bob 2h")
 	bob.WaitText("alice muted you in alpha until ")
 	alice.Send("/ban bob 7d")
@@ -302,7 +305,7 @@ func TestKeepingOrderInLineMode(t *testing.T) {
 		c.WaitText("Announcement from root: the server restarts at noon\n")
 	}
 	root.Send("/ban bob spamming everyone")
-	bob.WaitText("Disconnected: You are banned from this server by root until it is lifted: spamming everyone.\n")
+	bob.WaitText("Disconnected: you are banned from this server by root until it is lifted: spamming everyone.\n")
 	if code := bob.WaitExit(); code != 1 {
 		t.Errorf("exit status %d, want 1", code)
 	}
@@ -351,4 +354,39 @@ func TestModerationAcrossNodesOverSSH(t *testing.T) {
 	if code := again.WaitExit(); code != 1 {
 		t.Errorf("b's door: exit status %d, want 1", code)
 	}
+}
+
+// TestPrivateRoomPaging: a member of a private room pages back through its
+// history (served to members only, through their session).
+func TestPrivateRoomPaging(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	ts := startServer(t, withHistory(5))
+	alice := ts.lineKey(t, e2e.NewKey(t), "alice")
+	alice.WaitText("You are in the Lobby")
+	alice.Send("/register")
+	alice.WaitText("is now registered")
+	alice.Send("/create hideout private")
+	alice.WaitText("* alice joined hideout")
+	var b strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "line-%02d\n", i)
+	}
+	_, _ = alice.Stdin.Write([]byte(b.String()))
+	alice.WaitText("alice: line-30")
+
+	bob := ts.connectKey(t, e2e.NewKey(t))
+	bob.Login("bob")
+	alice.Send("/invite bob")
+	bob.WaitText("alice invited you to hideout")
+	bob.TypeLine("/join hideout")
+	bob.WaitText("alice: line-30")
+	pgUp := uv.KeyPressEvent{Code: uv.KeyPgUp}
+	bob.WaitFor("the beginning of hideout after paging up", func(s string) bool {
+		if strings.Contains(s, "This is the beginning of hideout") {
+			return true
+		}
+		bob.Key(pgUp)
+		return false
+	})
+	bob.WaitText("alice: line-01")
 }
