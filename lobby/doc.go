@@ -10,8 +10,8 @@
 // Once a session is named, everything its user sees (replies to commands,
 // refusals, chat lines, join and leave notices) arrives through that one
 // ordered stream, so every front end shows the same thing in the same
-// order; only pages of older history are read directly (Lobby.Older, from
-// the Store). When the session ends, Next returns why, and Lobby.Ending
+// order; only pages of older history are read directly (Session.Older,
+// from the Store, to those who may read them). When the session ends, Next returns why, and Lobby.Ending
 // says what to tell the user and the exit status, for every front end
 // alike; the name prompt's words are here too (Prompt, NameRule).
 //
@@ -37,6 +37,10 @@
 //	text.go       CleanText, validName: what untrusted text may be
 //	invisible.go  lines with nothing visible in them
 //	lookalike.go  names that look alike, taken together
+//	moderation.go keeping order: roles, bans and mutes, who may see a private room
+//	modapply.go   the appliers of kick, ban, mute, roles, invitations, modes, announcements
+//	modcommands.go /kick, /ban, /mute, /private, /invite, /op, /owner, /mode, /announce
+//	span.go       the durations of bans and mutes (10m, 2h, 7d)
 //
 // # The log
 //
