@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -416,5 +417,27 @@ func TestCatchUpGap(t *testing.T) {
 	_, err = lobby.New(ctx, lobby.Config{Store: store, Log: g, Node: "b", Logger: testutil.Logger(t)})
 	if !errors.Is(err, lobby.ErrLogGap) {
 		t.Fatalf("New on a store the stream has moved past = %v, want ErrLogGap", err)
+	}
+}
+
+// TestNameInUse: a node can tell, before it starts, that another node runs
+// under the name it was given.
+func TestNameInUse(t *testing.T) {
+	tc := newTestCluster(t, natstest.Start(t), nil)
+	a := tc.start("a", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cfg := Config{URL: tc.url, Logger: slog.New(slog.DiscardHandler), HeartbeatEvery: 100 * time.Millisecond}
+	cfg.Node = "a"
+	twin, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer twin.Close()
+	if inst, running := twin.NameInUse(ctx, "a"); !running || inst != a.lobby.Instance() {
+		t.Errorf("NameInUse(a) = %q, %v; want a's instance %q", inst, running, a.lobby.Instance())
+	}
+	if inst, running := twin.NameInUse(ctx, "b"); running {
+		t.Errorf("NameInUse(b) = %q, true; want nobody", inst)
 	}
 }

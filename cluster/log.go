@@ -99,14 +99,16 @@ var errStalled = errors.New("the consumer stalled")
 // Log is the cluster's lobby.Log: one JetStream stream. It is safe for
 // concurrent use.
 type Log struct {
-	cfg     Config
-	log     *slog.Logger
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	id      string
-	subject string
-	events  *connEvents
+	cfg      Config
+	log      *slog.Logger
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	id       string
+	subject  string
+	events   *connEvents
+	heard    *heartbeats
+	aliveSub *nats.Subscription
 }
 
 var _ lobby.Log = (*Log)(nil)
@@ -120,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, errors.New("open the cluster log: no node name")
 	}
 	cfg.setDefaults()
-	g := &Log{cfg: cfg, log: cfg.Logger, subject: logPrefix + cfg.Node, events: newConnEvents()}
+	g := &Log{cfg: cfg, log: cfg.Logger, subject: logPrefix + cfg.Node, events: newConnEvents(), heard: &heartbeats{heard: make(map[string]time.Time)}}
 	opts := []nats.Option{
 		nats.Name("chatroom " + cfg.Node),
 		nats.MaxReconnects(-1),
@@ -164,6 +166,11 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err := g.openStream(ctx); err != nil {
 		nc.Close()
 		return nil, err
+	}
+	g.aliveSub, err = nc.Subscribe(aliveSubject, func(msg *nats.Msg) { g.heard.record(string(msg.Data)) })
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("hear the other nodes: %w", err)
 	}
 	return g, nil
 }
