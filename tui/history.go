@@ -19,7 +19,7 @@ func (m *Model) loadOlder() tea.Cmd {
 	}
 	before := m.sb.firstSeq()
 	m.sb.startLoading()
-	return olderCmd(m.ctx, m.lobby, m.gen, m.room, before)
+	return olderCmd(m.ctx, m.sess, m.gen, m.room, before)
 }
 
 // older puts a fetched page above the lines shown.

@@ -148,9 +148,11 @@ func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {
 	}
 }
 
-func olderCmd(ctx context.Context, l *lobby.Lobby, gen uint64, room string, before uint64) tea.Cmd {
+// olderCmd fetches a page of history through the session, which may read
+// it: a private room's history is only for those in it.
+func olderCmd(ctx context.Context, s *lobby.Session, gen uint64, room string, before uint64) tea.Cmd {
 	return func() tea.Msg {
-		msgs, err := l.Older(ctx, room, before)
+		msgs, err := s.Older(ctx, room, before)
 		return olderMsg{gen: gen, msgs: msgs, err: err}
 	}
 }
