@@ -387,20 +387,22 @@ func (s *Session) convByAliasLocked(name string) *room {
 }
 
 // Older returns a page of history before seq, as Lobby.Older does, of what
-// this session may read: a room (by its name), or one of its own
-// conversations ("@NAME"). Anything else reads as no history at all.
+// this session may read: a room (by its name; a private room's only to
+// those in it), or one of its own conversations ("@NAME"). To anyone else
+// the room or conversation does not exist (ErrNoSuchRoom).
 func (s *Session) Older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
 	l := s.lobby
 	l.mu.Lock()
 	var r *room
 	if strings.HasPrefix(roomName, "@") {
 		r = s.convByAliasLocked(roomName)
-	} else {
-		r = l.rooms[foldKey(roomName)]
-	}
-	if r == nil {
+	} else if r = l.rooms[foldKey(roomName)]; r == nil {
 		l.mu.Unlock()
-		return nil, nil
+		return l.older(ctx, roomName, seq) // the store says what it knows
+	}
+	if r == nil || !l.mayReadLocked(l.members[s.id], r) {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
 	}
 	if !r.kept() {
 		// Held in memory only, up to twice a page: what is not there is
@@ -412,7 +414,7 @@ func (s *Session) Older(ctx context.Context, roomName string, seq uint64) ([]Mes
 	}
 	name := r.name
 	l.mu.Unlock()
-	return l.Older(ctx, name, seq)
+	return l.older(ctx, name, seq)
 }
 
 // awayNoticeLocked tells a registered user who has just signed in of the

@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -98,8 +99,8 @@ func TestDirectOnlyToRecipient(t *testing.T) {
 	// conversation with bob.
 	exec(t, carol, "/join @alice@bob")
 	notice(t, carol, true, "Nobody is called alice@bob")
-	if h, err := carol.Older(context.Background(), "@alice", 100); err != nil || len(h) != 0 {
-		t.Errorf("carol reads @alice: %v, %v", h, err)
+	if h, err := carol.Older(context.Background(), "@alice", 100); !errors.Is(err, ErrNoSuchRoom) || len(h) != 0 {
+		t.Errorf("carol reads @alice: %v, %v; want ErrNoSuchRoom", h, err)
 	}
 	exec(t, carol, "/join @bob")
 	if ev := until(t, carol, func(ev Event) bool { return ev.Kind == EventEntered }); len(ev[len(ev)-1].History) != 0 {
@@ -265,8 +266,8 @@ func TestUnregisterClosesConversations(t *testing.T) {
 			t.Errorf("the new alice lists %+v", ri)
 		}
 	}
-	if h, err := eve.Older(context.Background(), "@bob", 100); err != nil || len(h) != 0 {
-		t.Errorf("the new alice reads %q, %v", texts(h), err)
+	if h, err := eve.Older(context.Background(), "@bob", 100); !errors.Is(err, ErrNoSuchRoom) || len(h) != 0 {
+		t.Errorf("the new alice reads %q, %v; want ErrNoSuchRoom", texts(h), err)
 	}
 	exec(t, eve, "/msg bob hi, I am new")
 	direct(t, bob, "hi, I am new")

@@ -10,8 +10,8 @@
 // Once a session is named, everything its user sees (replies to commands,
 // refusals, chat lines, join and leave notices) arrives through that one
 // ordered stream, so every front end shows the same thing in the same
-// order; only pages of older history are read directly (Lobby.Older, from
-// the Store). When the session ends, Next returns why, and Lobby.Ending
+// order; only pages of older history are read directly (Session.Older,
+// from the Store, to those who may read them). When the session ends, Next returns why, and Lobby.Ending
 // says what to tell the user and the exit status, for every front end
 // alike; the name prompt's words are here too (Prompt, NameRule).
 //
@@ -40,6 +40,10 @@
 //	conversation.go direct messages: /msg, /reply, conversations kept or not
 //	unread.go     read positions, unread and mention counts, the session's room list
 //	mention.go    Mentions: whether a line names a user
+//	moderation.go keeping order: roles, bans and mutes, who may see a private room
+//	modapply.go   the appliers of kick, ban, mute, roles, invitations, modes, announcements
+//	modcommands.go /kick, /ban, /mute, /private, /invite, /op, /owner, /mode, /announce
+//	span.go       the durations of bans and mutes (10m, 2h, 7d)
 //
 // # The log
 //
@@ -124,6 +128,23 @@
 // lines, so an unread count is a subtraction (unread.go). A line that
 // names a user as a whole word (Mentions, mention.go) is marked on their
 // event, or counted on their position in a room they are not in.
+//
+// # Keeping order
+//
+// Rooms have owners (the registered name that created one) and room
+// operators (registered names the owner names); server operators have
+// every power everywhere. Kicks, bans, mutes, invitations, roles and modes
+// are changes on the log like any other (moderation.go; the commands in
+// modcommands.go), so a kick made on one node moves a member on another.
+// A ban or a mute is a state record holding the keys of the name it was
+// made against (and a guest's address) with its deadline as a time: expiry
+// is decided by comparing with the time a change carries, on every node
+// alike, and needs no timer. Open refuses a session whose key (a guest's
+// address) is banned from the server; the open's applier decides it, so a
+// ban on its way through the log is ordered against the session like
+// anything else. A private room exists only for those who may see it
+// (Lobby.maySeeLocked, the one rule every path that names a room asks) and
+// its history is only for those in it.
 //
 // # Untrusted text
 //

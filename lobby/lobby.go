@@ -109,21 +109,22 @@ type Lobby struct {
 	mu sync.Mutex // guards the fields from here to the next comment
 
 	// Shared state, as of cursor.
-	rooms    map[string]*room         // by foldKey of the name
-	convs    map[string]*room         // conversations, by foldKey of their own name
-	order    []*room                  // the rooms in room-list order; nil when a room was added since
-	readers  map[string]*reader       // read positions, by mentionKey of the name they are kept for
-	roomIx   lookIndex[*room]         // by every look-alike key of the name
-	members  map[SessionID]*member    // every session of the chat, on any node
-	names    lookIndex[*member]       // named members, by every look-alike key of the name
-	named    int                      // named members
-	regs     lookIndex[*registration] // registered names, by every look-alike key of the name
-	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
-	gone     map[string]bool          // node instances known dead
-	users    uint64                   // users ever named: Guest<N> counts on from it
-	cursor   uint64                   // the log's sequence number applied through
-	locals   map[SessionID]*Session   // this node's sessions
-	node     string                   // this node's instance: Config.Node and a nonce
+	rooms     map[string]*room         // by foldKey of the name
+	convs     map[string]*room         // conversations, by foldKey of their own name
+	roomOrder []*room                  // the rooms in room-list order; nil when a room was added since
+	readers   map[string]*reader       // read positions, by mentionKey of the name they are kept for
+	roomIx    lookIndex[*room]         // by every look-alike key of the name
+	members   map[SessionID]*member    // every session of the chat, on any node
+	names     lookIndex[*member]       // named members, by every look-alike key of the name
+	named     int                      // named members
+	regs      lookIndex[*registration] // registered names, by every look-alike key of the name
+	keyNames  map[string]*registration // the same, by the fingerprint of each of their keys
+	gone      map[string]bool          // node instances known dead
+	order     orderState               // bans, mutes, the server's raid guard: moderation.go
+	users     uint64                   // users ever named: Guest<N> counts on from it
+	cursor    uint64                   // the log's sequence number applied through
+	locals    map[SessionID]*Session   // this node's sessions
+	node      string                   // this node's instance: Config.Node and a nonce
 
 	// Proposals on their way to the log.
 	outbox   []Change
@@ -215,6 +216,7 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		gone:      make(map[string]bool),
 		regs:      make(lookIndex[*registration]),
 		keyNames:  make(map[string]*registration),
+		order:     newOrderState(),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),
 		settledCh: make(chan struct{}),
@@ -400,17 +402,24 @@ type RoomInfo struct {
 	Unread, Mentions int
 }
 
-// Rooms lists every room with its number of users, ordered by name without
-// regard to case. Front ends show a session the list Session.Rooms gives it.
+// Rooms lists every room, private ones included, with its number of users,
+// ordered by name without regard to case: the server's view. Front ends
+// show a session the list Session.Rooms gives it, which leaves out the
+// private rooms it may not see.
 func (l *Lobby) Rooms() []RoomInfo {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.roomsLocked()
+	return l.roomsLocked(nil)
 }
 
-func (l *Lobby) roomsLocked() []RoomInfo {
+// roomsLocked lists the rooms for which show reports true (every room when
+// show is nil), as Rooms does. l.mu must be held.
+func (l *Lobby) roomsLocked(show func(*room) bool) []RoomInfo {
 	out := make([]RoomInfo, 0, len(l.rooms))
 	for _, r := range l.orderedRoomsLocked() {
+		if show != nil && !show(r) {
+			continue
+		}
 		out = append(out, RoomInfo{Name: r.name, Users: len(r.members)})
 	}
 	return out
@@ -420,7 +429,7 @@ func (l *Lobby) roomsLocked() []RoomInfo {
 // case: sorted once after rooms are added, not at every look, since every
 // session reads the list whenever its counts change. l.mu must be held.
 func (l *Lobby) orderedRoomsLocked() []*room {
-	if l.order == nil {
+	if l.roomOrder == nil {
 		type keyed struct {
 			key string
 			r   *room
@@ -430,12 +439,12 @@ func (l *Lobby) orderedRoomsLocked() []*room {
 			ks = append(ks, keyed{foldKey(r.name), r})
 		}
 		slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.r.name, b.r.name)) })
-		l.order = make([]*room, len(ks))
+		l.roomOrder = make([]*room, len(ks))
 		for i, k := range ks {
-			l.order[i] = k.r
+			l.roomOrder[i] = k.r
 		}
 	}
-	return l.order
+	return l.roomOrder
 }
 
 // Online is the number of users in the chat right now, on every node,
@@ -485,8 +494,22 @@ func (l *Lobby) MaxSessions() int { return l.cfg.MaxSessions }
 
 // Older returns up to one page (Config.History lines) of the room's history
 // from before seq, oldest first. An empty result means seq was the first line.
-// It reads the store and never takes the Lobby's lock.
+// The history of a private room is only for those in it: Lobby.Older
+// refuses it with ErrNoSuchRoom, and Session.Older serves it to them.
 func (l *Lobby) Older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
+	l.mu.Lock()
+	r := l.rooms[foldKey(roomName)]
+	hidden := r != nil && !l.mayReadLocked(nil, r)
+	l.mu.Unlock()
+	if hidden {
+		return nil, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
+	}
+	return l.older(ctx, roomName, seq)
+}
+
+// older reads a page of history as Older does, for whoever may read it. It
+// reads the store and does not take the Lobby's lock.
+func (l *Lobby) older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
 	if seq <= 1 {
 		return nil, nil
 	}

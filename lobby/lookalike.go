@@ -89,7 +89,7 @@ func (l *Lobby) loadRoom(rec RoomRecord) {
 		return
 	}
 	l.rooms[foldKey(rec.Name)] = r
-	l.order = nil
+	l.roomOrder = nil
 	if other, ok := l.roomIx.find(r.name); ok {
 		l.logger.Warn("stored rooms look alike; both are kept", "room", r.name, "like", other.name)
 	}

@@ -384,8 +384,8 @@ func (l *Lobby) findRoomLocked(name string) *room {
 	return l.convs[k]
 }
 
-// roomsLocked is Session.Rooms with l.mu held: the rooms, then the
-// session's conversations, with its unread counts.
+// roomsLocked is Session.Rooms with l.mu held: the rooms it may see, then
+// the session's conversations, with its unread counts.
 func (s *Session) roomsLocked() []RoomInfo {
 	l := s.lobby
 	m := l.members[s.id]
@@ -395,7 +395,11 @@ func (s *Session) roomsLocked() []RoomInfo {
 		rd, cur = m.rd, m.room
 	}
 	out := make([]RoomInfo, 0, len(l.rooms)+len(rd.convsOrNil()))
+	see := l.seerLocked(m) // private rooms only for those who may see them
 	for _, r := range l.orderedRoomsLocked() {
+		if !see(r) {
+			continue
+		}
 		ri := RoomInfo{Name: r.name, Users: len(r.members)}
 		if rd != nil && r != cur {
 			if p := rd.pos[r]; p != nil {

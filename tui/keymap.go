@@ -76,8 +76,7 @@ func keyHelpText() string {
 	return "Keys:\n" +
 		"  Enter          send; in the room list, join\n" +
 		"  Tab, Esc       to the room list and back\n" +
-		"  Ctrl+N Ctrl+P  next or previous room\n" +
-		"  Alt+U          next unread: mentions and direct messages first\n" +
+		"  Ctrl+N Ctrl+P  next/previous room, Alt+U next unread\n" +
 		"  PgUp PgDn      scroll (older lines load at the top)\n" +
 		"  Home End       oldest, newest (input empty)\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"

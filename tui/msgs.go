@@ -152,6 +152,8 @@ func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {
 	}
 }
 
+// olderCmd fetches a page of history through the session, which may read
+// it: a private room's history is only for those in it.
 func olderCmd(ctx context.Context, s *lobby.Session, gen uint64, room string, before uint64) tea.Cmd {
 	return func() tea.Msg {
 		msgs, err := s.Older(ctx, room, before)
