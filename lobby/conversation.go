@@ -217,6 +217,13 @@ func (l *Lobby) applyDirect(c *Change) error {
 		l.tellLocked(s, true, "%s", why)
 		return nil
 	}
+	if c.Text != "" {
+		if why := l.speakRefusalLocked(m, nil, c.At); why != "" {
+			// Muted, or a guest under the raid guard, since it was sent.
+			l.tellLocked(s, true, "%s", why)
+			return nil
+		}
+	}
 	r := l.conversationLocked(m, to, kept, c)
 	if c.Text == "" {
 		if m.room == r {
@@ -341,6 +348,12 @@ func (s *Session) cmdMsg(arg string) error {
 		}
 		if n := utf8.RuneCountInString(text); n > MaxMessageLen {
 			l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", n, MaxMessageLen)
+			return nil
+		}
+		// A mute of the whole server, or the raid guard for a guest,
+		// holds for direct messages as for any line.
+		if why := l.speakRefusalLocked(m, nil, l.cfg.Now().UnixNano()); why != "" {
+			l.noticeLocked(s, true, "%s", why)
 			return nil
 		}
 	}

@@ -300,3 +300,81 @@ func TestRenamedReader(t *testing.T) {
 	say(t, alice, "newname, and not guest")
 	wantCounts(t, l, guest, "alpha", 1, 1)
 }
+
+// TestDirectAndKeepingOrder: a mute of the whole server and the raid guard
+// hold for direct messages too; a private room's lines are not sent to
+// whoever is named there from outside, only counted; a kick moves the read
+// position like a leave; moderation commands have nothing to act on in a
+// conversation.
+func TestDirectAndKeepingOrder(t *testing.T) {
+	l := orderLobby(t, nil, Config{})
+	alice, bob, carol := alphaWithPeople(t, l)
+	root := operator(t, l, fp(9), "root")
+
+	exec(t, root, "/mute carol")
+	waitNotice(t, carol, "you may read, not speak")
+	exec(t, carol, "/msg bob let me out")
+	waitNotice(t, carol, "so that was not sent")
+	exec(t, root, "/unmute carol")
+	waitNotice(t, carol, "you may speak again")
+	exec(t, root, "/mode registered on")
+	waitNotice(t, carol, "switched on the raid guard for the whole chat")
+	exec(t, carol, "/msg bob spam")
+	notice(t, carol, true, "Only registered names may speak for now")
+	exec(t, root, "/mode registered off")
+	waitNotice(t, carol, "let guests speak again everywhere")
+	barrier(t, l)
+	for _, ev := range queued(bob) {
+		if ev.Kind == EventDirect {
+			t.Errorf("bob got a direct message from someone who may not speak: %s", describe(ev))
+		}
+	}
+
+	// In a conversation there is nobody to keep order.
+	exec(t, root, "/msg bob")
+	until(t, root, isEntered("@bob"))
+	exec(t, root, "/kick bob")
+	notice(t, root, true, "/kick works in a room, not in a conversation.")
+
+	// A kick reads what was shown.
+	exec(t, bob, "/leave")
+	exec(t, bob, "/join alpha")
+	until(t, bob, isEntered("alpha"))
+	exec(t, alice, "one more line")
+	until(t, bob, isLine("one more line"))
+	exec(t, alice, "/kick bob")
+	until(t, bob, func(ev Event) bool { return ev.Kind == EventEntered && ev.Room == "" })
+	wantCounts(t, l, bob, "alpha", 0, 0)
+
+	// A private room: a mention of bob, who left it, is counted, not sent.
+	exec(t, bob, "/join alpha")
+	until(t, bob, isEntered("alpha"))
+	exec(t, alice, "/private on") // those in it stay invited
+	until(t, bob, isLine("alice made alpha private: only its members and the invited see it"))
+	exec(t, bob, "/leave")
+	until(t, bob, isNotice("You left room alpha."))
+	exec(t, alice, "bob: a secret")
+	until(t, alice, isLine("bob: a secret"))
+	wantCounts(t, l, bob, "alpha", 1, 1)
+	for _, ev := range queued(bob) {
+		if ev.Kind == EventMention {
+			t.Errorf("bob was sent a private room's line: %s", describe(ev))
+		}
+	}
+}
+
+// queued takes the events waiting in s's queue, without waiting for more.
+func queued(s *Session) []Event {
+	var out []Event
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				return out
+			}
+			out = append(out, ev)
+		default:
+			return out
+		}
+	}
+}

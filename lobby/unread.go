@@ -297,8 +297,9 @@ func (l *Lobby) readerNamed(cand string) *reader {
 // mentionsLocked finds who the chat line msg in room r names, its author
 // aside. Named readers who are not in r have the line counted on their
 // position there (if they have been in r) and, when on this node, hear of
-// it (EventMention); the sessions in r that it names are returned, for
-// their events to say so. l.mu must be held, in an applier.
+// it (EventMention, unless r is private); the sessions in r that it names
+// are returned, for their events to say so. l.mu must be held, in an
+// applier.
 func (l *Lobby) mentionsLocked(r *room, msg *Message, author *reader) []*Session {
 	var named []*Session
 	var seen []*reader
@@ -320,7 +321,9 @@ func (l *Lobby) mentionsLocked(r *room, msg *Message, author *reader) []*Session
 		}
 		p.addMention(msg.Seq)
 		l.saveReadLocked(rd, r, p)
-		if s := rd.session(); s != nil {
+		// A private room's lines are only for those in it: the count
+		// says someone named you there, the line stays there.
+		if s := rd.session(); s != nil && !r.meta.Private {
 			l.deliverLocked(s, Event{Kind: EventMention, Msg: msg})
 		}
 		return false
