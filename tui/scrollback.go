@@ -99,6 +99,10 @@ type scrollback struct {
 	follow  bool
 	unread  int  // lines added while the last row was off screen
 	pending bool // lines were added while following; sync() is due
+	// reply is 1 + the index of the last reply (a notice, help) added
+	// while following since the last sync, 0 for none: a reply taller
+	// than the view is shown from its top.
+	reply int
 
 	limit    int
 	detached bool
@@ -128,7 +132,7 @@ func (s *scrollback) reset() {
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
 	s.detached, s.loading, s.pending = false, false, false
-	s.lo = 0
+	s.lo, s.reply = 0, 0
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -137,7 +141,7 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
-	s.pending = false
+	s.pending, s.reply = false, 0
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 		return
@@ -163,6 +167,9 @@ func (s *scrollback) add(e entry) {
 		// Moving the view waits for the next look at it, so a burst of
 		// lines (a replayed history) wraps only the ones that end up shown.
 		s.pending = true
+		if e.isReply() {
+			s.reply = len(s.entries)
+		}
 	} else {
 		s.unread++
 	}
@@ -173,6 +180,7 @@ func (s *scrollback) add(e entry) {
 		d := len(s.entries) - s.limit
 		s.entries = dropFront(s.entries, d)
 		s.lo = max(s.lo-d, 0)
+		s.reply = max(s.reply-d, 0)
 		if s.top -= d; s.top < 0 {
 			s.top, s.topRow = 0, 0
 		}
@@ -188,9 +196,28 @@ func (s *scrollback) sync() {
 		return
 	}
 	s.pending = false
-	if s.follow {
-		s.top, s.topRow = s.bottomTop()
+	reply := s.reply
+	s.reply = 0
+	if !s.follow {
+		return
 	}
+	s.top, s.topRow = s.bottomTop()
+	if r := reply - 1; r >= 0 && len(s.rowsOf(r)) > s.height {
+		// The reply (say /commands) does not fit: show its start, and let
+		// the rest wait under "↓ new" for the user to read on.
+		s.top, s.topRow = r, 0
+		s.normalize()
+	}
+}
+
+// isReply reports whether e is an answer to the user (a notice, a refusal,
+// help), which is read from its start.
+func (e *entry) isReply() bool {
+	switch e.kind {
+	case entNotice, entError, entInfo, entInfoHead:
+		return true
+	}
+	return false
 }
 
 // detach sets aside the entries past the limit, which are far below what
@@ -437,13 +464,13 @@ func (s *scrollback) scrollDown(n int) {
 }
 
 func (s *scrollback) toTop() {
-	s.pending = false
+	s.pending, s.reply = false, 0
 	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
-	s.pending = false
+	s.pending, s.reply = false, 0
 	s.reattach()
 	s.top, s.topRow = s.bottomTop()
 	s.normalize()
