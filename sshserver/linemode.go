@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -101,6 +102,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	}
 	log = log.With("name", ls.Name())
 	log.Info("signed in")
+	if room := execRoom(sess.Command()); room != "" {
+		// ssh -T host ROOM: straight into ROOM (or told why not).
+		if err := ls.SelectRoom(ctx, room); err != nil {
+			return
+		}
+	}
 	done := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Add(1)
@@ -141,7 +148,9 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 				ls.Close()
 				return
 			}
-			if err := ls.Exec(ctx, line); err != nil {
+			// One line per message in line mode: a stray CR or other
+			// break inside a line is a space, as it always was.
+			if err := ls.Exec(ctx, strings.Map(lineBreakToSpace, line)); err != nil {
 				return
 			}
 		}
@@ -154,7 +163,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev)...) {
+		if !say(formatEvent(ev, ls.Location(), time.Now())...) {
 			ls.Close()
 		}
 	}
@@ -178,18 +187,22 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 // after its input ended; the store's group commit takes milliseconds.
 const syncOnEOF = 2 * time.Second
 
-// formatEvent renders one lobby event as plain lines.
-func formatEvent(ev lobby.Event) []string {
+// formatEvent renders one lobby event as plain lines, with times in loc
+// (the user's zone) as of now.
+func formatEvent(ev lobby.Event, loc *time.Location, now time.Time) []string {
 	switch ev.Kind {
 	case lobby.EventMessage:
-		return []string{formatMessage(ev.Msg)}
-	case lobby.EventNotice:
+		return formatMessage(ev.Msg, loc, now)
+	case lobby.EventNotice, lobby.EventSearch:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
 		if ev.Room == "" {
 			return []string{"You are in the Lobby. Type /commands to see what you can do."}
 		}
 		lines := []string{"You are in " + ev.Room + "."}
+		if ev.Topic != "" {
+			lines = append(lines, "Topic: "+ev.Topic)
+		}
 		if len(ev.History) > 0 {
 			head := fmt.Sprintf("-- history: the last %d lines --", len(ev.History))
 			if len(ev.History) == 1 {
@@ -197,20 +210,98 @@ func formatEvent(ev lobby.Event) []string {
 			}
 			lines = append(lines, head)
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i]))
+				lines = append(lines, formatMessage(&ev.History[i], loc, now)...)
 			}
 			lines = append(lines, "-- end of history --")
 		}
 		return lines
+	case lobby.EventEdited:
+		m := ev.Msg
+		at := stamp(m.At, loc, now)
+		if m.Deleted {
+			return []string{fmt.Sprintf("* %s deleted their line of %s", m.From, at)}
+		}
+		return indent(fmt.Sprintf("* %s edited their line of %s: ", m.From, at), m.Lines())
+	case lobby.EventNamed:
+		return []string{"You are now " + ev.Text + "."}
+	case lobby.EventJump:
+		lines := []string{fmt.Sprintf("-- %s, the lines around the one you asked for (marked >) --", ev.Room)}
+		for i := range ev.History {
+			m := &ev.History[i]
+			for j, l := range formatMessage(m, loc, now) {
+				mark := "  "
+				if m.Seq == ev.Seq && j == 0 {
+					mark = "> "
+				}
+				lines = append(lines, mark+l)
+			}
+		}
+		return append(lines, "-- end; the room goes on from its newest lines --")
+	case lobby.EventTopic:
+		return nil // the room's own line says it
 	}
 	return nil
 }
 
-func formatMessage(m *lobby.Message) string {
-	if m.Kind == lobby.KindSystem {
-		return "* " + m.Text
+// formatMessage renders a room line: the time, the author and the text; a
+// block of several lines goes on indented under its first, so that none of
+// its lines can pass for someone else's.
+func formatMessage(m *lobby.Message, loc *time.Location, now time.Time) []string {
+	at := stamp(m.At, loc, now)
+	switch {
+	case m.Kind == lobby.KindSystem:
+		return []string{"* " + m.Text}
+	case m.Deleted:
+		return []string{fmt.Sprintf("[%s] %s: (message deleted)", at, m.From)}
 	}
-	return fmt.Sprintf("[%s] %s: %s", m.At.Format("15:04"), m.From, m.Text)
+	lines := m.Lines()
+	if !m.Edited.IsZero() {
+		lines[len(lines)-1] += " (edited)"
+	}
+	if m.Kind == lobby.KindAction {
+		return indent(fmt.Sprintf("[%s] * %s ", at, m.From), lines)
+	}
+	return indent(fmt.Sprintf("[%s] %s: ", at, m.From), lines)
+}
+
+// indent puts head before the first line and as many spaces before each
+// other.
+func indent(head string, lines []string) []string {
+	out := make([]string, len(lines))
+	pad := strings.Repeat(" ", utf8.RuneCountInString(head))
+	for i, l := range lines {
+		if i == 0 {
+			out[i] = head + l
+		} else {
+			out[i] = pad + l
+		}
+	}
+	return out
+}
+
+// stamp is a line's time as a user reads it: the time of day for today,
+// with the date before it for an older line.
+func stamp(at time.Time, loc *time.Location, now time.Time) string {
+	at, now = at.In(loc), now.In(loc)
+	if y, m, d := at.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+		return at.Format("2006-01-02 15:04")
+	}
+	return at.Format("15:04")
+}
+
+// execRoom is the room an exec request names (ssh host ROOM): its words
+// joined, so that a name with a space in it is refused as a room name
+// rather than cut.
+func execRoom(cmd []string) string {
+	return strings.TrimSpace(strings.Join(cmd, " "))
+}
+
+func lineBreakToSpace(r rune) rune {
+	switch r {
+	case '\r', '\n', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return ' '
+	}
+	return r
 }
 
 // sentence capitalises an error text for users.

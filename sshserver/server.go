@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -303,7 +304,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*s
 	if closing {
 		return nil, lobby.ErrLobbyClosed
 	}
-	v := lobby.Visitor{Addr: sess.RemoteAddr().String()}
+	v := lobby.Visitor{Addr: sess.RemoteAddr().String(), TZ: envValue(sess.Environ(), "TZ")}
 	if pk := sess.PublicKey(); pk != nil {
 		v.Key = authkeys.Fingerprint(pk)
 		v.Operator = s.cfg.IsOperator != nil && s.cfg.IsOperator(v.Key)
@@ -441,6 +442,17 @@ const cutGrace = 5 * time.Second
 func keyFingerprint(sess ssh.Session) string {
 	if k := sess.PublicKey(); k != nil {
 		return authkeys.Fingerprint(k)
+	}
+	return ""
+}
+
+// envValue is the value of the variable name in env ("NAME=value"
+// entries), "" when it is not there.
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
 	}
 	return ""
 }

@@ -45,6 +45,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		Width:         width,
 		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
+		Room:          execRoom(sess.Command()),
 	})
 	opts := append(bm.MakeOptions(sess),
 		// The program gets its input from readInput below, not from a

@@ -49,6 +49,9 @@ type Options struct {
 	// is accepted, from the event loop: it must not block. The SSH server
 	// uses it to learn at once when the lobby cuts the session loose.
 	OnSession func(*lobby.Session)
+	// Room, if set, is the room to enter right after the name prompt (ssh
+	// -t host ROOM); an unknown one leaves the user in the Lobby, told why.
+	Room string
 }
 
 // The smallest window the UI draws in; below it, it says so instead.
@@ -100,6 +103,7 @@ type Model struct {
 	promptTimeout time.Duration
 	promptDone    context.CancelFunc // ends the prompt's deadline timer
 	onSession     func(*lobby.Session)
+	startRoom     string // Options.Room
 
 	st           *styles
 	keys         keyMap
@@ -207,6 +211,7 @@ func New(opts Options) *Model {
 		maxSes:        opts.MaxSessions,
 		promptTimeout: opts.PromptTimeout,
 		onSession:     opts.OnSession,
+		startRoom:     opts.Room,
 		st:            st,
 		keys:          newKeyMap(),
 		w:             opts.Width,
@@ -439,6 +444,9 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 	m.online = msg.online
 	m.side.setRooms(msg.rooms, msg.online, m.room)
 	m.layout()
+	if m.startRoom != "" {
+		return tea.Batch(nextEventCmd(m.ctx, m.lobby, m.sess), m.choose(m.startRoom))
+	}
 	return nextEventCmd(m.ctx, m.lobby, m.sess)
 }
 
