@@ -1157,3 +1157,53 @@ type Page struct {
 	Next  uint64    // the seq to ask Older for the page before this one
 	Start bool      // the page reaches the room's first line
 }
+
+// completionNames bounds Names: Tab offers the likeliest names, not a
+// crowd's whole list.
+const completionNames = 500
+
+// Names lists the names Tab completes, likeliest first: the people in the
+// session's room who spoke most recently, then the rest of the room, then
+// everyone else online, the user's own name last.
+func (s *Session) Names() []string {
+	l := s.lobby
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := s.roomLocked()
+	type cand struct {
+		name  string
+		spoke int64
+		here  bool
+	}
+	var cands []cand
+	for _, m := range l.members {
+		if m.name == "" || m.name == s.name {
+			continue
+		}
+		c := cand{name: m.name, here: r != nil && m.room == r}
+		if c.here {
+			c.spoke = r.spoke[m.name]
+		}
+		cands = append(cands, c)
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		switch {
+		case a.here != b.here:
+			if a.here {
+				return -1
+			}
+			return 1
+		case a.spoke != b.spoke:
+			return cmp.Compare(b.spoke, a.spoke)
+		}
+		return cmp.Or(cmp.Compare(foldKey(a.name), foldKey(b.name)), cmp.Compare(a.name, b.name))
+	})
+	out := make([]string, 0, min(len(cands), completionNames)+1)
+	for _, c := range cands[:min(len(cands), completionNames)] {
+		out = append(out, c.name)
+	}
+	if s.name != "" {
+		out = append(out, s.name)
+	}
+	return out
+}

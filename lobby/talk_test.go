@@ -585,3 +585,19 @@ func TestTalkAcrossNodes(t *testing.T) {
 		t.Errorf("the stores differ:\n%+v\n%+v", ra, rb)
 	}
 }
+
+func TestNamesForCompletion(t *testing.T) {
+	clk := &clock{t: fixedTime}
+	l := newLobby(t, Config{Now: clk.Now, FloodRate: -1})
+	alice, bob := inAlpha(t, l)
+	carol := register(t, l, "carol")
+	joinRoom(t, carol, "alpha")
+	register(t, l, "dave") // in the Lobby
+	exec(t, carol, "first")
+	clk.Advance(time.Second)
+	exec(t, bob, "second")
+	until(t, alice, isLine("second"))
+	if got, want := alice.Names(), []string{"bob", "carol", "dave", "alice"}; !slices.Equal(got, want) {
+		t.Errorf("Names() = %q, want %q", got, want)
+	}
+}
