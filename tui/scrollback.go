@@ -528,13 +528,13 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 			if e.history {
 				text, name = &st.history, &st.usersOld[userIndex(m.From)]
 			}
-			sp = append(sp, span{name, m.From}, span{text, ": " + m.Text})
+			sp = append(sp, span{style: name, text: m.From}, span{style: text, text: ": " + m.Text})
 		} else {
 			sys := &st.system
 			if e.history {
 				sys = &st.history
 			}
-			sp = append(sp, span{sys, "* " + m.Text})
+			sp = append(sp, span{style: sys, text: "* " + m.Text})
 		}
 		start := len(dst)
 		dst = wrapSpans(dst, sp, w-gw)
