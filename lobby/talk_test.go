@@ -601,3 +601,35 @@ func TestNamesForCompletion(t *testing.T) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }
+
+// TestNickStormIsFlooding: renaming is a line like any other for the flood
+// limit, so a storm of /nick is refused like a storm of chat, and every
+// rename that got through was announced once.
+func TestNickStormIsFlooding(t *testing.T) {
+	l := newLobby(t, Config{}) // the default limit: a burst of 10
+	alice, bob := inAlpha(t, l)
+	_ = alice
+	for i := range 12 {
+		exec(t, bob, fmt.Sprintf("/nick bob%d", i))
+	}
+	barrier(t, l)
+	var renames, refused int
+	for {
+		select {
+		case ev := <-bob.events:
+			switch {
+			case ev.Kind == EventNamed:
+				renames++
+			case ev.Kind == EventNotice && strings.HasPrefix(ev.Text, "Slow down"):
+				refused++
+			}
+			continue
+		default:
+		}
+		break
+	}
+	// inAlpha's /join took one of the 10.
+	if renames != 9 || refused != 3 {
+		t.Errorf("%d renames and %d refusals, want 9 and 3", renames, refused)
+	}
+}
