@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -423,4 +425,41 @@ func describeState(t *testing.T, n *node) string {
 		fmt.Fprintf(&b, "live %s %d\n", r.Name, r.Users)
 	}
 	return b.String()
+}
+
+// TestCatchUpGap: a node whose store is behind what the stream still holds
+// refuses to start, rather than serve a chat with a hole in it.
+func TestCatchUpGap(t *testing.T) {
+	tc := newTestCluster(t, natstest.Start(t), nil)
+	a := tc.start("a", nil)
+	b := tc.start("b", nil)
+	alice := register(t, a.lobby, "alice")
+	exec(t, alice, "/create alpha")
+	waitLine(t, alice, "alice joined alpha")
+	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	store := b.store
+	b.close()
+	for i := range 5 {
+		exec(t, alice, fmt.Sprint("missed ", i))
+		waitLine(t, alice, fmt.Sprint("missed ", i))
+	}
+	// The stream forgets all but the newest batch, as retention would.
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	head, err := a.log.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.log.stream.Purge(ctx, jetstream.WithPurgeSequence(head)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(ctx, Config{URL: tc.url, Node: "b", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	_, err = lobby.New(ctx, lobby.Config{Store: store, Log: g, Node: "b", Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, lobby.ErrLogGap) {
+		t.Fatalf("New on a store the stream has moved past = %v, want ErrLogGap", err)
+	}
 }

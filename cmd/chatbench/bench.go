@@ -14,12 +14,29 @@ import (
 // bench is the state of one run.
 type bench struct {
 	cfg     Config
-	addr    string
-	pid     int
-	run     string // random id: names and tokens of this run
+	addr    string   // the first node's
+	addrs   []string // every node's, clients go to them in turn
+	pid     int      // the first node's, 0 when unknown
+	pids    []int    // every server process: the nodes, and NATS
+	run     string   // random id: names and tokens of this run
 	clients []*client
 	res     Result
-	srv     *serverProc // nil with -addr
+	srv     *serverProc   // the first node; nil with -addr
+	srvs    []*serverProc // every node
+}
+
+// addrFor is the node client i connects to.
+func (b *bench) addrFor(i int) string {
+	if len(b.addrs) == 0 || i < 0 {
+		return b.addr
+	}
+	return b.addrs[i%len(b.addrs)]
+}
+
+// readServer is every server process's figures summed: CPU, memory,
+// threads.
+func (b *bench) readServer() (procStat, error) {
+	return readProcs(b.pids)
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -34,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	b := &bench{cfg: cfg, addr: cfg.Addr, pid: cfg.PID, run: randID(4)}
+	if cfg.PID > 0 {
+		b.pids = []int{cfg.PID}
+	}
 	b.res = Result{
 		Label: cfg.Label, Server: cfg.Addr, Profile: cfg.Profile.String(), Started: time.Now().UTC(),
 		N: cfg.N, Emulate: cfg.Emulate, Senders: cfg.Senders, Rate: cfg.Rate, Count: cfg.Count,
@@ -44,15 +64,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		b.res.Size = "none"
 	}
 	if cfg.Server != "" {
-		srv, err := startServer(ctx, cfg.Server, cfg.Profile, cfg.ServerArgs, cfg.ServerEnv, cfg.ServerLog)
+		stop, err := b.startServers(ctx)
+		defer stop()
 		if err != nil {
 			return nil, err
 		}
-		defer srv.stop()
-		b.srv = srv
-		b.addr, b.pid = srv.addr, srv.pid
 		b.res.Server = serverName(cfg.Server)
-		b.logf("server %s (pid %d) at %s", cfg.Server, b.pid, b.addr)
+		b.res.Nodes = max(1, cfg.Nodes)
 	}
 	defer b.closeAll()
 
@@ -63,7 +81,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if b.pid > 0 {
 		b.settle(ctx, 0)
-		if st, err := readProc(b.pid); err == nil {
+		if st, err := b.readServer(); err == nil {
 			b.res.RSSBaseKB = st.rssKB
 		}
 	}
@@ -72,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if b.pid > 0 {
 		b.settle(ctx, cfg.Settle)
-		if st, err := readProc(b.pid); err == nil {
+		if st, err := b.readServer(); err == nil {
 			b.res.addIdleMemory(st, len(b.clients))
 		}
 	}
@@ -80,7 +98,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if b.pid > 0 {
-		if st, err := readProc(b.pid); err == nil {
+		if st, err := b.readServer(); err == nil {
 			b.res.RSSAfterKB = st.rssKB
 		}
 	}
@@ -121,7 +139,7 @@ func (b *bench) isEmulator(i int) bool {
 func (b *bench) settle(ctx context.Context, quiet time.Duration) {
 	const window = 500 * time.Millisecond
 	prev := time.Duration(-1)
-	last, err := readProc(b.pid)
+	last, err := b.readServer()
 	if err != nil {
 		return
 	}
@@ -130,7 +148,7 @@ func (b *bench) settle(ctx context.Context, quiet time.Duration) {
 		if !sleepCtx(ctx, window) {
 			return
 		}
-		st, err := readProc(b.pid)
+		st, err := b.readServer()
 		if err != nil {
 			return
 		}

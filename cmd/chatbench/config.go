@@ -13,8 +13,12 @@ type Config struct {
 	Server     string   // a server binary to start on 127.0.0.1:0
 	ServerArgs []string // extra arguments for Server
 	ServerEnv  []string // extra KEY=VALUE environment for Server
-	PID        int      // the running server's PID, to read /proc (with Addr)
-	Label      string   // free text kept in the result, e.g. "scale"
+	// Nodes is how many servers to start (with Server), joined as one
+	// chat on a NATS JetStream server the tool starts as its own process;
+	// clients are spread over the nodes in turn. 1: one server, no NATS.
+	Nodes int
+	PID   int    // the running server's PID, to read /proc (with Addr)
+	Label string // free text kept in the result, e.g. "scale"
 
 	Profile     profile
 	N           int     // clients
@@ -60,6 +64,8 @@ func (c *Config) check() error {
 		return errors.New("-rate and -count must be positive")
 	case c.Senders > 999 || c.Count > 99999:
 		return errors.New("at most 999 senders and 99999 messages each")
+	case c.Nodes > 1 && (c.Server == "" || c.Profile == profSSHChat):
+		return errors.New("-nodes needs -server and chatroom")
 	case c.Profile == profSSHChat && (c.Rooms > 0 || c.History > 0):
 		return errors.New("-rooms and -history need chatroom (ssh-chat has one room)")
 	}

@@ -149,7 +149,7 @@ func (b *bench) login(ctx context.Context) error {
 	cfg := b.cfg
 	var cpu0 time.Duration
 	if b.pid > 0 {
-		if st, err := readProc(b.pid); err == nil {
+		if st, err := b.readServer(); err == nil {
 			cpu0 = st.cpu
 			b.res.RSSPeakKB = st.rssKB
 		}
@@ -161,7 +161,7 @@ func (b *bench) login(ctx context.Context) error {
 	b.res.LoginReads = float64(trafficOf(all).reads) / float64(len(all))
 	stopSampling()
 	if b.pid > 0 {
-		if st, err := readProc(b.pid); err == nil {
+		if st, err := b.readServer(); err == nil {
 			b.res.ServerCPULoginS = (st.cpu - cpu0).Seconds()
 		}
 	}
@@ -205,7 +205,7 @@ func (b *bench) samplePeakRSS() (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				if st, err := readProc(b.pid); err == nil && st.rssKB > b.res.RSSPeakKB {
+				if st, err := b.readServer(); err == nil && st.rssKB > b.res.RSSPeakKB {
 					b.res.RSSPeakKB = st.rssKB
 				}
 			}
@@ -258,7 +258,7 @@ func (b *bench) loginOne(ctx context.Context, c *client, sem chan struct{}, t0 t
 	case <-ctx.Done():
 		return 0, 0, ctx.Err()
 	}
-	err = c.connect(ctx, b.addr)
+	err = c.connect(ctx, b.addrFor(c.id))
 	<-sem
 	if err != nil {
 		return 0, 0, err

@@ -17,6 +17,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == natsServeFlag {
+		if err := serveNATS(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "chatbench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -92,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, out outputs, err e
 	fs.StringVar(&cfg.Label, "label", "", "free text stored in the JSON result, e.g. scale")
 	fs.StringVar(&prof, "profile", "tui", "login script: tui (chatroom, PTY), line (chatroom without PTY) or sshchat")
 	fs.IntVar(&cfg.N, "n", 10, "clients")
+	fs.IntVar(&cfg.Nodes, "nodes", 1, "servers to start (with -server), joined on a NATS JetStream the tool starts; clients are spread over them")
 	fs.IntVar(&cfg.Emulate, "emulate", 0, "receivers that read their screen to time tokens; the rest only drain (default: all, at most 10)")
 	fs.IntVar(&cfg.Senders, "senders", 1, "clients that post messages")
 	fs.Float64Var(&cfg.Rate, "rate", 1.5, "messages per second per sender")

@@ -31,7 +31,7 @@ func (b *bench) send(ctx context.Context) error {
 	})
 	before := trafficOf(counted)
 	cpu0 := toolCPU()
-	server := &cpuSampler{pid: b.pid, epoch: toks.epoch}
+	server := &cpuSampler{pids: b.pids, epoch: toks.epoch}
 	server.sample()
 
 	b.logf("sending: %d senders × %d at %.2f/s (%.1f msg/s in all) to %d receivers (%d emulating, %d stalled)",

@@ -167,6 +167,26 @@ type procStat struct {
 	threads      int
 }
 
+// readProcs sums readProc over several processes (a cluster's nodes and
+// its NATS server): their CPU, RSS, peak RSS and threads.
+func readProcs(pids []int) (procStat, error) {
+	var sum procStat
+	if len(pids) == 0 {
+		return sum, errors.New("no server process")
+	}
+	for _, pid := range pids {
+		st, err := readProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		sum.cpu += st.cpu
+		sum.rssKB += st.rssKB
+		sum.hwmKB += st.hwmKB
+		sum.threads += st.threads
+	}
+	return sum, nil
+}
+
 // clkTck is USER_HZ, the unit of utime and stime in /proc/PID/stat; it is
 // 100 on every Linux this runs on.
 const clkTck = 100

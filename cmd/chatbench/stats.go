@@ -12,6 +12,7 @@ import (
 type Result struct {
 	Label      string    `json:"label,omitempty"`
 	Server     string    `json:"server"`
+	Nodes      int       `json:"nodes,omitempty"` // servers joined on NATS; figures sum them and NATS
 	Profile    string    `json:"profile"`
 	Started    time.Time `json:"started"`
 	N          int       `json:"n"`
@@ -193,16 +194,16 @@ type cpuSample struct {
 // cpuSampler records the server's CPU time during the send phase; it does
 // nothing without the server's PID.
 type cpuSampler struct {
-	pid     int
+	pids    []int // every server process
 	epoch   time.Time
 	samples []cpuSample
 }
 
 func (s *cpuSampler) sample() {
-	if s.pid <= 0 {
+	if len(s.pids) == 0 {
 		return
 	}
-	if st, err := readProc(s.pid); err == nil {
+	if st, err := readProcs(s.pids); err == nil {
 		s.samples = append(s.samples, cpuSample{time.Since(s.epoch), st.cpu})
 	}
 }

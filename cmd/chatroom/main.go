@@ -136,6 +136,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		FloodBurst:  cfg.floodBurst,
 		FloodRate:   cfg.floodRate,
 	})
+	if errors.Is(err, lobby.ErrLogGap) {
+		return fmt.Errorf("%w: seed %s from a backup of another node (chatroom backup), or start on an empty folder while the stream still holds the whole chat", err, cfg.data)
+	}
 	if err != nil {
 		return err
 	}
