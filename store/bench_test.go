@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,6 +375,11 @@ func BenchmarkSearch(b *testing.B) {
 					}
 					if c.want >= 0 && n >= 100*rareEvery && len(got) != c.want {
 						b.Fatalf("got %d hits, want %d", len(got), c.want)
+					}
+					for _, m := range got {
+						if !slices.Contains(c.rooms, m.Room) {
+							b.Fatalf("a hit in %q, not asked for", m.Room)
+						}
 					}
 				}
 			})

@@ -72,13 +72,14 @@ type SQLite struct {
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
 
-	insert *sql.Stmt // on w
-	recent *sql.Stmt // on r
-	search *sql.Stmt // on r
-	before *sql.Stmt // on r
-	page   *sql.Stmt // on r, for Export
-	last   *sql.Stmt // on r
-	byName *sql.Stmt // on r
+	insert   *sql.Stmt // on w
+	recent   *sql.Stmt // on r
+	search   *sql.Stmt // on r
+	allRooms *sql.Stmt // on r
+	before   *sql.Stmt // on r
+	page     *sql.Stmt // on r, for Export
+	last     *sql.Stmt // on r
+	byName   *sql.Stmt // on r
 
 	mu  sync.RWMutex     // guards ids
 	ids map[string]int64 // room name as created → rooms.id; rooms are never deleted
@@ -274,7 +275,7 @@ func (s *SQLite) Close() error {
 // closed, the marker of an open database goes too.
 func (s *SQLite) closeDBs(clean bool) error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insert, s.recent, s.search, s.before, s.page, s.last, s.byName} {
+	for _, st := range []*sql.Stmt{s.insert, s.recent, s.search, s.allRooms, s.before, s.page, s.last, s.byName} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -328,6 +329,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		FROM messages_fts f JOIN messages m ON m.line = f.rowid
 		WHERE messages_fts MATCH ?1
 		ORDER BY f.rowid DESC LIMIT ?2`)
+	s.allRooms = prep(s.r, `SELECT id FROM rooms`)
 	s.last = prep(s.r, `SELECT coalesce(max(seq), 0) FROM messages WHERE room_id = ?`)
 	s.byName = prep(s.r, `SELECT id FROM rooms WHERE name = ?`)
 	return err
