@@ -3,13 +3,14 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/store"
 )
@@ -20,12 +21,12 @@ func benchNode(b *testing.B, url, name, dir string, cc func(*Config)) (*lobby.Lo
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	quiet := slog.New(slog.DiscardHandler)
-	st, err := store.Open(ctx, dir, quiet)
+	logger := testutil.Logger(b)
+	st, err := store.Open(ctx, dir, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := Config{URL: url, Node: name, Logger: quiet}
+	cfg := Config{URL: url, Node: name, Logger: logger}
 	if cc != nil {
 		cc(&cfg)
 	}
@@ -33,7 +34,7 @@ func benchNode(b *testing.B, url, name, dir string, cc func(*Config)) (*lobby.Lo
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := lobby.New(ctx, lobby.Config{Store: st, Log: g, Node: name, Logger: quiet, FloodRate: -1, MaxSessions: 1000, Queue: 4096})
+	l, err := lobby.New(ctx, lobby.Config{Store: st, Log: g, Node: name, Logger: logger, FloodRate: -1, MaxSessions: 1000, Queue: 4096})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func BenchmarkDelivery(b *testing.B) {
 	_ = author.Exec(ctx, "/create alpha")
 	same, _ := a.Register(ctx, "same")
 	other, _ := bNode.Register(ctx, "other")
-	waitRoom(b, bNode, "alpha")
+	testutil.Eventually(b, "alpha on b", func() bool { return len(bNode.Rooms()) == 1 })
 	_ = same.Exec(ctx, "/join alpha")
 	_ = other.Exec(ctx, "/join alpha")
 	_ = a.Sync(ctx)
@@ -164,7 +165,7 @@ func BenchmarkDelivery(b *testing.B) {
 				if err := tc.author.Exec(ctx, text); err != nil {
 					b.Fatal(err)
 				}
-				waitText(b, tc.receiver, text)
+				lobbytest.WaitLine(b, tc.receiver, text)
 				lat = append(lat, time.Since(start))
 				drainAll(tc.author)
 			}
@@ -178,8 +179,8 @@ func BenchmarkDelivery(b *testing.B) {
 func standaloneNode(b *testing.B) *lobby.Lobby {
 	b.Helper()
 	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "alone"), quiet)
+	logger := testutil.Logger(b)
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "alone"), logger)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func standaloneNode(b *testing.B) *lobby.Lobby {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := lobby.New(ctx, lobby.Config{Store: st, Log: g, Logger: quiet, FloodRate: -1, MaxSessions: 1000, Queue: 4096})
+	l, err := lobby.New(ctx, lobby.Config{Store: st, Log: g, Logger: logger, FloodRate: -1, MaxSessions: 1000, Queue: 4096})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,32 +197,6 @@ func standaloneNode(b *testing.B) *lobby.Lobby {
 		_ = st.Close()
 	})
 	return l
-}
-
-func waitRoom(b *testing.B, l *lobby.Lobby, room string) {
-	b.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.ContainsFunc(l.Rooms(), func(r lobby.RoomInfo) bool { return r.Name == room }) {
-		if time.Now().After(deadline) {
-			b.Fatalf("room %s never arrived", room)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func waitText(b *testing.B, s *lobby.Session, text string) {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		ev, err := s.Next(ctx)
-		if err != nil {
-			b.Fatalf("waiting for %q: %v", text, err)
-		}
-		if ev.Kind == lobby.EventMessage && ev.Msg.Text == text {
-			return
-		}
-	}
 }
 
 // BenchmarkNoticeDeath measures how long the others take to end the
@@ -244,14 +219,14 @@ func BenchmarkNoticeDeath(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		waitRoom(b, victim, "alpha")
+		testutil.Eventually(b, "alpha on the victim", func() bool { return len(victim.Rooms()) == 1 })
 		_ = v.Exec(ctx, "/join alpha")
-		waitText(b, bob, name+" joined alpha")
+		lobbytest.WaitLine(b, bob, name+" joined alpha")
 		// Its heartbeat must have been heard for a while, as in real life.
 		time.Sleep(2 * time.Second)
 		b.StartTimer()
 		stopV(true)
-		waitText(b, bob, name+" left alpha (connection lost)")
+		lobbytest.WaitLine(b, bob, name+" left alpha (connection lost)")
 	}
 	_ = i
 }

@@ -14,11 +14,15 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// waitLimit bounds every wait; generous for the election after a leader dies.
+// waitLimit bounds starting and stopping a node, and what waits on NATS
+// itself: generous for the election after a leader dies. A lobby's own
+// waits take testutil.WaitTimeout.
 const waitLimit = 60 * time.Second
 
 // node is one chatroom node of a test cluster: a lobby on the cluster's log.
@@ -48,9 +52,9 @@ func (tc *testCluster) start(name string, store *lobby.MemoryStore) *node {
 	if store == nil {
 		store = lobby.NewMemoryStore()
 	}
-	quiet := slog.New(slog.DiscardHandler)
-	cc := Config{URL: tc.url, Node: name, Logger: quiet, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
-	lc := lobby.Config{Store: store, Node: name, Logger: quiet, FloodRate: -1, MaxSessions: 100}
+	logger := testutil.Logger(tc.t)
+	cc := Config{URL: tc.url, Node: name, Logger: logger, HeartbeatEvery: 100 * time.Millisecond, DeadAfter: 600 * time.Millisecond}
+	lc := lobby.Config{Store: store, Node: name, Logger: logger, FloodRate: -1, MaxSessions: 100}
 	if tc.cfg != nil {
 		tc.cfg(&cc, &lc)
 	}
@@ -103,57 +107,24 @@ func (n *node) kill() {
 	_ = n.lobby.Close(ctx) // cannot flush: stops its goroutines, nothing more
 }
 
-func register(t *testing.T, l *lobby.Lobby, name string) *lobby.Session {
+// alphaOnBoth signs alice in on a and has her create alpha, and waits
+// until b has the room too.
+func alphaOnBoth(t *testing.T, a, b *node) (alice *lobby.Session) {
 	t.Helper()
-	s, err := l.Register(context.Background(), name)
-	if err != nil {
-		t.Fatalf("Register(%q): %v", name, err)
-	}
-	return s
+	alice = lobbytest.Register(t, a.lobby, "alice")
+	lobbytest.Exec(t, alice, "/create alpha")
+	lobbytest.WaitLine(t, alice, "alice joined alpha")
+	testutil.Eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	return alice
 }
 
-func exec(t *testing.T, s *lobby.Session, line string) {
+// bobJoins signs bob in on b and has him join alpha.
+func bobJoins(t *testing.T, b *node) (bob *lobby.Session) {
 	t.Helper()
-	if err := s.Exec(context.Background(), line); err != nil {
-		t.Fatalf("%s: Exec(%q): %v", s.Name(), line, err)
-	}
-}
-
-// waitLine reads s's events until a line with this text arrives, and
-// returns the texts of the lines it saw on the way, that one included.
-func waitLine(t *testing.T, s *lobby.Session, text string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	var seen []string
-	for {
-		ev, err := s.Next(ctx)
-		if err != nil {
-			t.Fatalf("%s: waiting for %q: %v (saw %q)", s.Name(), text, err, seen)
-		}
-		if ev.Kind == lobby.EventMessage {
-			seen = append(seen, ev.Msg.Text)
-			if ev.Msg.Text == text {
-				return seen
-			}
-		}
-		if ev.Kind == lobby.EventEntered {
-			for _, m := range ev.History {
-				seen = append(seen, "history: "+m.Text)
-			}
-		}
-	}
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	bob = lobbytest.Register(t, b.lobby, "bob")
+	lobbytest.Exec(t, bob, "/join alpha")
+	lobbytest.WaitLine(t, bob, "bob joined alpha")
+	return bob
 }
 
 func TestTwoNodesOneChat(t *testing.T) {
@@ -161,29 +132,25 @@ func TestTwoNodesOneChat(t *testing.T) {
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
 
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	exec(t, alice, "before bob")
-	waitLine(t, alice, "before bob")
-
 	// Made on A, listed and joined on B, with A's history replayed.
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	bob := register(t, b.lobby, "bob")
-	exec(t, bob, "/join alpha")
-	seen := waitLine(t, bob, "bob joined alpha")
+	alice := alphaOnBoth(t, a, b)
+	lobbytest.Exec(t, alice, "before bob")
+	lobbytest.WaitLine(t, alice, "before bob")
+	bob := lobbytest.Register(t, b.lobby, "bob")
+	lobbytest.Exec(t, bob, "/join alpha")
+	seen := lobbytest.WaitLine(t, bob, "bob joined alpha")
 	if !slices.Contains(seen, "history: before bob") {
 		t.Errorf("bob's replay %q lacks the line said on a", seen)
 	}
-	waitLine(t, alice, "bob joined alpha")
+	lobbytest.WaitLine(t, alice, "bob joined alpha")
 
 	// Lines both ways, in the same order on both nodes.
 	for i := range 20 {
-		exec(t, alice, fmt.Sprint("a", i))
-		exec(t, bob, fmt.Sprint("b", i))
+		lobbytest.Exec(t, alice, fmt.Sprint("a", i))
+		lobbytest.Exec(t, bob, fmt.Sprint("b", i))
 	}
-	gotA := waitLine(t, alice, "b19")
-	gotB := waitLine(t, bob, "b19")
+	gotA := lobbytest.WaitLine(t, alice, "b19")
+	gotB := lobbytest.WaitLine(t, bob, "b19")
 	if !slices.Equal(gotA, gotB) {
 		t.Errorf("orders differ:\na: %q\nb: %q", gotA, gotB)
 	}
@@ -192,15 +159,15 @@ func TestTwoNodesOneChat(t *testing.T) {
 	if _, err := b.lobby.Register(context.Background(), "ALICE"); !errors.Is(err, lobby.ErrNameTaken) {
 		t.Errorf("ALICE on b = %v, want ErrNameTaken", err)
 	}
-	g1 := register(t, a.lobby, "")
-	g2 := register(t, b.lobby, "")
+	g1 := lobbytest.Register(t, a.lobby, "")
+	g2 := lobbytest.Register(t, b.lobby, "")
 	if g1.Name() == g2.Name() {
 		t.Errorf("two guests named %s", g1.Name())
 	}
 
 	// The limit is the chat's: 4 sessions so far, one more fits on either
 	// node, then neither takes one.
-	register(t, b.lobby, "carol")
+	lobbytest.Register(t, b.lobby, "carol")
 	if _, err := a.lobby.Register(context.Background(), "dave"); !errors.Is(err, lobby.ErrFull) {
 		t.Errorf("a sixth session on a = %v, want ErrFull", err)
 	}
@@ -218,11 +185,11 @@ func TestRaceToCreateARoom(t *testing.T) {
 	b := tc.start("b", nil)
 	for i := range 10 {
 		room := fmt.Sprint("race", i)
-		sa := register(t, a.lobby, fmt.Sprint("a", i))
-		sb := register(t, b.lobby, fmt.Sprint("b", i))
+		sa := lobbytest.Register(t, a.lobby, fmt.Sprint("a", i))
+		sb := lobbytest.Register(t, b.lobby, fmt.Sprint("b", i))
 		var wg sync.WaitGroup
 		for _, s := range []*lobby.Session{sa, sb} {
-			wg.Go(func() { exec(t, s, "/create "+room) })
+			wg.Go(func() { lobbytest.Exec(t, s, "/create "+room) })
 		}
 		wg.Wait()
 		// Exactly one made it and is in it; the other is told, in place.
@@ -254,45 +221,37 @@ func TestNodeDeath(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	bob := register(t, b.lobby, "bob")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	exec(t, bob, "/join alpha")
-	waitLine(t, bob, "bob joined alpha")
+	alphaOnBoth(t, a, b)
+	bob := bobJoins(t, b)
 
 	start := time.Now()
 	a.kill()
-	waitLine(t, bob, "alice left alpha (connection lost)")
+	lobbytest.WaitLine(t, bob, "alice left alpha (connection lost)")
 	t.Logf("a's death noticed after %v", time.Since(start).Round(time.Millisecond))
 	if got := b.lobby.Online(); got != 1 {
 		t.Errorf("b counts %d online, want 1", got)
 	}
 	// alice's name is free again.
-	register(t, b.lobby, "alice")
+	lobbytest.Register(t, b.lobby, "alice")
 }
 
 func TestCatchUp(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	alice := alphaOnBoth(t, a, b)
 
 	store := b.store
 	b.close()
 	for i := range 200 {
-		exec(t, alice, fmt.Sprint("while b was down ", i))
-		waitLine(t, alice, fmt.Sprint("while b was down ", i)) // alice reads as she goes
+		lobbytest.Exec(t, alice, fmt.Sprint("while b was down ", i))
+		lobbytest.WaitLine(t, alice, fmt.Sprint("while b was down ", i)) // alice reads as she goes
 	}
 
 	b = tc.start("b", store)
-	bob := register(t, b.lobby, "bob")
-	exec(t, bob, "/join alpha")
-	seen := waitLine(t, bob, "bob joined alpha")
+	bob := lobbytest.Register(t, b.lobby, "bob")
+	lobbytest.Exec(t, bob, "/join alpha")
+	seen := lobbytest.WaitLine(t, bob, "bob joined alpha")
 	if !slices.Contains(seen, "history: while b was down 199") {
 		t.Errorf("b's history after catching up lacks the last line said while it was down: %q", seen)
 	}
@@ -373,7 +332,7 @@ func TestSameStateEverywhere(t *testing.T) {
 	}
 	var states []string
 	for _, n := range nodes {
-		eventually(t, "node "+n.name+" caught up", func() bool {
+		testutil.Eventually(t, "node "+n.name+" caught up", func() bool {
 			snap, err := n.store.Load(context.Background())
 			return err == nil && snap.Cursor >= head
 		})
@@ -433,15 +392,12 @@ func TestCatchUpGap(t *testing.T) {
 	tc := newTestCluster(t, natstest.Start(t), nil)
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
+	alice := alphaOnBoth(t, a, b)
 	store := b.store
 	b.close()
 	for i := range 5 {
-		exec(t, alice, fmt.Sprint("missed ", i))
-		waitLine(t, alice, fmt.Sprint("missed ", i))
+		lobbytest.Exec(t, alice, fmt.Sprint("missed ", i))
+		lobbytest.WaitLine(t, alice, fmt.Sprint("missed ", i))
 	}
 	// The stream forgets all but the newest batch, as retention would.
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -453,13 +409,35 @@ func TestCatchUpGap(t *testing.T) {
 	if err := a.log.stream.Purge(ctx, jetstream.WithPurgeSequence(head)); err != nil {
 		t.Fatal(err)
 	}
-	g, err := Open(ctx, Config{URL: tc.url, Node: "b", Logger: slog.New(slog.DiscardHandler)})
+	g, err := Open(ctx, Config{URL: tc.url, Node: "b", Logger: testutil.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	_, err = lobby.New(ctx, lobby.Config{Store: store, Log: g, Node: "b", Logger: slog.New(slog.DiscardHandler)})
+	_, err = lobby.New(ctx, lobby.Config{Store: store, Log: g, Node: "b", Logger: testutil.Logger(t)})
 	if !errors.Is(err, lobby.ErrLogGap) {
 		t.Fatalf("New on a store the stream has moved past = %v, want ErrLogGap", err)
+	}
+}
+
+// TestNameInUse: a node can tell, before it starts, that another node runs
+// under the name it was given.
+func TestNameInUse(t *testing.T) {
+	tc := newTestCluster(t, natstest.Start(t), nil)
+	a := tc.start("a", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cfg := Config{URL: tc.url, Logger: slog.New(slog.DiscardHandler), HeartbeatEvery: 100 * time.Millisecond}
+	cfg.Node = "a"
+	twin, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer twin.Close()
+	if inst, running := twin.NameInUse(ctx, "a"); !running || inst != a.lobby.Instance() {
+		t.Errorf("NameInUse(a) = %q, %v; want a's instance %q", inst, running, a.lobby.Instance())
+	}
+	if inst, running := twin.NameInUse(ctx, "b"); running {
+		t.Errorf("NameInUse(b) = %q, true; want nobody", inst)
 	}
 }

@@ -1,14 +1,14 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -17,7 +17,7 @@ import (
 // election, then the chat carries on, in one order, with nothing lost.
 func TestStreamLeaderKilled(t *testing.T) {
 	ns := natstest.StartProcesses(t, 3)
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	tc := &testCluster{t: t, url: ns.URL(), cfg: func(c *Config, _ *lobby.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil)).With("node", c.Node)
 	}}
@@ -28,13 +28,9 @@ func TestStreamLeaderKilled(t *testing.T) {
 	}()
 	a := tc.start("a", nil)
 	b := tc.start("b", nil)
-	alice := register(t, a.lobby, "alice")
-	exec(t, alice, "/create alpha")
-	waitLine(t, alice, "alice joined alpha")
-	bob := register(t, b.lobby, "bob")
-	eventually(t, "alpha on b", func() bool { return len(b.lobby.Rooms()) == 1 })
-	exec(t, bob, "/join alpha")
-	waitLine(t, alice, "bob joined alpha")
+	alice := alphaOnBoth(t, a, b)
+	bob := bobJoins(t, b)
+	lobbytest.WaitLine(t, alice, "bob joined alpha")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -46,8 +42,8 @@ func TestStreamLeaderKilled(t *testing.T) {
 	t.Logf("killing %s, the stream's leader; a is on %s, b on %s", leader, a.log.nc.ConnectedServerName(), b.log.nc.ConnectedServerName())
 	start := time.Now()
 	ns.Kill(ns.Index(leader))
-	exec(t, alice, "during")
-	exec(t, bob, "also during")
+	lobbytest.Exec(t, alice, "during")
+	lobbytest.Exec(t, bob, "also during")
 	// Either may come first; both nodes must show the same one first.
 	first := func(s *lobby.Session) string {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -67,22 +63,4 @@ func TestStreamLeaderKilled(t *testing.T) {
 	if fa != fb {
 		t.Errorf("alice saw %q first, bob %q", fa, fb)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer for several goroutines' logs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

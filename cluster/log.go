@@ -88,17 +88,27 @@ const (
 	apiWaitDefault = 5 * time.Second
 )
 
+// stallCheck is how long Follow waits for a batch before it asks the stream
+// whether it is behind.
+const stallCheck = 2 * time.Second
+
+// errStalled: the consumer stopped delivering what the stream holds. The
+// lobby follows again from its cursor with a new consumer.
+var errStalled = errors.New("the consumer stalled")
+
 // Log is the cluster's lobby.Log: one JetStream stream. It is safe for
 // concurrent use.
 type Log struct {
-	cfg     Config
-	log     *slog.Logger
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	id      string
-	subject string
-	events  *connEvents
+	cfg      Config
+	log      *slog.Logger
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	id       string
+	subject  string
+	events   *connEvents
+	heard    *heartbeats
+	aliveSub *nats.Subscription
 }
 
 var _ lobby.Log = (*Log)(nil)
@@ -112,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, errors.New("open the cluster log: no node name")
 	}
 	cfg.setDefaults()
-	g := &Log{cfg: cfg, log: cfg.Logger, subject: logPrefix + cfg.Node, events: newConnEvents()}
+	g := &Log{cfg: cfg, log: cfg.Logger, subject: logPrefix + cfg.Node, events: newConnEvents(), heard: &heartbeats{heard: make(map[string]time.Time)}}
 	opts := []nats.Option{
 		nats.Name("chatroom " + cfg.Node),
 		nats.MaxReconnects(-1),
@@ -156,6 +166,11 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err := g.openStream(ctx); err != nil {
 		nc.Close()
 		return nil, err
+	}
+	g.aliveSub, err = nc.Subscribe(aliveSubject, func(msg *nats.Msg) { g.heard.record(string(msg.Data)) })
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("hear the other nodes: %w", err)
 	}
 	return g, nil
 }
@@ -277,7 +292,11 @@ func (g *Log) First(ctx context.Context) (uint64, error) {
 // library recreates from the last sequence it delivered whenever the
 // server it lives on goes away.
 func (g *Log) Follow(ctx context.Context, after uint64, apply func(uint64, []lobby.Change) error) error {
-	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	// A few attempts to make the consumer again after its server went,
+	// then Follow fails and the lobby follows again with a new one: the
+	// library's own retries, endless by default, were seen to fail for
+	// minutes on end after a stream leader's death.
+	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy, MaxResetAttempts: 3}
 	if after > 0 {
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
 	}
@@ -296,7 +315,19 @@ func (g *Log) Follow(ctx context.Context, after uint64, apply func(uint64, []lob
 	defer stop()
 	next := after + 1
 	for {
-		msg, err := it.Next()
+		msg, err := it.Next(jetstream.NextMaxWait(stallCheck))
+		if errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			// Quiet: an idle chat, or a consumer that lost its server and
+			// was not made again (seen after a stream leader's death, for
+			// over a minute). The stream says which.
+			ictx, cancel := context.WithTimeout(ctx, stallCheck)
+			head, herr := g.Head(ictx)
+			cancel()
+			if herr == nil && head >= next {
+				return fmt.Errorf("follow the stream %s: nothing for %v though it holds up to %d: %w", g.cfg.Stream, stallCheck, head, errStalled)
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

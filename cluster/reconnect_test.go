@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 func TestReconnectedIsToldWhenNATSComesBack(t *testing.T) {
@@ -24,5 +25,5 @@ func TestReconnectedIsToldWhenNATSComesBack(t *testing.T) {
 	}
 	nats.Stop(0)
 	nats.Restart(0)
-	eventually(t, "a reconnect", func() bool { return reconnects.Load() == 1 })
+	testutil.Eventually(t, "a reconnect", func() bool { return reconnects.Load() == 1 })
 }

@@ -3,10 +3,9 @@ package cluster
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
 
 // Members is what Watch needs of the chat: the lobby.Lobby.
@@ -28,6 +27,64 @@ const downGrace = time.Second
 
 // lostNATS is what users read while their node cannot reach NATS.
 const lostNATS = "Lost contact with the rest of the chat; reconnecting. What you type is not sent meanwhile."
+
+// heartbeats records when each node instance was last heard, from the
+// moment the log is opened: a node about to start can tell whether another
+// with its name is running.
+type heartbeats struct {
+	mu    sync.Mutex           // guards heard
+	heard map[string]time.Time // instance → last heartbeat
+}
+
+func (h *heartbeats) record(inst string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.heard[inst] = time.Now()
+}
+
+func (h *heartbeats) last(inst string) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.heard[inst]
+}
+
+func (h *heartbeats) forget(inst string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.heard, inst)
+}
+
+// named lists the instances of the node called name heard since t.
+func (h *heartbeats) named(name string, t time.Time) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for inst, at := range h.heard {
+		if at.After(t) && strings.HasPrefix(inst, name+"~") {
+			out = append(out, inst)
+		}
+	}
+	return out
+}
+
+// NameInUse listens for a heartbeat long enough to hear every running node
+// and reports an instance of a running node called name, if any. A node
+// starting takes every session its name held for its own dead
+// predecessors', so two nodes under one name would end each other's users:
+// the second must not start.
+func (g *Log) NameInUse(ctx context.Context, name string) (string, bool) {
+	since := time.Now().Add(-g.cfg.HeartbeatEvery)
+	t := time.NewTimer(g.cfg.HeartbeatEvery + g.cfg.HeartbeatEvery/2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	if insts := g.heard.named(name, since); len(insts) > 0 {
+		return insts[0], true
+	}
+	return "", false
+}
 
 // connEvents passes the connection's ups and downs from the NATS client's
 // callbacks to Watch.
@@ -68,20 +125,7 @@ func (e *connEvents) state() (bool, time.Time) {
 // declare the same instance; the log keeps the first. It also tells m's
 // users when NATS is lost and found again. It returns when ctx ends.
 func (g *Log) Watch(ctx context.Context, m Members) error {
-	var (
-		mu    sync.Mutex               // guards heard
-		heard = map[string]time.Time{} // instance → last heartbeat
-	)
-	sub, err := g.nc.Subscribe(aliveSubject, func(msg *nats.Msg) {
-		mu.Lock()
-		heard[string(msg.Data)] = time.Now()
-		mu.Unlock()
-	})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-
+	heard := g.heard
 	noticed := map[string]time.Time{} // instance → when this node first saw it hold sessions
 	// Declarations run aside: one waits on the stream (seconds, during a
 	// leader election) and this node's own heartbeat must not.
@@ -132,9 +176,7 @@ func (g *Log) Watch(ctx context.Context, m Members) error {
 		for inst := range noticed {
 			if !slices.Contains(current, inst) {
 				delete(noticed, inst)
-				mu.Lock()
-				delete(heard, inst)
-				mu.Unlock()
+				heard.forget(inst)
 			}
 		}
 		if !up || now.Sub(since) < g.cfg.DeadAfter {
@@ -143,13 +185,11 @@ func (g *Log) Watch(ctx context.Context, m Members) error {
 			continue
 		}
 		var dead []string
-		mu.Lock()
 		for _, inst := range current {
-			if now.Sub(noticed[inst]) >= g.cfg.DeadAfter && now.Sub(heard[inst]) >= g.cfg.DeadAfter {
+			if now.Sub(noticed[inst]) >= g.cfg.DeadAfter && now.Sub(heard.last(inst)) >= g.cfg.DeadAfter {
 				dead = append(dead, inst)
 			}
 		}
-		mu.Unlock()
 		for _, inst := range dead {
 			if pending[inst] {
 				continue

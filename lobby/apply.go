@@ -54,12 +54,7 @@ func (l *Lobby) applyLoop(ctx context.Context) {
 			return
 		}
 		l.logger.Error("follow the log", "after", cursor, "err", err)
-		backoff = min(max(2*backoff, retryFirst), retryMost)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !backOff(ctx, &backoff) {
 			return
 		}
 	}
@@ -97,14 +92,9 @@ func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
 			break
 		}
 		l.logger.Error("store the applied log", "seq", seq, "err", err)
-		backoff = min(max(2*backoff, retryFirst), retryMost)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-l.runCtx.Done():
+		if !backOff(l.runCtx, &backoff) {
 			// Stopping: what is not stored is applied again from the
 			// log at the next start.
-			t.Stop()
 			return fmt.Errorf("store the applied log at %d: %w", seq, err)
 		}
 	}
@@ -531,15 +521,8 @@ func (l *Lobby) observePostLocked(kind Kind, delivered int, c *Change) {
 }
 
 func leaveNotice(name, roomName string, reason error) string {
-	switch {
-	case errors.Is(reason, ErrTooSlow):
-		return fmt.Sprintf("%s left %s (connection too slow)", name, roomName)
-	case errors.Is(reason, ErrFlooding):
-		return fmt.Sprintf("%s left %s (flooding)", name, roomName)
-	case errors.Is(reason, ErrShutdown):
-		return fmt.Sprintf("%s left %s (server shutting down)", name, roomName)
-	case errors.Is(reason, ErrLost):
-		return fmt.Sprintf("%s left %s (connection lost)", name, roomName)
+	if r := reasonFor(reason); r != nil && r.left != "" {
+		return fmt.Sprintf("%s left %s (%s)", name, roomName, r.left)
 	}
 	return fmt.Sprintf("%s left %s", name, roomName)
 }

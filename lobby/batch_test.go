@@ -5,21 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 func TestNextBatch(t *testing.T) {
 	l := newLobby(t, Config{FloodRate: -1})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 	for i := range 10 {
 		exec(t, alice, fmt.Sprint("line ", i))
 	}
 	barrier(t, l) // all ten are in bob's queue
 
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
 	defer cancel()
 	var got []string
 	for i := 0; len(got) < 10; i++ {

@@ -20,7 +20,7 @@ const (
 	// ChangeName: a session at the name prompt takes Name ("" for the name
 	// its key holds, else the next Guest<N>).
 	ChangeName ChangeType = "name"
-	// ChangeClose: a session ends; Text is the reason (see reasonCode).
+	// ChangeClose: a session ends; Text is the reason (see reasonCode in ending.go).
 	ChangeClose ChangeType = "close"
 	// ChangeCreate: Room is created and the session moves into it.
 	ChangeCreate ChangeType = "create"

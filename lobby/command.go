@@ -333,7 +333,7 @@ func (s *Session) cmdCreate(arg string) error {
 	// quietly cleaned into a different one.
 	name, ok := validName(arg, MaxRoomLen)
 	if !ok {
-		l.noticeLocked(s, true, "%s", capitalize(ErrRoomInvalid.Error())+".")
+		l.noticeLocked(s, true, "%s", Sentence(ErrRoomInvalid.Error()))
 		return nil
 	}
 	if r, exists := l.roomIx.find(name); exists {
@@ -430,11 +430,4 @@ func (s *Session) SelectRoom(ctx context.Context, name string) error {
 		return nil
 	}
 	return s.cmdJoin(name)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -85,11 +85,11 @@ func TestReplies(t *testing.T) {
 		{name: "create exists", line: "/create ALPHA", want: "A room named alpha already exists; join it with /join alpha.\n" + roomList, isErr: true},
 		{name: "create exists other case", line: "/create beta", want: "A room named Beta already exists", isErr: true},
 		{name: "create exists from room", inRoom: true, line: "/create alpha", want: "A room named alpha already exists", isErr: true},
-		{name: "create with space", line: "/create my room", want: capitalize(ErrRoomInvalid.Error()), isErr: true},
-		{name: "create too long", line: "/create " + strings.Repeat("r", MaxRoomLen+1), want: "1 to 32 characters", isErr: true},
-		{name: "create control char", line: "/create al\x07pha2", want: "1 to 32 characters", isErr: true},
-		{name: "create escape", line: "/create \x1b[31mred", want: "1 to 32 characters", isErr: true},
-		{name: "create pasted lines", line: "/create gamma\nrm", want: "1 to 32 characters", isErr: true},
+		{name: "create with space", line: "/create my room", want: Sentence(ErrRoomInvalid.Error()), isErr: true},
+		{name: "create too long", line: "/create " + strings.Repeat("r", MaxRoomLen+1), want: Sentence(ErrRoomInvalid.Error()), isErr: true},
+		{name: "create control char", line: "/create al\x07pha2", want: Sentence(ErrRoomInvalid.Error()), isErr: true},
+		{name: "create escape", line: "/create \x1b[31mred", want: Sentence(ErrRoomInvalid.Error()), isErr: true},
+		{name: "create pasted lines", line: "/create gamma\nrm", want: Sentence(ErrRoomInvalid.Error()), isErr: true},
 		{name: "create homoglyph", line: "/create \u0430lpha", want: "one alphabet", isErr: true},
 
 		{name: "join no name", line: "/join", want: "Usage: /join NAME", isErr: true},
@@ -175,11 +175,7 @@ func TestCreate(t *testing.T) {
 	})
 	t.Run("from another room, which sees the leave", func(t *testing.T) {
 		l := newLobby(t, Config{})
-		alice := register(t, l, "alice")
-		bob := register(t, l, "bob")
-		createRoom(t, alice, "alpha")
-		joinRoom(t, bob, "alpha")
-		line(t, alice, KindSystem, "bob joined alpha")
+		alice, bob := inAlpha(t, l)
 
 		exec(t, bob, "/create beta")
 		notice(t, bob, false, "You created beta.")
@@ -297,11 +293,7 @@ func TestJoin(t *testing.T) {
 
 func TestLeave(t *testing.T) {
 	l := newLobby(t, Config{})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 
 	exec(t, bob, "/leave")
 	entered(t, bob, "")
@@ -360,11 +352,7 @@ func TestQuit(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	l := newLobby(t, Config{})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 	bob.Close()
 	bob.Close() // twice is fine
 	line(t, alice, KindSystem, "bob left alpha")
@@ -408,11 +396,7 @@ func TestChat(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLobby(t, Config{})
-			alice := register(t, l, "alice")
-			bob := register(t, l, "bob")
-			createRoom(t, alice, "alpha")
-			joinRoom(t, bob, "alpha")
-			line(t, alice, KindSystem, "bob joined alpha")
+			alice, bob := inAlpha(t, l)
 			exec(t, alice, tc.line)
 			for _, s := range []*Session{alice, bob} { // authors see their own lines too
 				m := line(t, s, KindChat, tc.want)
@@ -453,11 +437,7 @@ func TestChatTooLong(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLobby(t, Config{})
-			alice := register(t, l, "alice")
-			bob := register(t, l, "bob")
-			createRoom(t, alice, "alpha")
-			joinRoom(t, bob, "alpha")
-			line(t, alice, KindSystem, "bob joined alpha")
+			alice, bob := inAlpha(t, l)
 			exec(t, alice, tc.line)
 			notice(t, alice, true, fmt.Sprintf("That message is %d characters long; the limit is %d. It was not sent.", tc.n, MaxMessageLen))
 			barrier(t, l)

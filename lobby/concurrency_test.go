@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // TestFanOut has many posters and many readers share a room with one member
@@ -141,7 +143,7 @@ func (p *pacer) next(window int) bool {
 // the stalled member's forced leave, checking order and completeness. It
 // calls onLine for each poster's line.
 func readAll(ctx context.Context, s *Session, posters, perPoster int, onLine func()) error {
-	ctx, cancel := context.WithTimeout(ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(ctx, testutil.WaitTimeout)
 	defer cancel()
 	nextOf := make([]int, posters) // the next line expected from each poster
 	var lastSeq uint64

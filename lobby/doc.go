@@ -4,16 +4,44 @@
 //
 // It knows nothing of SSH, terminals or Bubble Tea: a front end (the TUI,
 // the line mode, a test) opens a Session (Lobby.Open takes one of the
-// chat's slots), names it (Session.Claim), feeds it the lines its user
-// submits with Session.Exec, and renders what Session.Next returns.
-// Everything a user sees — replies to commands, refusals, chat lines, join
-// and leave notices — arrives through that one ordered stream, so every
-// front end shows the same thing in the same order.
+// chat's slots), names it (Session.Claim, which refuses a name in place:
+// NameRefused), feeds it the lines its user submits with Session.Exec (or
+// a room picked with SelectRoom), and renders what Session.Next returns.
+// Once a session is named, everything its user sees (replies to commands,
+// refusals, chat lines, join and leave notices) arrives through that one
+// ordered stream, so every front end shows the same thing in the same
+// order; only pages of older history are read directly (Lobby.Older, from
+// the Store). When the session ends, Next returns why, and Lobby.Ending
+// says what to tell the user and the exit status, for every front end
+// alike; the name prompt's words are here too (Prompt, NameRule).
+//
+// # Where things are
+//
+//	session.go    Session: Open, Claim, Next, NextBatch, Close; the Visitor at the door
+//	command.go    the command set, Exec and SelectRoom, the flood limit
+//	propose.go    proposing changes: the proposer goroutine, group commit, retries
+//	apply.go      applying the log: the applier goroutine, one applier per kind of change, delivery
+//	change.go     Change, the kinds of change, their encoding on the log
+//	lobby.go      Config, the Lobby, New (catch up, bury a dead predecessor), the
+//	              room list and counts, Shutdown, Close, Sync, LogDown/LogUp
+//	ending.go     how a session ends: the reasons, Ending, SessionOver, Sentence
+//	prompt.go     the name prompt's words; ErrPromptTimeout
+//	errors.go     the errors a front end tells apart
+//	state.go      the shared state as the Store keeps it, and restoring it at start
+//	log.go        the Log interface; MemoryLog for tests
+//	store.go      the Store interface, Snapshot and Writes; MemoryStore for tests
+//	message.go    Message, Kind, RoomRecord
+//	identity.go   names held by SSH keys: /register, /keys, /whois, settings
+//	roommeta.go   what the chat keeps of a room besides its lines
+//	observe.go    the Observer, for metrics
+//	text.go       CleanText, validName: what untrusted text may be
+//	invisible.go  lines with nothing visible in them
+//	lookalike.go  names that look alike, taken together
 //
 // # The log
 //
-// Every change of shared state (a session opened or named, a room created
-// or joined, a line said, a name registered, a session or a whole node
+// Every change of shared state (a session opened, named or closed, a room
+// created, joined or left, a line said, a name registered, a whole node
 // gone: see change.go)
 // is a Change proposed to a Log. A node never changes shared state any
 // other way: it applies what comes back from the log, in the log's order,
@@ -33,22 +61,35 @@
 // log holds is durable before anyone is shown it, and a replay after a
 // crash applies nothing twice.
 //
-// A session's commands see what its earlier ones did: Exec waits until the
-// session's own earlier changes are applied (usually a millisecond), so a
-// script's "/join alpha" then "hello" says hello in alpha, and replies come
-// in the order the input caused them.
+// A session's commands see what its earlier ones did: Exec and SelectRoom
+// wait until the session's own earlier changes are applied (usually a
+// millisecond), so a script's "/join alpha" then "hello" says hello in
+// alpha, and replies come in the order the input caused them.
 //
 // # Goroutines and locks
 //
-// One mutex (Lobby.mu) guards all state, shared and local. Three kinds of
-// goroutine take it: callers of the Session and Lobby methods (front ends),
-// the proposer (which releases it around Log.Append) and the applier (which
-// holds it while applying a batch in memory and releases it around
-// Store.Apply). Delivery is a non-blocking send into each session's bounded
-// queue; a session whose queue is full is dropped with ErrTooSlow instead
-// of slowing anybody down. Nothing under the mutex waits on a session or on
-// the network. Lock order: Lobby.mu, then a store's or log's own locks,
-// which never call back into the lobby.
+// The Lobby runs two goroutines of its own, from New until Close: the
+// proposer, the only caller of Log.Append, and the applier, which runs
+// Log.Follow and is the only caller of Store.Apply. Everything else runs on
+// its caller's goroutine: a front end's (Open, Claim, Exec, Next...), or a
+// cluster's watcher (DeclareGone, LogDown, LogUp). Next must be called from
+// one goroutine at a time per session; the rest from any.
+//
+// One mutex, Lobby.mu, guards the shared state and this node's sessions;
+// the Lobby struct lists apart the few fields it does not guard (an atomic
+// count for Online, the applier's own Writes, the proposer's wake-up
+// channel). The proposer releases it around Log.Append and the applier
+// around Store.Apply; a caller waiting for its change to be applied
+// (Open, Claim, Exec's wait, Sync) waits on a channel, not under it.
+// Delivery is a non-blocking send into each session's bounded queue
+// (Config.Queue, Lobby.Queue); a session whose queue is full is dropped
+// with ErrTooSlow instead of slowing anybody down, and one half a queue
+// behind is skipped others' join and leave lines (they stay in the
+// history). Nothing under the mutex waits on a session or on the network;
+// the one wait on the disk under it is a room's newest lines, read from the
+// Store the first time the room is touched after a start. Lock order:
+// Lobby.mu, then a store's or log's own locks, which never call back into
+// the lobby.
 //
 // # Who you are
 //
@@ -60,12 +101,12 @@
 // name is held by one to MaxKeys keys, a key holds at most one name, and
 // Claim refuses a registered name to every session whose key is not one of
 // its keys, matching names as it matches names in use (without case, and
-// look-alikes: lookalike.go). Enter at
-// the prompt gives the name the session's key holds. Registrations, their
-// keys and their settings (a small key-value set per name, for what a user
-// sets: Session.Setting, Session.SetSetting) are changes on the log like
-// any other (identity.go) and records of the node's Store, so a name
-// registered on one node is held on every node and across restarts.
+// look-alikes: lookalike.go). Enter at the prompt gives the name the
+// session's key holds. Registrations, their keys and their settings (a
+// small key-value set per name, for what a user sets: Session.Setting,
+// Session.SetSetting) are changes on the log like any other (identity.go)
+// and records of the node's Store, so a name registered on one node is
+// held on every node and across restarts.
 //
 // # Talking
 //
@@ -95,9 +136,9 @@
 // # Metrics
 //
 // Config.Observer (observe.go) hears lines posted and delivered, flood
-// refusals and sessions cut loose, with the lock held; the metrics of the
-// server answer it. The lobby declares the interface, so it imports no
-// metrics package.
+// refusals and sessions cut loose, with the lock held (from the applier and
+// from sessions' goroutines); the metrics of the server answer it. The
+// lobby declares the interface, so it imports no metrics package.
 //
 // Imports point inward: lobby imports no SSH, Bubble Tea, NATS, SQL or
 // Prometheus package; of the terminal only x/ansi's parser, to strip

@@ -1,13 +1,16 @@
 package lobby
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors a front end can tell apart with errors.Is. Their texts are written
 // for users: a front end may show them as they are.
 var (
 	ErrNameTaken    = errors.New("that name, or one that looks the same, is taken by someone online")
-	ErrNameInvalid  = errors.New("a name is 1 to 24 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
-	ErrRoomInvalid  = errors.New("a room name is 1 to 32 characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form")
+	ErrNameInvalid  = errors.New("that name cannot be used: " + nameRule)
+	ErrRoomInvalid  = fmt.Errorf("a room name is 1 to %d characters: letters, digits, '-', '_' or '.', in one alphabet and in plain (not fullwidth or styled) form", MaxRoomLen)
 	ErrQuit         = errors.New("you left the chat")
 	ErrTooSlow      = errors.New("your connection fell too far behind the chat")
 	ErrFlooding     = errors.New("you kept sending faster than the limit")

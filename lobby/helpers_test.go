@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
-)
 
-// waitLimit bounds every wait in these tests; nothing here should come close.
-const waitLimit = 5 * time.Second
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+)
 
 // fixedTime is the clock of every test lobby unless a test moves it.
 var fixedTime = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
@@ -37,11 +35,26 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// bubbled holds the tests running in a synctest bubble (see inBubble).
+var bubbled sync.Map
+
+// inBubble runs f in a synctest bubble: time is fake (a wait that must time
+// out does so at once, and exactly), and the bubble checks that every
+// goroutine started in it has ended.
+func inBubble(t *testing.T, f func(t *testing.T)) {
+	synctest.Test(t, func(t *testing.T) {
+		bubbled.Store(t, true)
+		t.Cleanup(func() { bubbled.Delete(t) })
+		f(t)
+	})
+}
+
 // newLobby starts a lobby on cfg (a MemoryStore, the fixed clock and a silent
 // logger unless set) and, when the test ends, closes it and checks that no
-// goroutine it started is left.
+// goroutine it started is left (in a bubble, the bubble checks).
 func newLobby(t *testing.T, cfg Config) *Lobby {
 	t.Helper()
+	_, inBubble := bubbled.Load(t)
 	before := runtime.NumGoroutine()
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
@@ -56,40 +69,23 @@ func newLobby(t *testing.T, cfg Config) *Lobby {
 		cfg.Now = func() time.Time { return fixedTime }
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = testutil.Logger(t)
 	}
 	l, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
 		defer cancel()
 		if err := l.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		waitGoroutines(t, before)
+		if !inBubble {
+			testutil.WaitGoroutines(t, before)
+		}
 	})
 	return l
-}
-
-// waitGoroutines fails t unless the number of goroutines drops to at most
-// want before the deadline.
-func waitGoroutines(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines left, want at most %d:\n%s", n, want, buf)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // register admits name or fails the test, and reads the first event (where
@@ -107,10 +103,22 @@ func register(t *testing.T, l *Lobby, name string) *Session {
 	return s
 }
 
+// inAlpha signs in alice and bob, and puts them in the room alpha, which
+// alice creates; it reads their events up to bob's arrival.
+func inAlpha(t *testing.T, l *Lobby) (alice, bob *Session) {
+	t.Helper()
+	alice = register(t, l, "alice")
+	bob = register(t, l, "bob")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
+	line(t, alice, KindSystem, "bob joined alpha")
+	return alice, bob
+}
+
 // next returns s's next event other than a room-list refresh.
 func next(t *testing.T, s *Session) Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
 	defer cancel()
 	for {
 		ev, err := s.Next(ctx)
@@ -204,10 +212,24 @@ func quiet(t *testing.T, s *Session) {
 // the log took every change.
 func barrier(t *testing.T, l *Lobby) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
 	defer cancel()
 	if err := l.Sync(ctx); err != nil {
 		t.Fatalf("barrier: %v", err)
+	}
+}
+
+// stored waits until the store holds everything applied so far: barrier
+// waits for changes to be applied, which comes before they are stored.
+func stored(t *testing.T, l *Lobby) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitTimeout)
+	defer cancel()
+	l.mu.Lock()
+	cursor := l.cursor
+	l.mu.Unlock()
+	if err := l.waitStored(ctx, cursor); err != nil {
+		t.Fatalf("stored: %v", err)
 	}
 }
 

@@ -171,11 +171,7 @@ func TestAppendFails(t *testing.T) {
 		return slices.ContainsFunc(batch, func(c Change) bool { return c.Text == "doomed" })
 	}
 	l := newLobby(t, Config{Log: log})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	alice, bob := inAlpha(t, l)
 
 	exec(t, bob, "doomed")
 	notice(t, bob, true, "Your message could not be sent")
@@ -192,36 +188,29 @@ func TestAppendFails(t *testing.T) {
 }
 
 func TestStoreFailsThenRecovers(t *testing.T) {
-	store := newFailStore()
-	l := newLobby(t, Config{Store: store})
-	alice := register(t, l, "alice")
-	bob := register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
+	// In a bubble: the applier's retries wait in fake time.
+	inBubble(t, func(t *testing.T) {
+		store := newFailStore()
+		l := newLobby(t, Config{Store: store})
+		alice, bob := inAlpha(t, l)
+		stored(t, l) // the store fails for what follows only
 
-	// The log has the line, so the node shows it and keeps trying to store
-	// it until the store takes it.
-	store.set(true, false)
-	exec(t, bob, "kept")
-	line(t, alice, KindChat, "kept")
-	store.set(false, false)
-	barrier(t, l)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	l.mu.Lock()
-	cursor := l.cursor
-	l.mu.Unlock()
-	if err := l.waitStored(ctx, cursor); err != nil {
-		t.Fatal(err)
-	}
-	got, err := store.Recent(ctx, "alpha", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(texts(got), "kept") {
-		t.Errorf("stored %q, want the line kept", texts(got))
-	}
+		// The log has the line, so the node shows it and keeps trying to store
+		// it until the store takes it.
+		store.set(true, false)
+		exec(t, bob, "kept")
+		line(t, alice, KindChat, "kept")
+		store.set(false, false)
+		barrier(t, l)
+		stored(t, l)
+		got, err := store.Recent(context.Background(), "alpha", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(texts(got), "kept") {
+			t.Errorf("stored %q, want the line kept", texts(got))
+		}
+	})
 }
 
 func TestRecentFails(t *testing.T) {

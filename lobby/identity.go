@@ -542,7 +542,7 @@ func (s *Session) keysAddLocked(m *member, line string) {
 	}
 	fp, comment, err := l.cfg.ParseKey(line)
 	if err != nil {
-		l.noticeLocked(s, true, "%s", sentence(err.Error()))
+		l.noticeLocked(s, true, "%s", Sentence(err.Error()))
 		return
 	}
 	if why := l.keyAddRefusal(r, fp); why != "" {
@@ -797,13 +797,4 @@ func (l *Lobby) Setting(name, key string) (string, bool) {
 	}
 	v, ok := r.settings[key]
 	return v, ok
-}
-
-// sentence makes an error text a sentence to show a user.
-func sentence(s string) string {
-	s = capitalize(s)
-	if s != "" && !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }

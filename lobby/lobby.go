@@ -465,6 +465,10 @@ func (l *Lobby) Older(ctx context.Context, roomName string, seq uint64) ([]Messa
 // HistoryPage is the number of lines replayed on join and fetched per page.
 func (l *Lobby) HistoryPage() int { return l.cfg.History }
 
+// Queue is how many events a session may fall behind by before it is
+// dropped (Config.Queue).
+func (l *Lobby) Queue() int { return l.cfg.Queue }
+
 // Shutdown tells every session of this node the server is shutting down
 // and ends it, then stops accepting sessions. Close finishes the job.
 func (l *Lobby) Shutdown() {

@@ -71,3 +71,29 @@ type RoomRecord struct {
 	// own encoding; the Store keeps it as it is.
 	Meta []byte
 }
+
+// Stamp is the time of m as every front end shows it, in the user's zone
+// loc (time.Local when nil): the time alone for a line from today (as now
+// is, in loc), with its day for an earlier line of this year ("Mar 14
+// 15:04"), and with its whole date for an older one ("2025-03-14 15:04").
+func (m *Message) Stamp(now time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.Local
+	}
+	at, now := m.At.In(loc), now.In(loc)
+	switch {
+	case SameDay(at, now):
+		return at.Format("15:04")
+	case at.Year() == now.Year():
+		return at.Format("Jan 02 15:04")
+	}
+	return at.Format("2006-01-02 15:04")
+}
+
+// SameDay reports whether a and b fall on one day in a's zone.
+func SameDay(a, b time.Time) bool {
+	b = b.In(a.Location())
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}

@@ -66,6 +66,20 @@ const (
 	retryMost  = 2 * time.Second
 )
 
+// backOff doubles *d (from retryFirst up to retryMost) and waits that long;
+// it reports false, at once, if ctx ends first.
+func backOff(ctx context.Context, d *time.Duration) bool {
+	*d = min(max(2**d, retryFirst), retryMost)
+	t := time.NewTimer(*d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // proposeLoop is the only caller of Log.Append. It takes everything
 // proposed since its last pass as one batch and appends it, so that a slow
 // log makes batches bigger rather than making proposers wait on each other
@@ -113,15 +127,8 @@ func (l *Lobby) proposeLoop(ctx context.Context) {
 			// What must not be lost goes back to the head of the line.
 			l.outbox = append(keep, l.outbox...)
 			l.mu.Unlock()
-			if len(keep) > 0 {
-				backoff = min(max(2*backoff, retryFirst), retryMost)
-				t := time.NewTimer(backoff)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					return
-				}
+			if len(keep) > 0 && !backOff(ctx, &backoff) {
+				return
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package lobby
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -228,6 +229,29 @@ func (s *Session) Room() string {
 		return m.room.name
 	}
 	return ""
+}
+
+// RoomMembers names the members of the session's room, sorted, and the
+// room; in the Lobby it returns neither. A room of more than max members
+// is named without its members: a front end that tells people apart (by
+// colour) cannot do it in a crowd, and a crowd's list costs.
+func (s *Session) RoomMembers(max int) (room string, names []string) {
+	s.lobby.mu.Lock()
+	defer s.lobby.mu.Unlock()
+	m := s.lobby.members[s.id]
+	if m == nil || m.room == nil {
+		return "", nil
+	}
+	r := m.room
+	if len(r.members) > max {
+		return r.name, nil
+	}
+	names = make([]string, 0, len(r.members))
+	for o := range r.members {
+		names = append(names, o.name)
+	}
+	slices.Sort(names)
+	return r.name, names
 }
 
 // Next waits for the session's next event. When the session has ended it

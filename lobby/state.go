@@ -97,34 +97,3 @@ func (l *Lobby) restore(snap Snapshot) error {
 	}
 	return nil
 }
-
-// Reasons a session ended, as a close change carries them.
-var reasonCodes = []struct {
-	code string
-	err  error
-}{
-	{"quit", ErrQuit},
-	{"slow", ErrTooSlow},
-	{"flood", ErrFlooding},
-	{"shutdown", ErrShutdown},
-	{"lost", ErrLost},
-	{"closed", ErrClosed},
-}
-
-func reasonCode(err error) string {
-	for _, r := range reasonCodes {
-		if errors.Is(err, r.err) {
-			return r.code
-		}
-	}
-	return "closed"
-}
-
-func reasonOf(code string) error {
-	for _, r := range reasonCodes {
-		if r.code == code {
-			return r.err
-		}
-	}
-	return ErrClosed
-}

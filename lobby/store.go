@@ -88,7 +88,8 @@ func (w *Writes) reset() {
 	clear(w.Counters)
 }
 
-// MemoryStore is a Store that keeps everything in memory, for tests. It
+// MemoryStore is a Store that keeps everything in memory. Only tests use
+// it: a server always keeps its chat in a data folder (package store). It
 // forgets everything when the process ends.
 type MemoryStore struct {
 	mu       sync.Mutex // guards every field below

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // slowLog holds every Append while held is set, so changes stay pending.
@@ -40,42 +42,46 @@ func (s *slowLog) Append(ctx context.Context, id string, batch []Change) (uint64
 }
 
 func TestSync(t *testing.T) {
-	log := &slowLog{MemoryLog: NewMemoryLog()}
-	l := newLobby(t, Config{Log: log, FloodRate: -1})
-	alice := register(t, l, "alice")
-	exec(t, alice, "/create alpha")
-	notice(t, alice, false, "You created alpha.")
-	entered(t, alice, "alpha")
-	line(t, alice, KindSystem, "alice joined alpha")
-	log.hold()
-	exec(t, alice, "line 0") // the next Exec would wait for it
+	// In a bubble: the waits that must time out do so at once, and "already
+	// queued" is exact.
+	inBubble(t, func(t *testing.T) {
+		log := &slowLog{MemoryLog: NewMemoryLog()}
+		l := newLobby(t, Config{Log: log, FloodRate: -1})
+		alice := register(t, l, "alice")
+		exec(t, alice, "/create alpha")
+		notice(t, alice, false, "You created alpha.")
+		entered(t, alice, "alpha")
+		line(t, alice, KindSystem, "alice joined alpha")
+		log.hold()
+		exec(t, alice, "line 0") // the next Exec would wait for it
 
-	// Held by the store: Sync waits, and gives up with its context.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := l.Sync(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Sync with the store held = %v, want the deadline", err)
-	}
+		// Held by the store: Sync waits, and gives up with its context.
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if err := l.Sync(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Sync with the store held = %v, want the deadline", err)
+		}
 
-	// Released: Sync returns once everything posted before it is delivered.
-	done := make(chan error, 1)
-	go func() { done <- l.Sync(context.Background()) }()
-	log.let()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Sync: %v", err)
+		// Released: Sync returns once everything posted before it is delivered.
+		done := make(chan error, 1)
+		go func() { done <- l.Sync(context.Background()) }()
+		log.let()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+		case <-time.After(testutil.WaitTimeout):
+			t.Fatal("Sync did not return after the store let go")
 		}
-	case <-time.After(waitLimit):
-		t.Fatal("Sync did not return after the store let go")
-	}
-	for i := range 1 {
-		// Already queued when Sync returned: Next need not wait.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-		ev, err := alice.Next(ctx)
-		cancel()
-		if err != nil || ev.Kind != EventMessage || ev.Msg.Text != fmt.Sprint("line ", i) {
-			t.Fatalf("after Sync, event %d = %+v, %v; want line %d already queued", i, ev, err, i)
+		for i := range 1 {
+			// Already queued when Sync returned: Next need not wait.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			ev, err := alice.Next(ctx)
+			cancel()
+			if err != nil || ev.Kind != EventMessage || ev.Msg.Text != fmt.Sprint("line ", i) {
+				t.Fatalf("after Sync, event %d = %+v, %v; want line %d already queued", i, ev, err, i)
+			}
 		}
-	}
+	})
 }

@@ -547,7 +547,7 @@ func (s *Session) cmdNick(arg string) error {
 	}
 	name, ok := validName(arg, MaxNameLen)
 	if !ok {
-		l.noticeLocked(s, true, "%s", sentence(ErrNameInvalid.Error()))
+		l.noticeLocked(s, true, "%s", Sentence(ErrNameInvalid.Error()))
 		return nil
 	}
 	if name == m.name {
@@ -556,7 +556,7 @@ func (s *Session) cmdNick(arg string) error {
 	}
 	// Refused here when it is plain already; the log decides the rest.
 	if _, err := l.takeableLocked(m, name); err != nil {
-		l.noticeLocked(s, true, "%s", sentence(err.Error()))
+		l.noticeLocked(s, true, "%s", Sentence(err.Error()))
 		return nil
 	}
 	s.proposeFromLocked(Change{Type: ChangeNick, Name: m.name, Target: name})
@@ -570,7 +570,7 @@ func (l *Lobby) applyNick(c *Change) error {
 	}
 	name, err := l.takeableLocked(m, c.Target)
 	if err != nil {
-		l.tellLocked(s, true, "%s", sentence(err.Error()))
+		l.tellLocked(s, true, "%s", Sentence(err.Error()))
 		return nil
 	}
 	if name == m.name {
@@ -817,7 +817,7 @@ func (l *Lobby) applyEdit(c *Change) error {
 func (s *Session) setLocked(key, value, done string) {
 	l := s.lobby
 	if _, err := s.setSettingLocked(key, value); err != nil {
-		l.noticeLocked(s, true, "That could not be kept: %s", sentence(err.Error()))
+		l.noticeLocked(s, true, "That could not be kept: %s", Sentence(err.Error()))
 		return
 	}
 	if s.registrationLocked() == nil {

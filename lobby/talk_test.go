@@ -9,18 +9,6 @@ import (
 	"time"
 )
 
-// inAlpha registers alice and bob, both in room alpha, with every line
-// about that read.
-func inAlpha(t *testing.T, l *Lobby) (alice, bob *Session) {
-	t.Helper()
-	alice = register(t, l, "alice")
-	bob = register(t, l, "bob")
-	createRoom(t, alice, "alpha")
-	joinRoom(t, bob, "alpha")
-	line(t, alice, KindSystem, "bob joined alpha")
-	return alice, bob
-}
-
 func TestMe(t *testing.T) {
 	l := newLobby(t, Config{FloodRate: -1})
 	alice, bob := inAlpha(t, l)
@@ -125,13 +113,13 @@ func TestNick(t *testing.T) {
 	registered(t, l, fp(7), "dave")
 	for _, c := range []struct{ line, want string }{
 		{"/nick", "Usage: /nick NEW"},
-		{"/nick two words", "A name is 1 to 24 characters"},
-		{"/nick \x1b[31mx", "A name is 1 to 24 characters"},
+		{"/nick two words", "a name is 1 to 24 letters"},
+		{"/nick \x1b[31mx", "a name is 1 to 24 letters"},
 		{"/nick Alicia", "You are called Alicia already."},
 		{"/nick bob", "That name, or one that looks the same, is taken"},
 		{"/nick b0b", "That name, or one that looks the same, is taken"},
 		{"/nick dave", "taken by someone online"},
-		{"/nick " + strings.Repeat("n", MaxNameLen+1), "A name is 1 to 24 characters"},
+		{"/nick " + strings.Repeat("n", MaxNameLen+1), "a name is 1 to 24 letters"},
 	} {
 		exec(t, alice, c.line)
 		reply(t, alice, true, c.want)

@@ -12,6 +12,7 @@ import (
 	"github.com/chatroom-ssh/chatroom/cluster"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -20,7 +21,7 @@ func withCluster(t testing.TB, url, name string) serverOption {
 	return func(_ *Config, lc *lobby.Config) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		g, err := cluster.Open(ctx, cluster.Config{URL: url, Node: name, Logger: quietLogger(t)})
+		g, err := cluster.Open(ctx, cluster.Config{URL: url, Node: name, Logger: testutil.Logger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,9 +98,9 @@ func TestTwoNodesOverSSH(t *testing.T) {
 
 	// The limit counts both servers: 4 sessions now, 2 more fit, then
 	// neither takes one.
-	a.connectLine(t).WaitText("Enter your screen name")
-	b.connectLine(t).WaitText("Enter your screen name")
-	e2e.Eventually(t, "six sessions counted", func() bool { return a.lobby.Sessions() == 6 && b.lobby.Sessions() == 6 })
+	a.connectLine(t).WaitText(lobby.Prompt)
+	b.connectLine(t).WaitText(lobby.Prompt)
+	testutil.Eventually(t, "six sessions counted", func() bool { return a.lobby.Sessions() == 6 && b.lobby.Sessions() == 6 })
 	for _, s := range []*testServer{a, b} {
 		full := s.connectLine(t)
 		full.WaitText("Server is full: 6 of 6 sessions in use")
@@ -126,7 +127,7 @@ func TestNodesRaceToCreate(t *testing.T) {
 			wg.Go(func() { c.Send("/create " + room) })
 		}
 		wg.Wait()
-		e2e.Eventually(t, room+" decided on both", func() bool {
+		testutil.Eventually(t, room+" decided on both", func() bool {
 			return strings.Contains(pa.Output(), room) && strings.Contains(pb.Output(), room) &&
 				(strings.Count(pa.Output()+pb.Output(), "You created "+room+".") == 1) &&
 				(strings.Count(pa.Output()+pb.Output(), "A room named "+room+" already exists") == 1)

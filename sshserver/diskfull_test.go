@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/logthrottle"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -29,7 +29,7 @@ func (diskFullLog) Append(context.Context, string, []lobby.Change) (uint64, erro
 
 // The user-facing sentence for a full disk, and what must never reach a user.
 var (
-	unavailableSentence = sentence(lobby.ErrUnavailable.Error())
+	unavailableSentence = lobby.Sentence(lobby.ErrUnavailable.Error())
 	internalWords       = []string{"disk is full", "(13)", "append", "database"}
 )
 
@@ -38,8 +38,8 @@ var (
 // is a change of the chat), and the cause goes to the log: once, then as a
 // count, however many connections fail (issue #8, finding 7).
 func TestDiskFullLogin(t *testing.T) {
-	e2e.CheckGoroutines(t)
-	var logs lockedBuffer
+	testutil.CheckGoroutines(t)
+	var logs testutil.LockedBuffer
 	throttle := logthrottle.New(slog.NewTextHandler(&logs, nil), time.Hour, nil) // Close sums up
 	logger := slog.New(throttle)
 	ts := startServer(t, func(c *Config, lc *lobby.Config) {

@@ -15,6 +15,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // Tests of the door: what a client may send before, beside or instead of a
@@ -106,7 +108,7 @@ func waitClosed(t testing.TB, conn *gossh.Client) time.Duration {
 func TestWindowChangesBeforeTheShell(t *testing.T) {
 	ts := startServer(t, withMaxSessions(64))
 	warm := connectPTY(t, ts.addr)
-	warm.WaitText("Enter your screen name")
+	warm.WaitText(lobby.Prompt)
 	hangUp(warm)
 	waitNoSessions(t, ts)
 	baseG, baseF := settledGoroutines(), fdCount()
@@ -163,7 +165,7 @@ func TestWindowChangesBeforeTheShell(t *testing.T) {
 
 func waitNoSessions(t testing.TB, ts *testServer) {
 	t.Helper()
-	e2e.Eventually(t, "every session to end", func() bool { return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0 })
+	testutil.Eventually(t, "every session to end", func() bool { return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0 })
 }
 
 // TestEnvBeforeTheShell: only the variables the server uses are kept, a
@@ -417,7 +419,7 @@ func TestConnectionWithoutSessionIsClosed(t *testing.T) {
 	})
 	t.Run("not while a session runs", func(t *testing.T) {
 		c := ts.connectLine(t)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		c.Send("carol")
 		c.WaitText("You are in the Lobby.")
 		// Keep talking for several timeouts; each echo is waited for.
@@ -462,7 +464,7 @@ func TestChannelsPerConnectionAreCapped(t *testing.T) {
 		}
 	}
 	_ = chans[0].Close()
-	e2e.Eventually(t, "a closed channel to free its place", func() bool {
+	testutil.Eventually(t, "a closed channel to free its place", func() bool {
 		ch, reqs, err := conn.OpenChannel("session", nil)
 		if err != nil {
 			return false
@@ -504,7 +506,7 @@ func TestConnectionsPerAddressAreCapped(t *testing.T) {
 	_ = c.Close()
 
 	_ = conns[0].Close()
-	e2e.Eventually(t, "a closed connection to free its place", func() bool {
+	testutil.Eventually(t, "a closed connection to free its place", func() bool {
 		conn, err := e2e.Dial(ts.addr)
 		if err != nil {
 			return false

@@ -9,13 +9,15 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestPromptAndGuestName(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
-	a.WaitText("Welcome to the Lobby. Enter your screen name:")
+	a.WaitText(lobby.Prompt)
 	a.TypeLine("")
 	a.WaitText("Guest1")
 	b := ts.connect(t)
@@ -24,28 +26,28 @@ func TestPromptAndGuestName(t *testing.T) {
 }
 
 func TestDuplicateNameIsExplainedAndPromptStays(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
 	a.Login("alice")
-	b := ts.connect(t)
-	b.WaitText("Enter your screen name")
+	b := ts.connectSized(t, 200, 30) // a refusal on one row
+	b.WaitText(lobby.Prompt)
 	b.TypeLine("ALICE")
-	b.WaitText("taken")
-	if s := b.Screen(); !strings.Contains(s, "Enter your screen name") {
+	b.WaitText(lobby.Sentence(lobby.ErrNameTaken.Error()))
+	if s := b.Screen(); !strings.Contains(s, lobby.Prompt) {
 		t.Fatalf("prompt went away after a taken name:\n%s", s)
 	}
 	clearInput := uv.KeyPressEvent{Code: 'u', Mod: uv.ModCtrl}
 	b.Key(clearInput) // the refused name stays in the field, to be edited
 	b.TypeLine("bad name!")
-	b.WaitText("A name is 1 to 24 characters")
+	b.WaitText(lobby.Sentence(lobby.ErrNameInvalid.Error()))
 	b.Key(clearInput)
 	b.TypeLine("bob")
-	b.WaitGone("Enter your screen name")
+	b.WaitGone(lobby.Prompt)
 }
 
 func TestCommandsAndRefusals(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connect(t)
 	a.Login("alice")
@@ -80,7 +82,7 @@ func TestCommandsAndRefusals(t *testing.T) {
 }
 
 func TestTwoUsersChatAndNewcomerGetsHistory(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 
@@ -103,7 +105,7 @@ func TestTwoUsersChatAndNewcomerGetsHistory(t *testing.T) {
 }
 
 func TestSwitchingRoomsOldRoomSeesLeave(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 	b := ts.creator(t, "bob", "beta")
@@ -114,7 +116,7 @@ func TestSwitchingRoomsOldRoomSeesLeave(t *testing.T) {
 }
 
 func TestKeysAndMouseSwitchRooms(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.creator(t, "alice", "alpha")
 	a.TypeLine("/create beta")
@@ -160,7 +162,7 @@ func sidebarEntry(t *testing.T, c *e2e.Terminal, room string) (x, y int) {
 }
 
 func TestResizeRelaysOut(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	a := ts.connectSized(t, 100, 30)
 	a.Login("alice")
@@ -185,12 +187,12 @@ func TestResizeRelaysOut(t *testing.T) {
 }
 
 func TestSessionLimitRefusesEleventh(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, withMaxSessions(10))
 	var clients []*e2e.Terminal
 	for range 10 {
 		c := ts.connect(t)
-		c.WaitText("Enter your screen name") // a prompt holds a slot
+		c.WaitText(lobby.Prompt) // a prompt holds a slot
 		clients = append(clients, c)
 	}
 	extra := ts.connect(t)
@@ -200,7 +202,7 @@ func TestSessionLimitRefusesEleventh(t *testing.T) {
 	}
 	// The ten are still served.
 	clients[0].TypeLine("alice")
-	clients[0].WaitGone("Enter your screen name")
+	clients[0].WaitGone(lobby.Prompt)
 	// /quit ends with status 0 and frees the slot.
 	clients[0].TypeLine("/quit")
 	if code := clients[0].WaitExit(); code != 0 {
@@ -208,11 +210,11 @@ func TestSessionLimitRefusesEleventh(t *testing.T) {
 	}
 	clients[0].WaitText("Goodbye")
 	again := ts.connect(t)
-	again.WaitText("Enter your screen name")
+	again.WaitText(lobby.Prompt)
 }
 
 func TestConnectionBurstNeverExceedsLimit(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	const limit, burst = 10, 30
 	ts := startServer(t, withMaxSessions(limit))
 	var (
@@ -231,7 +233,7 @@ func TestConnectionBurstNeverExceedsLimit(t *testing.T) {
 				return
 			}
 			c.WaitFor("a prompt or a refusal", func(s string) bool {
-				return strings.Contains(s, "Enter your screen name") || strings.Contains(s, "Server is full")
+				return strings.Contains(s, lobby.Prompt) || strings.Contains(s, "Server is full")
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -252,7 +254,7 @@ func TestConnectionBurstNeverExceedsLimit(t *testing.T) {
 }
 
 func TestNoGoroutineOutlivesSessions(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	for i := range 5 {
 		c := ts.connect(t)
@@ -265,7 +267,7 @@ func TestNoGoroutineOutlivesSessions(t *testing.T) {
 		}
 		c.Close()
 	}
-	e2e.Eventually(t, "every session and user gone", func() bool {
+	testutil.Eventually(t, "every session and user gone", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 }

@@ -2,9 +2,8 @@ package sshserver
 
 import (
 	"context"
-	"log/slog"
+	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/authkeys"
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/store"
 )
@@ -59,23 +60,9 @@ func withLobbyConfig(f func(*lobby.Config)) serverOption {
 	return func(_ *Config, lc *lobby.Config) { f(lc) }
 }
 
-func quietLogger(t testing.TB) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 func startServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	log := quietLogger(t)
+	log := testutil.Logger(t)
 	lc := lobby.Config{Store: lobby.NewMemoryStore(), Log: lobby.NewMemoryLog(), Logger: log, FloodRate: -1, MaxSessions: 10, ParseKey: authkeys.Parse}
 	cfg := Config{
 		Listen:      "127.0.0.1:0",
@@ -85,10 +72,7 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 	for _, o := range opts {
 		o(&cfg, &lc)
 	}
-	l, err := lobby.New(context.Background(), lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lobbytest.New(t, lc) // closed after the server, which is stopped first
 	cfg.Lobby = l
 	srv, err := New(cfg)
 	if err != nil {
@@ -150,7 +134,7 @@ func (ts *testServer) connectKey(t testing.TB, key gossh.Signer) *e2e.Terminal {
 func (ts *testServer) lineKey(t testing.TB, key gossh.Signer, name string) *e2e.Line {
 	t.Helper()
 	c := e2e.ConnectLineKey(t, ts.addr, key)
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send(name)
 	return c
 }
@@ -169,6 +153,25 @@ func withOperators(keys ...gossh.Signer) serverOption {
 	}
 }
 
+// script is `printf INPUT | ssh -T host`: it connects in line mode, sends
+// all of input at once once the prompt is there, closes its input, and
+// returns everything it got once the session has ended with status 0.
+func (ts *testServer) script(t testing.TB, input string) string {
+	t.Helper()
+	c := ts.connectLine(t)
+	c.WaitText(lobby.Prompt)
+	if _, err := io.WriteString(c.Stdin, input); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.WaitExit(); code != 0 {
+		t.Fatalf("exit status %d, want 0; got:\n%s", code, c.Output())
+	}
+	return c.Output()
+}
+
 // creator connects a PTY user, signs in as name and creates room, which the
 // user is then in.
 func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
@@ -180,12 +183,22 @@ func (ts *testServer) creator(t testing.TB, name, room string) *e2e.Terminal {
 	return c
 }
 
+// lineCreator connects a line-mode client, signs in as name and creates
+// room, which the client is then in.
+func (ts *testServer) lineCreator(t testing.TB, name, room string) *e2e.Line {
+	t.Helper()
+	c := ts.lineUser(t, name)
+	c.Send("/create " + room)
+	c.WaitText("You are in " + room + ".")
+	return c
+}
+
 // lineUser connects a line-mode client and answers the prompt with name;
 // it does not wait for the answer, so a refused name can be tested too.
 func (ts *testServer) lineUser(t testing.TB, name string) *e2e.Line {
 	t.Helper()
 	c := ts.connectLine(t)
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send(name)
 	return c
 }

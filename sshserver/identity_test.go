@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -27,7 +28,7 @@ func refusedAtPrompt(t *testing.T, ts *testServer, key gossh.Signer, name, why s
 	c.WaitText("your name, or Enter for a guest name")
 	c.TypeLine(name)
 	screen := c.WaitText(why)
-	if !strings.Contains(screen, "Enter your screen name") {
+	if !strings.Contains(screen, lobby.Prompt) {
 		t.Fatalf("the prompt went away after %s was refused:\n%s", name, screen)
 	}
 	if !strings.Contains(screen, "The name alice "+lobby.RegisteredMark+" is registered") {
@@ -41,7 +42,7 @@ func refusedAtPrompt(t *testing.T, ts *testServer, key gossh.Signer, name, why s
 // TestNamesHeldByKeys is the whole story over SSH with real, distinct
 // ed25519 keys and a client without one.
 func TestNamesHeldByKeys(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	home, laptop, stranger := e2e.NewKey(t), e2e.NewKey(t), e2e.NewKey(t)
 
@@ -92,7 +93,7 @@ func TestNamesHeldByKeys(t *testing.T) {
 // TestIdentityInLineMode: every identity command works without a PTY and
 // answers in plain lines.
 func TestIdentityInLineMode(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	root := e2e.NewKey(t)
 	ts := startServer(t, withOperators(root))
 	home, laptop := e2e.NewKey(t), e2e.NewKey(t)
@@ -119,13 +120,13 @@ func TestIdentityInLineMode(t *testing.T) {
 
 	// Refused in line mode, and the prompt comes again.
 	intruder := ts.lineKey(t, nil, "alice")
-	intruder.WaitText("The name alice " + lobby.RegisteredMark + " is registered, and you connected without an SSH key: pick another name.\nWelcome to the Lobby. Enter your screen name:\n")
+	intruder.WaitText("The name alice " + lobby.RegisteredMark + " is registered, and you connected without an SSH key: pick another name.\n" + lobby.Prompt + "\n")
 	intruder.Send("mallory")
 	intruder.WaitText("You are in the Lobby")
 
 	// The prompt offers the held name in line mode too.
 	back := e2e.ConnectLineKey(t, ts.addr, home)
-	back.WaitText("Enter your screen name:\n(Your SSH key holds the name alice " + lobby.RegisteredMark + ": press Enter alone to use it.)\n")
+	back.WaitText(lobby.Prompt + "\n(Your SSH key holds the name alice " + lobby.RegisteredMark + ": press Enter alone to use it.)\n")
 	back.Send("")
 	back.WaitText("You are in the Lobby")
 
@@ -161,7 +162,7 @@ func TestRegisteredOnOneNodeHeldOnAnother(t *testing.T) {
 	intruder.WaitText("taken by someone online")
 	alice.Send("/quit")
 	alice.WaitExit()
-	e2e.Eventually(t, "alice registered on b, and gone", func() bool {
+	testutil.Eventually(t, "alice registered on b, and gone", func() bool {
 		id, _ := b.lobby.Whois("alice")
 		return id.Registered && !id.Online
 	})
@@ -178,7 +179,7 @@ func TestRegisteredOnOneNodeHeldOnAnother(t *testing.T) {
 // TestKeysAddBadInput: what users paste into /keys add, over SSH. Each
 // refusal is one sentence, and nothing is stored.
 func TestKeysAddBadInput(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	home, laptop := e2e.NewKey(t), e2e.NewKey(t)
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
@@ -231,7 +232,7 @@ func TestKeysAddBadInput(t *testing.T) {
 // TestAllowedKeysAndRegistrationsCompose: --allowed-keys gates the door,
 // registrations gate names.
 func TestAllowedKeysAndRegistrationsCompose(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	friend, other, stranger := e2e.NewKey(t), e2e.NewKey(t), e2e.NewKey(t)
 	keys := filepath.Join(t.TempDir(), "allowed")
 	if err := os.WriteFile(keys, []byte(e2e.AuthorizedLine(friend, "")+"\n"+e2e.AuthorizedLine(other, "")+"\n"), 0o600); err != nil {

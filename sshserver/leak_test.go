@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // leakKind is one way a connection can live and end.
@@ -104,7 +105,7 @@ func TestLeaksConnectDisconnectCycles(t *testing.T) {
 	// lazily started pools) is in the baseline, not counted as a leak.
 	err := runScoped(t, func(st *scopedT) {
 		warm := e2e.ConnectLine(st, rig.main.addr)
-		warm.WaitText("Enter your screen name")
+		warm.WaitText(lobby.Prompt)
 		warm.Send("warmup")
 		for i := range leakRooms {
 			warm.Send(fmt.Sprintf("/create r%d", i))
@@ -252,15 +253,15 @@ func (r leakRig) cycle(t *scopedT, k leakKind, name string) {
 		_ = conn.Close()
 	case kindPTYPrompt:
 		c := connectPTY(t, addr)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		hangUp(c)
 	case kindLinePrompt:
 		c := e2e.ConnectLine(t, addr)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		// The scoped cleanup hangs up.
 	case kindLineEOF:
 		c := e2e.ConnectLine(t, addr)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		_ = c.Stdin.Close()
 		if code := c.WaitExit(); code != 0 {
 			t.Fatalf("input closed at the prompt: exit status %d, want 0", code)
@@ -318,20 +319,20 @@ func (r leakRig) cycle(t *scopedT, k leakKind, name string) {
 		c := connectPTY(t, r.prompt.addr)
 		// On a loaded machine the prompt may be gone before it is seen.
 		c.WaitFor("the prompt or its timeout", func(s string) bool {
-			return strings.Contains(s, "Enter your screen name") || strings.Contains(s, "No name was given in time")
+			return strings.Contains(s, lobby.Prompt) || strings.Contains(s, lobby.Sentence(lobby.ErrPromptTimeout.Error()))
 		})
 		if code := c.WaitExit(); code != 1 {
 			t.Fatalf("prompt timeout: exit status %d, want 1", code)
 		}
-		c.WaitText("No name was given in time")
+		c.WaitText(lobby.Sentence(lobby.ErrPromptTimeout.Error()))
 		hangUp(c)
 	case kindLinePromptTimeout:
 		c := e2e.ConnectLine(t, r.prompt.addr)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		if code := c.WaitExit(); code != 1 {
 			t.Fatalf("prompt timeout: exit status %d, want 1", code)
 		}
-		c.WaitText("No name was given in time")
+		c.WaitText(lobby.Sentence(lobby.ErrPromptTimeout.Error()))
 	default:
 		t.Fatalf("unknown kind %d", k)
 	}
@@ -350,7 +351,7 @@ func (r leakRig) ptyChat(c *e2e.Terminal, name string) {
 // lineChat does what ptyChat does, without a PTY.
 func (r leakRig) lineChat(c *e2e.Line, name string) {
 	room := fmt.Sprintf("r%d", pick(name, leakRooms))
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send(name)
 	c.Send("/join " + room)
 	c.WaitText("You are in " + room + ".")

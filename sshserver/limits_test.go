@@ -13,6 +13,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestConnLimiter(t *testing.T) {
@@ -115,7 +117,7 @@ func TestLoadAuthorizedKeys(t *testing.T) {
 }
 
 func TestConnectionRateLimitPerAddress(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.ConnRate = 1 }) // burst 3
 	refused := 0
 	for range 6 {
@@ -132,7 +134,7 @@ func TestConnectionRateLimitPerAddress(t *testing.T) {
 }
 
 func TestAllowedKeysAdmitOnlyListed(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	friend, stranger := newSigner(t), newSigner(t)
 	keys := filepath.Join(t.TempDir(), "allowed")
 	if err := os.WriteFile(keys, gossh.MarshalAuthorizedKey(friend.PublicKey()), 0o600); err != nil {
@@ -163,24 +165,24 @@ func TestAllowedKeysAdmitOnlyListed(t *testing.T) {
 }
 
 func TestLineModePromptTimesOut(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.PromptTimeout = 300 * time.Millisecond })
 	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	bot.WaitText("No name was given in time")
+	bot.WaitText(lobby.Prompt)
+	bot.WaitText(lobby.Sentence(lobby.ErrPromptTimeout.Error()))
 	if code := bot.WaitExit(); code == 0 {
 		t.Fatal("a timed-out prompt exited with status 0")
 	}
-	e2e.Eventually(t, "the slot to be freed", func() bool { return ts.srv.Sessions() == 0 })
+	testutil.Eventually(t, "the slot to be freed", func() bool { return ts.srv.Sessions() == 0 })
 }
 
 func TestIdleTimeoutEndsSilentConnections(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t, func(c *Config, _ *lobbyConfig) { c.IdleTimeout = 500 * time.Millisecond })
 	a := ts.connect(t)
 	a.Login("idler")
 	a.WaitEnd() // the connection is cut: no exit status
-	e2e.Eventually(t, "the idle session's slot and name to be freed", func() bool {
+	testutil.Eventually(t, "the idle session's slot and name to be freed", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 }

@@ -22,9 +22,6 @@ import (
 // cannot grow the server's memory past it.
 const maxLineBytes = 4*lobby.MaxMessageLen + 1024
 
-// prompt is the first thing every session reads, in the TUI and line mode.
-const prompt = "Welcome to the Lobby. Enter your screen name:"
-
 // heldHint tells a session whose key holds a registered name that Enter
 // gives it.
 func heldHint(name string) string {
@@ -34,8 +31,8 @@ func heldHint(name string) string {
 // runLineMode serves a session without a PTY: bots, scripts and screen
 // readers. It speaks plain lines, with the same prompt, commands and notices
 // as the TUI and no escape sequence at all. End of input is a quit.
-func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
-	sess := ss.ssh
+func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
+	sess := sl.ssh
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -48,13 +45,18 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 		return out.Flush() == nil
 	}
 	in := newLineReader(sess)
-	ls := ss.lobby
+	chat := s.cfg.Lobby
+	end := func(e lobby.Ending) {
+		say(e.Farewell)
+		_ = sess.Exit(e.Code)
+	}
+	ls := sl.lobby
 	hint := ""
 	if held := ls.HeldName(); held != "" {
 		hint = heldHint(held)
 	}
 	askName := func(lines ...string) {
-		lines = append(lines, prompt)
+		lines = append(lines, lobby.Prompt)
 		if hint != "" {
 			lines = append(lines, hint)
 		}
@@ -64,8 +66,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	// A name prompt holds a session slot: it may not hold it forever.
 	promptTimer := time.AfterFunc(s.cfg.PromptTimeout, func() {
 		log.Info("name prompt timed out")
-		say("No name was given in time. Goodbye.")
-		_ = sess.Exit(1)
+		end(chat.Ending(lobby.ErrPromptTimeout, ""))
 		_ = sess.Close()
 	})
 	defer promptTimer.Stop()
@@ -76,23 +77,20 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			continue
 		}
 		if err != nil {
-			_ = sess.Exit(0)
+			end(chat.Ending(nil, ""))
 			return
 		}
 		err = ls.Claim(ctx, line)
 		switch {
 		case err == nil:
 			named = true
-		case errors.Is(err, lobby.ErrNameTaken), errors.Is(err, lobby.ErrNameInvalid), errors.Is(err, lobby.ErrNameRegistered):
-			askName(sentence(err.Error()))
-		case errors.Is(err, lobby.ErrUnavailable): // the lobby logged the cause
-			say(sentence(lobby.ErrUnavailable.Error()))
-			_ = sess.Exit(1)
-			return
+		case lobby.NameRefused(err):
+			askName(lobby.Sentence(err.Error()))
 		default:
-			log.Error("register", "err", err)
-			say("Sorry, you cannot join right now: " + sentence(err.Error()))
-			_ = sess.Exit(1)
+			if !errors.Is(err, lobby.ErrUnavailable) { // else the lobby logged the cause
+				log.Error("claim a name", "err", err)
+			}
+			end(chat.Ending(err, ""))
 			return
 		}
 	}
@@ -113,7 +111,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 	watch.Add(1)
 	go func() {
 		defer watch.Done()
-		s.watchDrop(ss, done, cancel, log)
+		s.watchDrop(sl, done, cancel, log)
 	}()
 	defer func() { close(done); watch.Wait() }()
 
@@ -143,7 +141,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 				// sees its own line. The writer below prints what is queued
 				// before it sees the session end.
 				sctx, cancel := context.WithTimeout(ctx, syncOnEOF)
-				_ = s.cfg.Lobby.Sync(sctx)
+				_ = chat.Sync(sctx)
 				cancel()
 				ls.Close()
 				return
@@ -163,22 +161,15 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev, ls.Location(), time.Now())...) {
+		if !say(formatEvent(ev, time.Now(), ls.Location())...) {
 			ls.Close()
 		}
 	}
-	code := 0
-	switch {
-	case errors.Is(reason, lobby.ErrTooSlow), errors.Is(reason, lobby.ErrFlooding):
-		code = 1
-		say("Disconnected: " + sentence(reason.Error()))
-		log.Info("cut loose", "reason", reason)
-	case errors.Is(reason, lobby.ErrShutdown), s.shutdown.Err() != nil:
-		say("The server is shutting down. Goodbye.")
-	default:
-		say("Goodbye, " + ls.Name() + ".")
+	e := chat.Ending(reason, ls.Name())
+	if e.Code != 0 {
+		log.Info("session ended", "reason", reason)
 	}
-	_ = sess.Exit(code)
+	end(e)
 	_ = sess.Close() // unblocks the reader
 	wg.Wait()
 }
@@ -187,12 +178,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), ss *session, lo
 // after its input ended; the store's group commit takes milliseconds.
 const syncOnEOF = 2 * time.Second
 
-// formatEvent renders one lobby event as plain lines, with times in loc
-// (the user's zone) as of now.
-func formatEvent(ev lobby.Event, loc *time.Location, now time.Time) []string {
+// formatEvent renders one lobby event as plain lines, with times as now
+// is in the user's zone loc.
+func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 	switch ev.Kind {
 	case lobby.EventMessage:
-		return formatMessage(ev.Msg, loc, now)
+		return formatMessage(ev.Msg, now, loc)
 	case lobby.EventNotice, lobby.EventSearch:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
@@ -210,14 +201,14 @@ func formatEvent(ev lobby.Event, loc *time.Location, now time.Time) []string {
 			}
 			lines = append(lines, head)
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i], loc, now)...)
+				lines = append(lines, formatMessage(&ev.History[i], now, loc)...)
 			}
 			lines = append(lines, "-- end of history --")
 		}
 		return lines
 	case lobby.EventEdited:
 		m := ev.Msg
-		at := stamp(m.At, loc, now)
+		at := m.Stamp(now, loc)
 		if m.Deleted {
 			return []string{fmt.Sprintf("* %s deleted their line of %s", m.From, at)}
 		}
@@ -228,7 +219,7 @@ func formatEvent(ev lobby.Event, loc *time.Location, now time.Time) []string {
 		lines := []string{fmt.Sprintf("-- %s, the lines around the one you asked for (marked >) --", ev.Room)}
 		for i := range ev.History {
 			m := &ev.History[i]
-			for j, l := range formatMessage(m, loc, now) {
+			for j, l := range formatMessage(m, now, loc) {
 				mark := "  "
 				if m.Seq == ev.Seq && j == 0 {
 					mark = "> "
@@ -246,8 +237,8 @@ func formatEvent(ev lobby.Event, loc *time.Location, now time.Time) []string {
 // formatMessage renders a room line: the time, the author and the text; a
 // block of several lines goes on indented under its first, so that none of
 // its lines can pass for someone else's.
-func formatMessage(m *lobby.Message, loc *time.Location, now time.Time) []string {
-	at := stamp(m.At, loc, now)
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) []string {
+	at := m.Stamp(now, loc)
 	switch {
 	case m.Kind == lobby.KindSystem:
 		return []string{"* " + m.Text}
@@ -279,16 +270,6 @@ func indent(head string, lines []string) []string {
 	return out
 }
 
-// stamp is a line's time as a user reads it: the time of day for today,
-// with the date before it for an older line.
-func stamp(at time.Time, loc *time.Location, now time.Time) string {
-	at, now = at.In(loc), now.In(loc)
-	if y, m, d := at.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-		return at.Format("2006-01-02 15:04")
-	}
-	return at.Format("15:04")
-}
-
 // execRoom is the room an exec request names (ssh host ROOM): its words
 // joined, so that a name with a space in it is refused as a room name
 // rather than cut.
@@ -302,18 +283,6 @@ func lineBreakToSpace(r rune) rune {
 		return ' '
 	}
 	return r
-}
-
-// sentence capitalises an error text for users.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 var errLineTooLong = errors.New("line too long")

@@ -1,26 +1,26 @@
 package sshserver
 
 import (
+	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 func TestLineModeChatsWithTUIUser(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	tuiUser := ts.creator(t, "alice", "alpha")
 	tuiUser.TypeLine("before the bot came")
 
 	bot := ts.connectLine(t)
-	bot.WaitText("Welcome to the Lobby. Enter your screen name:")
+	bot.WaitText(lobby.Prompt)
 	bot.Send("alice")
 	bot.WaitText("taken")
 	bot.Send("bot")
@@ -48,10 +48,10 @@ func TestLineModeChatsWithTUIUser(t *testing.T) {
 }
 
 func TestLineModeEndOfInputQuits(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
+	bot.WaitText(lobby.Prompt)
 	bot.Send("")
 	bot.WaitText("You are in the Lobby")
 	if err := bot.Stdin.Close(); err != nil {
@@ -60,39 +60,26 @@ func TestLineModeEndOfInputQuits(t *testing.T) {
 	if code := bot.WaitExit(); code != 0 {
 		t.Fatalf("end of input exited with %d, want 0", code)
 	}
-	e2e.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
+	testutil.Eventually(t, "the guest to leave", func() bool { return ts.lobby.Online() == 0 })
 }
 
 // TestLineModeScriptSeesItsOwnLines is `printf 'bot\n/join alpha\nhi\n' |
 // ssh -T host`: all input at once, then end of input. The script's output
 // must still show its own line, and everyone else gets it too.
 func TestLineModeScriptSeesItsOwnLines(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
 	alice := ts.creator(t, "alice", "alpha")
-	bot := ts.connectLine(t)
-	bot.WaitText("Enter your screen name")
-	if _, err := io.WriteString(bot.Stdin, "bot\n/join alpha\nhi from a script\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Stdin.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if code := bot.WaitExit(); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
-	if out := bot.Output(); !strings.Contains(out, "bot: hi from a script") || !strings.Contains(out, "Goodbye, bot.") {
+	if out := ts.script(t, "bot\n/join alpha\nhi from a script\n"); !strings.Contains(out, "bot: hi from a script") || !strings.Contains(out, "Goodbye, bot.") {
 		t.Fatalf("the script's output lacks its own line or the good-bye:\n%s", out)
 	}
 	alice.WaitText("bot: hi from a script")
 }
 
 func TestLineModeOverlongLineIsRefused(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	bot := ts.lineUser(t, "bot")
-	bot.Send("/create alpha")
-	bot.WaitText("You created alpha")
+	bot := ts.lineCreator(t, "bot", "alpha")
 	bot.Send(strings.Repeat("x", 200_000))
 	bot.WaitText(fmt.Sprintf("over %d bytes", maxLineBytes))
 	bot.Send("still here")
@@ -101,26 +88,35 @@ func TestLineModeOverlongLineIsRefused(t *testing.T) {
 
 func TestFormatEvent(t *testing.T) {
 	at := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	now := at.Add(3 * time.Hour)
 	chat := lobby.Message{Room: "alpha", At: at, From: "alice", Kind: lobby.KindChat, Text: "hello"}
+	yesterday := lobby.Message{Room: "alpha", At: at.AddDate(0, 0, -1), From: "alice", Kind: lobby.KindChat, Text: "hello"}
+	lastYear := lobby.Message{Room: "alpha", At: at.AddDate(-1, 0, 0), From: "alice", Kind: lobby.KindChat, Text: "hello"}
 	join := lobby.Message{Room: "alpha", At: at, From: "bob", Kind: lobby.KindSystem, Text: "bob joined alpha"}
+	plus10 := time.FixedZone("UTC+10", 10*3600) // 01:04 on the 27th there, today too
 	tests := []struct {
 		name string
 		ev   lobby.Event
+		loc  *time.Location // UTC when nil
 		want []string
 	}{
-		{"chat line", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, []string{"[15:04] alice: hello"}},
-		{"system line", lobby.Event{Kind: lobby.EventMessage, Msg: &join}, []string{"* bob joined alpha"}},
-		{"notice of two lines", lobby.Event{Kind: lobby.EventNotice, Text: "Rooms:\n  alpha (2 users)"}, []string{"Rooms:", "  alpha (2 users)"}},
-		{"the Lobby", lobby.Event{Kind: lobby.EventEntered}, []string{"You are in the Lobby. Type /commands to see what you can do."}},
-		{"a new room", lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}, []string{"You are in alpha."}},
-		{"one line of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join}},
+		{"chat line", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, nil, []string{"[15:04] alice: hello"}},
+		{"system line", lobby.Event{Kind: lobby.EventMessage, Msg: &join}, nil, []string{"* bob joined alpha"}},
+		{"chat line of yesterday", lobby.Event{Kind: lobby.EventMessage, Msg: &yesterday}, nil, []string{"[Nov 25 15:04] alice: hello"}},
+		{"chat line of last year", lobby.Event{Kind: lobby.EventMessage, Msg: &lastYear}, nil, []string{"[2025-11-26 15:04] alice: hello"}},
+		{"chat line in another zone", lobby.Event{Kind: lobby.EventMessage, Msg: &chat}, plus10, []string{"[01:04] alice: hello"}},
+		{"notice of two lines", lobby.Event{Kind: lobby.EventNotice, Text: "Rooms:\n  alpha (2 users)"}, nil, []string{"Rooms:", "  alpha (2 users)"}},
+		{"the Lobby", lobby.Event{Kind: lobby.EventEntered}, nil, []string{"You are in the Lobby. Type /commands to see what you can do."}},
+		{"a new room", lobby.Event{Kind: lobby.EventEntered, Room: "alpha"}, nil, []string{"You are in alpha."}},
+		{"one line of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join}}, nil,
 			[]string{"You are in alpha.", "-- history: the last line --", "* bob joined alpha", "-- end of history --"}},
-		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}},
+		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}}, nil,
 			[]string{"You are in alpha.", "-- history: the last 2 lines --", "* bob joined alpha", "[15:04] alice: hello", "-- end of history --"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatEvent(tc.ev, time.UTC, at); !slices.Equal(got, tc.want) {
+			loc := cmp.Or(tc.loc, time.UTC)
+			if got := formatEvent(tc.ev, now, loc); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent = %q, want %q", got, tc.want)
 			}
 		})
@@ -152,7 +148,7 @@ func TestFormatTalk(t *testing.T) {
 		{"block", lobby.Event{Kind: lobby.EventMessage, Msg: &block}, time.UTC,
 			[]string{"[15:04] alice: first", "               admin: second", "                 third"}},
 		{"in the user's zone", lobby.Event{Kind: lobby.EventMessage, Msg: &action}, paris, []string{"[16:04] * bob waves"}},
-		{"an older day", lobby.Event{Kind: lobby.EventMessage, Msg: &yesterday}, time.UTC, []string{"[2026-11-25 15:04] * bob waves"}},
+		{"an older day", lobby.Event{Kind: lobby.EventMessage, Msg: &yesterday}, time.UTC, []string{"[Nov 25 15:04] * bob waves"}},
 		{"edited in history", lobby.Event{Kind: lobby.EventMessage, Msg: &edited}, time.UTC, []string{"[15:04] alice: fixed (edited)"}},
 		{"deleted in history", lobby.Event{Kind: lobby.EventMessage, Msg: &deleted}, time.UTC, []string{"[15:04] alice: (message deleted)"}},
 		{"an edit", lobby.Event{Kind: lobby.EventEdited, Msg: &edited}, time.UTC, []string{"* alice edited their line of 15:04: fixed"}},
@@ -169,9 +165,33 @@ func TestFormatTalk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatEvent(tc.ev, tc.loc, at); !slices.Equal(got, tc.want) {
+			if got := formatEvent(tc.ev, at, tc.loc); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent =\n%q\nwant\n%q", got, tc.want)
 			}
 		})
 	}
+}
+
+// TestLineModeOutputComesInInputOrder is `printf 'bot\n/join general\nhello\n/list\n'
+// | ssh -T host`: everything the script's input causes comes back in the
+// order of the input, so the reply to /list follows the script's own hello
+// (issue #9: it used to overtake it).
+func TestLineModeOutputComesInInputOrder(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	ts := startServer(t)
+	owner := ts.lineCreator(t, "owner", "general")
+
+	out := ts.script(t, "bot\n/join general\nhello\n/list\n")
+	at := func(text string) int {
+		i := strings.Index(out, text)
+		if i < 0 {
+			t.Fatalf("the output lacks %q:\n%s", text, out)
+		}
+		return i
+	}
+	joined, hello, list := at("You are in general."), at("bot: hello"), at("Rooms:")
+	if !(joined < hello && hello < list) {
+		t.Fatalf("output out of the input's order (joined at %d, hello at %d, the /list reply at %d):\n%s", joined, hello, list, out)
+	}
+	owner.WaitText("bot: hello")
 }

@@ -4,7 +4,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // countingObserver counts what a server tells its Observer.
@@ -47,13 +48,13 @@ func TestObserverCountsSessionsByKind(t *testing.T) {
 	ts := startServer(t, withMaxSessions(2), func(c *Config, _ *lobbyConfig) { c.Observer = obs })
 	want := func(what string, tui, line, full int) {
 		t.Helper()
-		e2e.Eventually(t, what, func() bool {
+		testutil.Eventually(t, what, func() bool {
 			a, b, c := obs.counts()
 			return a == tui && b == line && c == full
 		})
 	}
 	term := ts.connect(t)
-	term.WaitText("Enter your screen name")
+	term.WaitText(lobby.Prompt)
 	want("one TUI session", 1, 0, 0)
 	line := ts.lineUser(t, "bob")
 	line.WaitText("You are in the Lobby")

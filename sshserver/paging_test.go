@@ -8,7 +8,7 @@ import (
 
 	uv "github.com/charmbracelet/ultraviolet"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/store"
 )
 
@@ -16,17 +16,15 @@ import (
 // in SQLite, a newcomer is sent only the last 20, and PgUp walks back, page
 // by page from the store, to the very first line.
 func TestPagingReachesTheFirstLine(t *testing.T) {
-	e2e.CheckGoroutines(t)
-	st, err := store.Open(context.Background(), t.TempDir(), quietLogger(t))
+	testutil.CheckGoroutines(t)
+	st, err := store.Open(context.Background(), t.TempDir(), testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	ts := startServer(t, withHistory(20), withStore(st))
 
-	bot := ts.lineUser(t, "writer")
-	bot.Send("/create alpha")
-	bot.WaitText("You are in alpha")
+	bot := ts.lineCreator(t, "writer", "alpha")
 	const lines = 300
 	var b strings.Builder
 	for i := 1; i <= lines; i++ {

@@ -94,8 +94,9 @@ type Server struct {
 	log *slog.Logger
 	srv *ssh.Server
 
-	// shutdown is canceled when Shutdown starts; every session's context
-	// derives from it, so programs at the name prompt end too.
+	// shutdown is canceled by Shutdown, once the lobby has told every
+	// session; every session's context derives from it, so programs at the
+	// name prompt end too.
 	shutdown       context.Context
 	cancelShutdown context.CancelFunc
 
@@ -103,15 +104,17 @@ type Server struct {
 	// that holds a slot: a place to inject a panic.
 	sessionHook func(ssh.Session)
 
-	mu       sync.Mutex // guards every field below
-	ln       net.Listener
-	sessions map[*session]struct{}
-	closing  bool
-	idle     chan struct{} // closed when closing and sessions is empty
+	mu      sync.Mutex // guards every field below
+	ln      net.Listener
+	slots   map[*slot]struct{}
+	closing bool
+	idle    chan struct{} // closed when closing and slots is empty
 }
 
-// session is one open SSH session holding a slot of the chat.
-type session struct {
+// slot is one of the chat's slots (see lobby.Open), held by an open SSH
+// session of this server from the moment its handler starts, name prompt
+// included, until the handler returns or the lobby cuts the session loose.
+type slot struct {
 	ssh     ssh.Session
 	lobby   *lobby.Session // holds the slot; named at the prompt
 	kind    string         // KindTUI or KindLine
@@ -161,10 +164,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("host key folder: %w", err)
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		sessions: make(map[*session]struct{}),
-		idle:     make(chan struct{}),
+		cfg:   cfg,
+		log:   cfg.Logger,
+		slots: make(map[*slot]struct{}),
+		idle:  make(chan struct{}),
 	}
 	s.shutdown, s.cancelShutdown = context.WithCancel(context.Background())
 	opts := []ssh.Option{
@@ -251,7 +254,7 @@ func (s *Server) Serve() error {
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.sessions)
+	return len(s.slots)
 }
 
 // Shutdown tells every session the server is shutting down and ends it, then
@@ -260,13 +263,16 @@ func (s *Server) Sessions() int {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	if len(s.sessions) == 0 {
+	if len(s.slots) == 0 {
 		closeOnce(s.idle)
 	}
 	s.mu.Unlock()
 
-	s.cancelShutdown()
+	// The lobby first: every session hears why it ends (ErrShutdown) before
+	// its context ends, and one that ends some other way meanwhile is told
+	// the server is shutting down all the same (see lobby.Lobby.Ending).
 	s.cfg.Lobby.Shutdown()
+	s.cancelShutdown()
 	var err error
 	select {
 	case <-s.idle:
@@ -297,7 +303,7 @@ func closeOnce(ch chan struct{}) {
 // acquire takes a session slot: the chat's, atomically against every
 // other connection to any node (see lobby.Open), and this server's record
 // of it, for shutting down.
-func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*session, error) {
+func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*slot, error) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -313,28 +319,28 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*s
 	if err != nil {
 		return nil, err
 	}
-	ss := &session{ssh: sess, lobby: ls, kind: kind}
+	sl := &slot{ssh: sess, lobby: ls, kind: kind}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		ls.Close()
 		return nil, lobby.ErrLobbyClosed
 	}
-	s.sessions[ss] = struct{}{}
+	s.slots[sl] = struct{}{}
 	s.cfg.Observer.SessionOpened(kind)
-	return ss, nil
+	return sl, nil
 }
 
 // releaseSlot frees the slot; it is safe to call more than once, so a
 // session cut loose can free it at once while its handler is still unwinding.
-func (s *Server) releaseSlot(ss *session) {
-	ss.release.Do(func() {
-		ss.lobby.Close()
-		s.cfg.Observer.SessionClosed(ss.kind)
+func (s *Server) releaseSlot(sl *slot) {
+	sl.release.Do(func() {
+		sl.lobby.Close()
+		s.cfg.Observer.SessionClosed(sl.kind)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(s.sessions, ss)
-		if s.closing && len(s.sessions) == 0 {
+		delete(s.slots, sl)
+		if s.closing && len(s.slots) == 0 {
 			closeOnce(s.idle)
 		}
 	})
@@ -357,29 +363,23 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		log := s.log.With("remote", sess.RemoteAddr().String(), "key", keyFingerprint(sess), "user", sess.User(), "kind", kind)
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
-		ss, err := s.acquire(ctx, sess, kind)
-		switch {
-		case errors.Is(err, lobby.ErrFull):
-			limit := s.cfg.Lobby.MaxSessions()
-			log.Info("refused: server full", "limit", limit)
-			s.cfg.Observer.SessionRefused(RefusedFull)
-			wish.Fatalln(sess, fmt.Sprintf("Server is full: %d of %d sessions in use. Try again later.", limit, limit))
-			return
-		case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
-			wish.Fatalln(sess, "The server is shutting down. Goodbye.")
-			return
-		case errors.Is(err, lobby.ErrUnavailable):
-			// The lobby logged the cause; the user reads a sentence.
-			log.Warn("refused: the chat cannot save")
-			wish.Fatalln(sess, sentence(lobby.ErrUnavailable.Error()))
-			return
-		case err != nil:
-			log.Error("open session", "err", err)
-			wish.Fatalln(sess, "Sorry, the chat cannot take you right now: "+sentence(err.Error()))
+		sl, err := s.acquire(ctx, sess, kind)
+		if err != nil {
+			switch {
+			case errors.Is(err, lobby.ErrFull):
+				log.Info("refused: server full", "limit", s.cfg.Lobby.MaxSessions())
+				s.cfg.Observer.SessionRefused(RefusedFull)
+			case errors.Is(err, lobby.ErrUnavailable):
+				log.Warn("refused: the chat cannot save") // the lobby logged the cause
+			case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):
+			default:
+				log.Error("open session", "err", err)
+			}
+			refuse(sess, s.cfg.Lobby.Ending(err, ""))
 			return
 		}
-		defer s.releaseSlot(ss)
-		log = log.With("session", string(ss.lobby.ID()))
+		defer s.releaseSlot(sl)
+		log = log.With("session", string(sl.lobby.ID()))
 		start := time.Now()
 		log.Info("session open")
 		defer func() {
@@ -396,9 +396,9 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			s.sessionHook(sess)
 		}
 		if hasPTY {
-			s.runTUI(ctx, cancel, ss, log)
+			s.runTUI(ctx, cancel, sl, log)
 		} else {
-			s.runLineMode(ctx, cancel, ss, log)
+			s.runLineMode(ctx, cancel, sl, log)
 		}
 	}
 }
@@ -408,8 +408,8 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 // stuck writing to a client that stopped reading; the lobby has freed its
 // slot already. A too-slow session is closed at once; a flooder gets a few
 // seconds to read why before it is closed.
-func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log *slog.Logger) {
-	ls := ss.lobby
+func (s *Server) watchDrop(sl *slot, done <-chan struct{}, cancel func(), log *slog.Logger) {
+	ls := sl.lobby
 	select {
 	case <-ls.Done():
 	case <-done:
@@ -419,7 +419,7 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 	if !errors.Is(reason, lobby.ErrTooSlow) && !errors.Is(reason, lobby.ErrFlooding) {
 		return // a quit or a shutdown: the session ends by itself
 	}
-	s.releaseSlot(ss)
+	s.releaseSlot(sl)
 	log.Warn("session cut loose", "reason", reason)
 	if errors.Is(reason, lobby.ErrFlooding) {
 		t := time.NewTimer(cutGrace)
@@ -431,11 +431,20 @@ func (s *Server) watchDrop(ss *session, done <-chan struct{}, cancel func(), log
 		}
 	}
 	cancel()
-	_ = ss.ssh.Close() // unblocks a write stuck on the client's full window
+	_ = sl.ssh.Close() // unblocks a write stuck on the client's full window
 }
 
 // cutGrace is how long a session cut loose for flooding may take to say why.
 const cutGrace = 5 * time.Second
+
+// refuse ends a session that never began: its farewell goes to stderr, as
+// a command's complaint does.
+func refuse(sess ssh.Session, end lobby.Ending) {
+	wish.Errorln(sess, end.Farewell)
+	wish.Errorf(sess, "\r") // in case a PTY holds the cursor at the line's end
+	_ = sess.Exit(end.Code)
+	_ = sess.Close()
+}
 
 // keyFingerprint is the SHA256 fingerprint of the key the session's client
 // proved it holds, "" for none.

@@ -19,6 +19,8 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // The soak test runs briefly by default; for a long run:
@@ -100,7 +102,7 @@ func TestSoakRandomUsers(t *testing.T) {
 	if err := runScoped(t, func(st *scopedT) { soakWarmUp(st, ts) }); err != nil {
 		t.Fatalf("warm-up: %v", err)
 	}
-	e2e.Eventually(t, "the warm-up sessions to end", func() bool {
+	testutil.Eventually(t, "the warm-up sessions to end", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 	baseG, baseF := settledGoroutines(), fdCount()
@@ -135,7 +137,7 @@ func TestSoakRandomUsers(t *testing.T) {
 	if w := warn.list(); len(w) > 0 {
 		t.Errorf("the server logged %d warnings or errors; first: %s", len(w), strings.Join(w[:min(len(w), 5)], "\n"))
 	}
-	e2e.Eventually(t, "every session and user gone", func() bool {
+	testutil.Eventually(t, "every session and user gone", func() bool {
 		return ts.srv.Sessions() == 0 && ts.lobby.Online() == 0
 	})
 	g, f := waitBaseline(t, baseG, baseF)
@@ -153,7 +155,7 @@ func soakWarmUp(t testing.TB, ts *testServer) {
 	pty.WaitExit()
 	hangUp(pty)
 	line := e2e.ConnectLine(t, ts.addr)
-	line.WaitText("Enter your screen name")
+	line.WaitText(lobby.Prompt)
 	line.Send("warm2")
 	line.Send("/quit")
 	line.WaitExit()
@@ -171,7 +173,7 @@ func (r *soakRun) runWithWitnesses(t testing.TB, d time.Duration) time.Duration 
 	var witnesses []witness
 	for _, room := range soakWitnessed {
 		c := e2e.ConnectLine(t, r.ts.addr)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		c.Send("w-" + room)
 		c.Send("/create " + room) // the witnesses make the witnessed rooms
 		c.WaitText("You are in " + room + ".")
@@ -442,7 +444,7 @@ func (r *soakRun) moved(u *lineUser, asked time.Time, room string) {
 // back under a new name.
 func (r *soakRun) lineLife(st *scopedT, rng *rand.Rand, name string) (again bool) {
 	u := &lineUser{t: st, c: e2e.ConnectLine(st, r.ts.addr), name: name, conn: r.newConn(name)}
-	u.wait("Enter your screen name")
+	u.wait(lobby.Prompt)
 	u.c.Send(name)
 	u.wait("You are in the Lobby")
 	ended := false

@@ -43,8 +43,8 @@ func runSteps(t *testing.T, users map[string]*e2e.Line, watcher *e2e.Line, steps
 // waitAfter waits until text arrives in c's output past offset from.
 func waitAfter(t *testing.T, c *e2e.Line, from int, what, text string) {
 	t.Helper()
-	e2e.Eventually(t, fmt.Sprintf("%q (%s)", text, what), func() bool {
-		return strings.Contains(c.Output()[from:], text)
+	c.WaitFor(fmt.Sprintf("%q (%s)", text, what), func(out string) bool {
+		return strings.Contains(out[from:], text)
 	})
 }
 
@@ -84,7 +84,7 @@ func TestTalkLineMode(t *testing.T) {
 		{"alice", "/delete extra", "it takes nothing after it", ""},
 		{"alice", "/nick alicia", "You are now alicia.", "* alice is now alicia"},
 		{"alice", "/nick bob", "taken by someone online", ""},
-		{"alice", "/nick two words", "A name is 1 to 24 characters", ""},
+		{"alice", "/nick two words", "a name is 1 to 24 letters", ""},
 		{"alice", "/ignore bob", "You no longer see lines or messages from bob.", ""},
 		{"alice", "/ignore alicia", "You cannot ignore yourself.", ""},
 		{"alice", "/unignore carol", "You do not ignore carol.", ""},

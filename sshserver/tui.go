@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,13 +13,13 @@ import (
 	bm "charm.land/wish/v2/bubbletea"
 	uv "github.com/charmbracelet/ultraviolet"
 
+	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/tui"
 )
 
 // finalModel is what runTUI needs of the model a finished program returns.
 type finalModel interface {
-	Goodbye() string
-	ExitCode() int
+	Ending() lobby.Ending
 }
 
 // runTUI runs one Bubble Tea program for a PTY session. It does what wish's
@@ -28,8 +27,8 @@ type finalModel interface {
 // final model (for the good-bye line and exit status), quits when the
 // client closes its input, and never leaves the program running after the
 // session.
-func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *slog.Logger) {
-	sess := ss.ssh
+func (s *Server) runTUI(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
+	sess := sl.ssh
 	pty, _, _ := sess.Pty()
 	win := sessionWindow(sess)
 	select {
@@ -39,13 +38,15 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	width, height := win.size()
 	model := tui.New(tui.Options{
 		Lobby:         s.cfg.Lobby,
-		Session:       ss.lobby,
+		Session:       sl.lobby,
 		Context:       ctx,
 		MaxSessions:   s.cfg.Lobby.MaxSessions(),
 		Width:         width,
 		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
-		Room:          execRoom(sess.Command()),
+		// Times in the user's zone: the lobby session's, which /tz and
+		// the TZ the client sent set.
+		Room: execRoom(sess.Command()),
 	})
 	opts := append(bm.MakeOptions(sess),
 		// The program gets its input from readInput below, not from a
@@ -74,7 +75,7 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 	}()
 	go func() {
 		defer wg.Done()
-		s.watchDrop(ss, done, cancel, log)
+		s.watchDrop(sl, done, cancel, log)
 	}()
 	// Not waited for: it reads the session until the session closes, which
 	// happens only after this handler returns.
@@ -86,19 +87,15 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), ss *session, log *sl
 		log.Error("tui ended with an error", "err", err)
 	}
 
-	code, goodbye := 0, "Goodbye."
-	ss.lobby.Close() // frees the name even when the program was killed
+	sl.lobby.Close() // frees the name even when the program was killed
+	end := s.cfg.Lobby.Ending(sl.lobby.Err(), sl.lobby.Name())
 	if fm, ok := final.(finalModel); ok {
-		code, goodbye = fm.ExitCode(), fm.Goodbye()
-	}
-	if s.shutdown.Err() != nil && !strings.Contains(goodbye, "shutting down") {
-		// Killed at the prompt, or before the lobby's notice was read.
-		goodbye = "The server is shutting down. Goodbye."
+		end = fm.Ending()
 	}
 	if sess.Context().Err() == nil {
-		wish.Println(sess, goodbye)
+		wish.Println(sess, end.Farewell)
 	}
-	_ = sess.Exit(code)
+	_ = sess.Exit(end.Code)
 }
 
 // forwardResizes sends the client's window changes to the program until

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -14,12 +14,9 @@ import (
 // input keeps the first MaxMessageLen characters, says once that it is full,
 // and Enter sends exactly those.
 func TestTypingPastTheCap(t *testing.T) {
-	e2e.CheckGoroutines(t)
+	testutil.CheckGoroutines(t)
 	ts := startServer(t)
-	bot := ts.lineUser(t, "bot")
-	bot.WaitText("You are in the Lobby")
-	bot.Send("/create alpha")
-	bot.WaitText("You created alpha")
+	bot := ts.lineCreator(t, "bot", "alpha")
 
 	c := ts.connectSized(t, 100, 60) // tall enough for the notice and the line
 	c.Login("typer")
@@ -31,8 +28,10 @@ func TestTypingPastTheCap(t *testing.T) {
 	}
 	c.WaitText("the input is full")
 	c.TypeLine("")
-	bot.WaitText("typer: start")
-	bot.WaitText("\n") // the whole line
+	bot.WaitFor("the whole line", func(out string) bool {
+		_, line, ok := strings.Cut(out, "typer: start")
+		return ok && strings.Contains(line, "\n")
+	})
 	_, line, _ := strings.Cut(bot.Output(), "typer: ")
 	line, _, _ = strings.Cut(line, "\n")
 	line = strings.TrimRight(line, "\r")

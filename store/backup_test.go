@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -102,7 +103,7 @@ func TestCommitTimer(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	seen := map[string]int{}
-	s, err := Open(ctx, t.TempDir(), quiet(), WithCommitTimer(func(op string, d time.Duration) {
+	s, err := Open(ctx, t.TempDir(), testutil.Logger(t), WithCommitTimer(func(op string, d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		if d > 0 {

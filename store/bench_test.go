@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -67,7 +68,7 @@ func BenchmarkAppend(b *testing.B) {
 		for _, batch := range []int{1, 64, 256} {
 			b.Run(fmt.Sprintf("sync=%s/batch=%d", level, batch), func(b *testing.B) {
 				ctx := context.Background()
-				s, err := open(ctx, b.TempDir(), quiet(), options{synchronous: level})
+				s, err := open(ctx, b.TempDir(), testutil.Logger(b), options{synchronous: level})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -191,7 +192,7 @@ func buildFixture(b *testing.B, dir string, n int) {
 func buildFixtureIn(b *testing.B, dir string, n int) {
 	ctx := context.Background()
 	// NORMAL: a fixture needs no power-loss safety, and is built faster.
-	s, err := open(ctx, dir, quiet(), options{synchronous: syncNormal})
+	s, err := open(ctx, dir, testutil.Logger(b), options{synchronous: syncNormal})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func BenchmarkOpen(b *testing.B) {
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				s, err := Open(ctx, dir, quiet())
+				s, err := Open(ctx, dir, testutil.Logger(b))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -310,7 +311,7 @@ func BenchmarkOpen(b *testing.B) {
 }
 
 func openBench(b *testing.B, dir string) *SQLite {
-	s, err := Open(context.Background(), dir, quiet())
+	s, err := Open(context.Background(), dir, testutil.Logger(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -436,7 +437,7 @@ func BenchmarkMigrateTalk(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		s, err := Open(context.Background(), dir, quiet())
+		s, err := Open(context.Background(), dir, testutil.Logger(b))
 		if err != nil {
 			b.Fatal(err)
 		}

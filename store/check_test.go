@@ -10,13 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // writeDatabase makes a real database in dir with a few thousand lines over
 // a few rooms, closed cleanly, and returns its path.
 func writeDatabase(t *testing.T, dir string) string {
 	t.Helper()
-	s, err := Open(context.Background(), dir, quiet())
+	s, err := Open(context.Background(), dir, testutil.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +115,7 @@ func TestOpenRefusesDamagedDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 2 { // the lock is given back: a second try says the same
-				s, err := Open(context.Background(), dir, quiet())
+				s, err := Open(context.Background(), dir, testutil.Logger(t))
 				if err == nil {
 					s.Close()
 					t.Fatalf("Open of a damaged database succeeded")
@@ -151,7 +153,7 @@ func TestOpenChecksAfterUncleanShutdown(t *testing.T) {
 	never := options{synchronous: defaultSync, checkLimit: -1} // too big to check at every start
 
 	// Closed cleanly: not checked (the damage shows only when read).
-	s, err := open(ctx, dir, quiet(), never)
+	s, err := open(ctx, dir, testutil.Logger(t), never)
 	if err != nil {
 		t.Fatalf("open without a check: %v", err)
 	}
@@ -160,7 +162,7 @@ func TestOpenChecksAfterUncleanShutdown(t *testing.T) {
 	}
 	// Left open, as by a crash: the marker stays.
 	s.closeDBs(false)
-	if _, err := open(ctx, dir, quiet(), never); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(ctx, dir, testutil.Logger(t), never); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("open after an unclean shutdown = %v, want ErrCorrupt", err)
 	}
 }
@@ -179,7 +181,7 @@ func TestOpenChecksWithLeftoverWAL(t *testing.T) {
 		t.Errorf("uncleanShutdown = %v, %q; want the leftover log", unclean, why)
 	}
 	never := options{synchronous: defaultSync, checkLimit: -1}
-	if _, err := open(context.Background(), dir, quiet(), never); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(context.Background(), dir, testutil.Logger(t), never); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("open with a leftover log = %v, want ErrCorrupt", err)
 	}
 }

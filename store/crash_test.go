@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -28,7 +29,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only runs as the child of TestKillLosesNoAcknowledgedLine")
 	}
 	ctx := context.Background()
-	s, err := open(ctx, dir, quiet(), options{synchronous: os.Getenv(crashSyncEnv)})
+	s, err := open(ctx, dir, testutil.Logger(t), options{synchronous: os.Getenv(crashSyncEnv)})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)

@@ -9,6 +9,32 @@
 // history export. SQLite implements lobby.Store; the package imports lobby
 // for its types and nothing from SSH or the terminal UI.
 //
+// # Where things are
+//
+//	sqlite.go    Open, Close, the connections and the schema's migrations
+//	apply.go     lobby.Store's Load and Apply: the applied state, one batch a transaction
+//	history.go   Recent and Before: pages of a room's lines
+//	log.go       LocalLog, the log of a node on its own
+//	check.go     the check for damage at Open
+//	readonly.go  OpenReadOnly, for tools beside a running server
+//	export.go    Export: a room's history as text or JSON lines
+//	backup.go    Backup: a consistent copy while a server runs
+//	lock_*.go    the folder's lock: one server per data folder
+//
+// # Goroutines and locks
+//
+// The package starts no goroutine; each method runs on its caller's. The
+// lobby's proposer appends to the LocalLog, its applier follows the log and
+// calls Apply, and reads come from anywhere: Recent from the applier (the
+// first time a room is touched after a start, under the lobby's lock),
+// Before from the front ends (Lobby.Older), Export and Backup from their
+// commands.
+// LocalLog.mu is held across an append, which orders the appends, and
+// briefly by the follower; SQLite.wmu across every write transaction;
+// SQLite.mu around the cache of room ids. Lock order: the lobby's lock,
+// then LocalLog.mu, then SQLite.wmu, then SQLite.mu, which is held only to
+// read or fill the cache. Nothing here calls back into the lobby.
+//
 // # Schema
 //
 //	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -105,17 +106,14 @@ func TestLobbyReplaysUnappliedLog(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openT(t, dir)
-	l, err := lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lobbyOn(t, s)
 	a, err := l.Register(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Exec(ctx, "/create alpha")
 	a.Exec(ctx, "stored")
-	waitFor(t, a, "stored")
+	lobbytest.WaitLine(t, a, "stored")
 	if err := l.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +128,7 @@ func TestLobbyReplaysUnappliedLog(t *testing.T) {
 	s.Close()
 
 	s = openT(t, dir)
-	l, err = lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(ctx)
+	l = lobbyOn(t, s)
 	var names []string
 	for _, r := range l.Rooms() {
 		names = append(names, r.Name)

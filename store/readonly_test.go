@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 const roChildEnv = "CHATROOM_STORE_RO_EXPORT"
@@ -200,7 +202,7 @@ func TestReadOnlySchemaVersions(t *testing.T) {
 			if tc.wantOpen == "" {
 				return
 			}
-			w, err := Open(context.Background(), dir, quiet())
+			w, err := Open(context.Background(), dir, testutil.Logger(t))
 			if err == nil {
 				w.Close()
 				t.Fatalf("Open of a newer database succeeded")

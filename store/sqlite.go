@@ -57,8 +57,8 @@ const defaultSync = syncFull
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// SQLite is the lobby.Store kept in one SQLite database file. Append,
-// CreateRoom and CountUser go through a single writer connection; the read
+// SQLite is the lobby.Store kept in one SQLite database file. Apply and
+// the log's appends go through a single writer connection; the read
 // methods use a pool of reader connections that WAL mode never blocks. It is
 // safe for concurrent use.
 type SQLite struct {

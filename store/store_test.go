@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -14,16 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 var t0 = time.Date(2026, 11, 26, 15, 4, 5, 123456789, time.UTC)
 
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 func openT(t testing.TB, dir string) *SQLite {
 	t.Helper()
-	s, err := Open(context.Background(), dir, quiet())
+	s, err := Open(context.Background(), dir, testutil.Logger(t))
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
@@ -142,7 +141,7 @@ func TestMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s2, err := Open(context.Background(), dir, quiet()); err == nil {
+	if s2, err := Open(context.Background(), dir, testutil.Logger(t)); err == nil {
 		s2.Close()
 		t.Fatal("Open of a newer schema: got nil error")
 	}
@@ -156,7 +155,7 @@ func TestSecondWriterRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openT(t, dir)
-	if s2, err := Open(ctx, dir, quiet()); !errors.Is(err, ErrInUse) {
+	if s2, err := Open(ctx, dir, testutil.Logger(t)); !errors.Is(err, ErrInUse) {
 		if err == nil {
 			s2.Close()
 		}
@@ -580,28 +579,21 @@ func TestWithLobby(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openT(t, dir)
-	l, err := lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lobbyOn(t, s)
 	a, err := l.Register(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Exec(ctx, "/create alpha")
 	a.Exec(ctx, "hello from alice")
-	waitFor(t, a, "hello from alice")
+	lobbytest.WaitLine(t, a, "hello from alice")
 	if err := l.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 
 	s = openT(t, dir)
-	l, err = lobby.New(ctx, lobby.Config{Store: s, Log: logT(t, s), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(ctx)
+	l = lobbyOn(t, s)
 	b, err := l.Register(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -639,17 +631,8 @@ func logT(t *testing.T, s *SQLite) *LocalLog {
 	return g
 }
 
-func waitFor(t *testing.T, s *lobby.Session, text string) {
+// lobbyOn starts a lobby on s and its own log, as a node on its own runs.
+func lobbyOn(t *testing.T, s *SQLite) *lobby.Lobby {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
-		ev, err := s.Next(ctx)
-		if err != nil {
-			t.Fatalf("waiting for %q: %v", text, err)
-		}
-		if ev.Msg != nil && ev.Msg.Text == text {
-			return
-		}
-	}
+	return lobbytest.New(t, lobby.Config{Store: s, Log: logT(t, s)})
 }

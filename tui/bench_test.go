@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -30,7 +31,7 @@ func benchMessage(seq int) *lobby.Message {
 // rooms (alpha among them) and lines of scrollback made by msg: 100 replayed
 // as history, the rest live, as the real event path builds it.
 func benchModel(tb testing.TB, w, h, lines, rooms int, msg func(int) *lobby.Message) *Model {
-	l := newTestLobby(tb, lobby.Config{})
+	l := lobbytest.New(tb, lobby.Config{})
 	m := New(Options{Lobby: l, MaxSessions: 100, Width: w, Height: h, Scrollback: lines + 100})
 	m.screen, m.me, m.online = screenMain, "alice", 42
 	var list []lobby.RoomInfo

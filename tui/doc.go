@@ -3,24 +3,77 @@
 // line and the key help. It talks to the chat only through the lobby
 // package's Go API and knows nothing of SSH.
 //
+// # Where things are
+//
+//	model.go      Options, the Model and its parts, New, Update: where each message goes
+//	prompt.go     the name prompt: its keys, the claim of a name, its screen, its timeout
+//	events.go     the lobby's events: lines, notices, entering a room, the room list
+//	presence.go   others' joins and leaves (and a crowd's room lists) held back, then shown together
+//	actions.go    lines and room choices queued on their way to the lobby, one at a time
+//	history.go    older pages of a room's history, fetched on scrolling to the top
+//	input.go      keys, paste and mouse on the main screen; the full-input rule
+//	keymap.go     the key bindings and the key help
+//	lineinput.go  the one-line editor of the prompt and the message line
+//	view.go       layout and drawing: the kept frame, title, status and input lines
+//	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
+//	sidebar.go    the room list
+//	styles.go     colours and styles; wrap.go wraps styled text
+//	colours.go    which colour each name in a room is drawn in
+//	msgs.go       the Cmds that call the lobby, and the messages they answer with
+//	end.go        the end of the session: why, and Ending
+//
 // # Contract with the SSH server
 //
-//	m := tui.New(tui.Options{Lobby: l, Context: sess.Context(), MaxSessions: n, Width: w, Height: h})
-//	p := tea.NewProgram(m, opts...) // tea.WithoutSignalHandler, tea.WithContext, bubbletea.MakeOptions(sess)...
+// sshserver/tui.go is the one front end that runs this UI; another would
+// do as it does:
+//
+//	m := tui.New(tui.Options{Lobby: l, Session: slot, Context: ctx,
+//		MaxSessions: l.MaxSessions(), Width: w, Height: h, PromptTimeout: d,
+//		Location: zone(sess)}) // the user's time zone: sshserver's zone
+//	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess),
+//		tea.WithInput(nil),              // the input comes from readInput, below
+//		tea.WithContext(ctx),            // ends with the SSH session or a shutdown
+//		tea.WithoutSignalHandler(),      // or the server's own SIGINT reaches every program
+//		tea.WithFPS(rate),               // lower in a crowd: sshserver's frameRate
+//		tea.WithEnvironment(env),        // the client's, with TERM
+//		tea.WithWindowSize(dw, dh),      // at most MaxWidth×MaxHeight
+//		tea.WithFilter(filter))...)      // suspend becomes resume; sizes held to the max
+//	go readInput(ctx, quitOnEOF(sess), term, p) // not waited for
+//	go forwardResizes(p, window, done)          // TerminalSizeMsg, then tea.WindowSizeMsg
 //	final, _ := p.Run()
-//	fm := final.(*tui.Model)
-//	if s := fm.Session(); s != nil {
-//		s.Close() // frees the name even if the program was killed
-//	}
-//	wish.Println(sess, fm.Goodbye())
-//	sess.Exit(fm.ExitCode())
+//	slot.Close() // frees the name even if the program was killed
+//	end := final.(*tui.Model).Ending()
+//	wish.Println(sess, end.Farewell)
+//	sess.Exit(end.Code)
+//
+// Options.Session is the slot the server opened for this connection
+// (lobby.Lobby.Open) and the prompt claims the name on it; with none, the
+// UI opens one itself when a name is submitted. Options.Context should be
+// the SSH session's: every lobby call is bounded by it, and a lobby session
+// that was opened just as the program stopped (so Session still reports
+// nil) is closed when it ends.
+//
+// The program must not read the session itself: tea.WithInput(nil), and a
+// reader of the server's own (readInput) decodes the client's bytes and
+// hands each event over with Program.Send, which returns at once after the
+// program has ended. Bubble Tea's own reader sends into the program with a
+// blocking send and no way out, so input arriving as the program ended (a
+// client typing while it hangs up, a late reply to a terminal query) kept
+// that goroutine, and through it the whole program, alive for good. The
+// same reader ends the program when the client closes its input
+// (quitOnEOF): a client that closes the channel but keeps the connection
+// would otherwise leave it running.
+//
+// The frame rate is the renderer's tick; each program wakes that often
+// even when nothing changed, so a server with many sessions gives new ones
+// a lower rate (sshserver's frameRate).
 //
 // The model is a pointer: New returns *Model and the final model is the same
-// *Model. Session is nil until a name was accepted. Goodbye is the line to
-// print after the alt screen is left ("Goodbye, alice.", "The server is
-// shutting down. Goodbye, alice.", "Disconnected: your connection fell too
-// far behind the chat."). ExitCode is 0 for /quit, Ctrl+C and a server
-// shutdown, 1 when the lobby cut the session loose (too slow, flooding).
+// *Model. Session is nil until a name was accepted. Ending is the lobby's
+// word on how the session ended (lobby.Lobby.Ending): the line to print
+// after the alt screen is left ("Goodbye, alice.", "The server is shutting
+// down. Goodbye, alice.", "Disconnected: your connection fell too far
+// behind the chat.") and the exit status.
 //
 // The UI draws at most MaxWidth×MaxHeight cells of a larger window, in its
 // top-left corner, and says so. Give the program no larger size either
@@ -28,18 +81,20 @@
 // follow it. To let the UI name the real size, send a TerminalSizeMsg
 // before the tea.WindowSizeMsg of each change.
 //
-// Options.Context should be the SSH session's context: every lobby call is
-// bounded by it, and a lobby session that Register returned just as the
-// program stopped (so Session still reports nil) is closed when it ends.
-//
 // # Concurrency
 //
-// Only the program's event loop calls the model. Every lobby call that can
-// wait (Register, Exec, SelectRoom, Older, NextBatch) runs in a tea.Cmd; the
-// event pump is one Cmd blocked in Session.NextBatch, re-issued after each
-// batch (the event waited for and whatever was already queued behind it).
-// Nothing calls Program.Send. Submitted lines and room choices go through a
-// small queue so they reach the lobby in the order the user made them.
+// Only the program's event loop calls the model, and it owns every field.
+// Every lobby call that can wait runs in a tea.Cmd, on a goroutine of its
+// own, and answers with a message (msgs.go): the claim of a name
+// (registerCmd), a line or a room choice (execCmd), a page of older lines
+// (olderCmd), and the event pump: one Cmd blocked in Session.NextBatch,
+// issued again after each batch (the event waited for and whatever was
+// already queued behind it), so exactly one waits at a time. The two timers
+// (the prompt's deadline, the presence flush) are Cmds that end with
+// Options.Context, as every other Cmd's lobby call does; a session opened as
+// the program stopped is closed by context.AfterFunc when it ends. Nothing
+// calls Program.Send. Submitted lines and room choices go through a small
+// queue so they reach the lobby in the order the user made them.
 //
 // # Cost per frame
 //
@@ -69,7 +124,7 @@
 // dropped, so a thousand lines cost a session about 80 KB.
 //
 // Typing costs in proportion to the window, never to the line: the input
-// (input.go, our own rather than bubbles' textinput, which re-measured the
+// (lineinput.go, our own rather than bubbles' textinput, which re-measured the
 // whole value on every key) measures each character once, when it is typed.
 // Text past the message cap is refused with one notice, and after it a typed
 // key changes nothing, not even the kept frame, so a script typing without

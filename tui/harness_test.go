@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -25,37 +25,6 @@ type harness struct {
 	ctx  context.Context
 	wg   sync.WaitGroup
 	quit bool
-}
-
-func newTestLobby(t testing.TB, cfg lobby.Config) *lobby.Lobby {
-	t.Helper()
-	if cfg.Store == nil {
-		cfg.Store = lobby.NewMemoryStore()
-	}
-	if cfg.Log == nil {
-		cfg.Log = lobby.NewMemoryLog()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.FloodRate == 0 {
-		cfg.FloodRate = -1 // tests type faster than people
-	}
-	if cfg.MaxSessions == 0 {
-		cfg.MaxSessions = 1000
-	}
-	l, err := lobby.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("lobby.New: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := l.Close(ctx); err != nil {
-			t.Errorf("lobby.Close: %v", err)
-		}
-	})
-	return l
 }
 
 func newHarness(t *testing.T, l *lobby.Lobby, w, h int) *harness {
@@ -117,7 +86,7 @@ func (h *harness) screen() string { return ansi.Strip(h.m.View().Content) }
 // the screen, failing after a deadline.
 func (h *harness) waitFor(what string, cond func(screen string) bool) {
 	h.t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(testutil.WaitTimeout)
 	for {
 		if cond(h.screen()) {
 			return
@@ -139,7 +108,7 @@ func (h *harness) waitText(s string) {
 // waitQuit processes messages until the model has asked to quit.
 func (h *harness) waitQuit() {
 	h.t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(testutil.WaitTimeout)
 	for !h.quit {
 		select {
 		case msg := <-h.msgs:
@@ -190,6 +159,13 @@ func (h *harness) login(name string) {
 	h.t.Helper()
 	h.line(name)
 	h.waitText(" " + name + " · Lobby · ")
+}
+
+// create makes room, which the signed-in user is then in.
+func (h *harness) create(room string) {
+	h.t.Helper()
+	h.line("/create " + room)
+	h.waitText(h.m.me + " joined " + room)
 }
 
 func strconvQuote(s string) string { return "\"" + s + "\"" }

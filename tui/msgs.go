@@ -30,11 +30,16 @@ type eventMsg struct {
 	evs    []lobby.Event
 	rooms  []lobby.RoomInfo
 	online int
+	// After an entry into a room or a change of the room list: the members
+	// of the room the session is in, for their colours (see roomColours);
+	// none for a crowd.
+	membersOf string
+	members   []string
 }
 
-// eventBatch bounds one read of the queue. The queue holds 128; half of it
-// keeps the Update that handles a batch short.
-const eventBatch = 64
+// eventBatch bounds one read of a session's queue: half of what it holds
+// (lobby.Lobby.Queue) keeps the Update that handles a batch short.
+func eventBatch(l *lobby.Lobby) int { return max(1, l.Queue()/2) }
 
 // promptTimeoutMsg says the name prompt has waited Options.PromptTimeout.
 type promptTimeoutMsg struct{}
@@ -112,26 +117,26 @@ func registerCmd(ctx context.Context, l *lobby.Lobby, opened *lobby.Session, nam
 // issues it again after each event, so exactly one is waiting at a time.
 func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd {
 	return func() tea.Msg {
-		evs, err := s.NextBatch(ctx, eventBatch)
+		evs, err := s.NextBatch(ctx, eventBatch(l))
 		if err != nil {
 			return endedMsg{err: err}
 		}
 		msg := eventMsg{evs: evs}
+		membership := false
 		for _, ev := range evs {
-			if ev.Kind == lobby.EventRoomsChanged {
+			switch {
+			case ev.Kind == lobby.EventRoomsChanged && msg.rooms == nil:
 				msg.rooms, msg.online = s.Rooms(), l.Online()
-				break
+				membership = true
+			case ev.Kind == lobby.EventEntered:
+				membership = true
 			}
+		}
+		if membership {
+			msg.membersOf, msg.members = s.RoomMembers(paletteSize)
 		}
 		return msg
 	}
-}
-
-// op is one queued action: a submitted line, or a room chosen by key/mouse.
-type op struct {
-	line   string
-	choose bool
-	room   string
 }
 
 func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {

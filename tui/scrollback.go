@@ -31,6 +31,7 @@ const (
 	entBeginning             // "This is the beginning of ROOM."
 	entLoading               // "loading older messages…"
 	entLoadFailed            // a page of older lines could not be read
+	entDay                   // "── Saturday 14 March 2026 ──" where the day changes
 )
 
 // entry is one logical line of the scrollback and its rendered rows. It is
@@ -98,7 +99,7 @@ type scrollback struct {
 	topRow  int
 	follow  bool
 	unread  int  // lines added while the last row was off screen
-	pending bool // lines were added while following; sync() is due
+	syncDue bool // lines were added while following; sync() is due
 	// reply is 1 + the index of the last reply (a notice, help) added
 	// while following since the last sync, 0 for none: a reply taller
 	// than the view is shown from its top.
@@ -110,6 +111,16 @@ type scrollback struct {
 
 	loading bool // a page of older lines is being fetched
 
+	colours roomColours // of the names in this room
+
+	// Times are shown in loc, the user's zone. A line from another day than
+	// today says its day, and a rule above a line says when the day
+	// changes (or that the first line is not from today).
+	loc      *time.Location
+	now      func() time.Time
+	lastDay  civilDay // of the newest line added, zero before the first
+	drawnDay civilDay // today, as when the rows were made
+
 	// Entries before lo hold no rows. Rows of lines that scrolled far off
 	// the top are dropped (they are made again if the user scrolls back),
 	// so a session keeps about 64 bytes per line, not the rows as well.
@@ -119,8 +130,33 @@ type scrollback struct {
 	span []span   // scratch for rendering
 }
 
-func newScrollback(st *styles, limit int) scrollback {
-	return scrollback{st: st, follow: true, limit: max(limit, 50)}
+func newScrollback(st *styles, limit int, loc *time.Location) scrollback {
+	if loc == nil {
+		loc = time.Local
+	}
+	return scrollback{st: st, follow: true, limit: max(limit, 50), loc: loc, now: time.Now}
+}
+
+// civilDay is a date in the user's zone.
+type civilDay struct {
+	year  int
+	month time.Month
+	day   int
+}
+
+func (s *scrollback) dayOf(t time.Time) civilDay {
+	y, m, d := t.In(s.loc).Date()
+	return civilDay{y, m, d}
+}
+
+// dayRule is the rule above a line at at, or false when the line is of the
+// same day as the line before it (or, the first, of today).
+func (s *scrollback) dayRule(at time.Time, prev civilDay) (entry, bool) {
+	d := s.dayOf(at)
+	if d == prev || (prev == civilDay{} && d == s.dayOf(s.now())) {
+		return entry{}, false
+	}
+	return entry{kind: entDay, text: at.In(s.loc).Format("Monday 2 January 2006")}, true
 }
 
 func (s *scrollback) slack() int { return max(s.limit/8, 16) }
@@ -131,8 +167,10 @@ func (s *scrollback) reset() {
 	s.entries = s.entries[:0]
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
-	s.detached, s.loading, s.pending = false, false, false
+	s.detached, s.loading, s.syncDue = false, false, false
 	s.lo, s.reply = 0, 0
+	s.colours.reset()
+	s.lastDay = civilDay{}
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -141,7 +179,7 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
-	s.pending, s.reply = false, 0
+	s.syncDue, s.reply = false, 0
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 		return
@@ -152,8 +190,19 @@ func (s *scrollback) setSize(width, height int) {
 	s.normalize()
 }
 
-// add appends a live line.
+// add appends a line, under a day rule when the day changed.
 func (s *scrollback) add(e entry) {
+	if e.msg != nil {
+		if rule, ok := s.dayRule(e.msg.At, s.lastDay); ok {
+			s.push(rule)
+		}
+		s.lastDay = s.dayOf(e.msg.At)
+	}
+	s.push(e)
+}
+
+// push appends an entry.
+func (s *scrollback) push(e entry) {
 	if s.detached {
 		s.tail = append(s.tail, e)
 		if len(s.tail) > s.limit+s.slack() {
@@ -166,7 +215,7 @@ func (s *scrollback) add(e entry) {
 	if s.follow {
 		// Moving the view waits for the next look at it, so a burst of
 		// lines (a replayed history) wraps only the ones that end up shown.
-		s.pending = true
+		s.syncDue = true
 		if e.isReply() {
 			s.reply = len(s.entries)
 		}
@@ -192,10 +241,10 @@ func (s *scrollback) add(e entry) {
 // sync moves the view down to the last row if lines were added while
 // following. Everything that reads the position calls it first.
 func (s *scrollback) sync() {
-	if !s.pending {
+	if !s.syncDue {
 		return
 	}
-	s.pending = false
+	s.syncDue = false
 	reply := s.reply
 	s.reply = 0
 	if !s.follow {
@@ -332,14 +381,39 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		front = append(front, entry{kind: entRuleHistory})
 	}
 	first := s.firstSeq()
+	var day civilDay // of the last line of the page
 	for i := range older {
 		if first == 0 || older[i].Seq < first {
+			if rule, ok := s.dayRule(older[i].At, day); ok {
+				front = append(front, rule)
+			}
+			day = s.dayOf(older[i].At)
 			// Points into the page, which only this session holds.
 			front = append(front, messageEntry(&older[i], true))
 		}
 	}
+	// Where the page meets the lines held, the day rule there is what the
+	// page's last day says: a rule of the first line held goes if the page
+	// ends on its day; one comes if the page ends on another.
+	kept := k
+	if day != (civilDay{}) {
+		rule := kept < len(s.entries) && s.entries[kept].kind == entDay
+		next := kept
+		if rule {
+			next++
+		}
+		if next < len(s.entries) && s.entries[next].msg != nil {
+			at := s.entries[next].msg.At
+			switch r, differs := s.dayRule(at, day); {
+			case rule && !differs:
+				kept++ // the top of the view, if it was there, goes to the line
+			case !rule && differs:
+				front = append(front, r)
+			}
+		}
+	}
 	n := len(front)
-	front = append(front, s.entries[k:]...)
+	front = append(front, s.entries[kept:]...)
 	clear(s.entries)
 	s.entries = front
 	s.lo = 0 // the new lines are unrendered; release() walks the rest once
@@ -350,8 +424,10 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		s.scrollUp(above)
 	case inHeader:
 		s.top, s.topRow = s.bottomTop()
+	case s.top < kept: // on the rule that went
+		s.top, s.topRow = n, 0
 	default:
-		s.top += n - k
+		s.top += n - kept
 	}
 	if len(s.entries) > s.limit+s.slack() {
 		s.detach()
@@ -464,13 +540,13 @@ func (s *scrollback) scrollDown(n int) {
 }
 
 func (s *scrollback) toTop() {
-	s.pending, s.reply = false, 0
+	s.syncDue, s.reply = false, 0
 	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
-	s.pending, s.reply = false, 0
+	s.syncDue, s.reply = false, 0
 	s.reattach()
 	s.top, s.topRow = s.bottomTop()
 	s.normalize()
@@ -479,6 +555,14 @@ func (s *scrollback) toBottom() {
 // visible returns the rows on screen, top to bottom, always s.height of
 // them ("" for empty rows). It touches only the entries on screen.
 func (s *scrollback) visible() []string {
+	if today := s.dayOf(s.now()); today != s.drawnDay {
+		// Past midnight a line of yesterday shows its day: make the rows
+		// again (once a day).
+		for i := range s.entries {
+			s.entries[i].width = 0
+		}
+		s.drawnDay = today
+	}
 	s.sync()
 	s.release()
 	out := s.out
@@ -513,20 +597,17 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 	switch e.kind {
 	case entChat, entSystem:
 		m := e.msg
-		stamp := m.At.Format("15:04")
-		ey, em, ed := m.At.Date()
-		if ny, nm, nd := time.Now().Date(); ey != ny || em != nm || ed != nd {
-			stamp = m.At.Format("01-02 15:04") // an older line says its day
-		}
+		stamp := m.Stamp(s.now(), s.loc)
 		gw := len(stamp) + 1
 		if w < gw+8 {
 			gw = 0 // too narrow for a time column
 		}
 		sp := s.span[:0]
 		if e.kind == entChat {
-			text, name := &st.text, &st.users[userIndex(m.From)]
+			slot := s.colours.of(m.From)
+			text, name := &st.text, &st.users[slot]
 			if e.history {
-				text, name = &st.history, &st.usersOld[userIndex(m.From)]
+				text, name = &st.history, &st.usersOld[slot]
 			}
 			sp = append(sp, span{style: name, text: m.From}, span{style: text, text: ": " + m.Text})
 		} else {
@@ -566,6 +647,8 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		return wrapText(dst, "This is the beginning of "+e.text+".", &st.system, w)
 	case entLoading:
 		return wrapText(dst, "loading older messages…", &st.faint, w)
+	case entDay:
+		return append(dst, rule(st, e.text, w))
 	case entLoadFailed:
 		return wrapText(dst, "Older messages could not be loaded; scroll up to try again.", &st.errNote, w)
 	}

@@ -20,7 +20,7 @@ func msgs(from, to uint64) []lobby.Message {
 }
 
 func newTestScrollback(limit, w, h int) *scrollback {
-	s := newScrollback(newStyles(), limit)
+	s := newScrollback(newStyles(), limit, time.UTC)
 	s.setSize(w, h)
 	return &s
 }
@@ -246,6 +246,105 @@ func TestScrollbackReleasesRowsFarAbove(t *testing.T) {
 	if got := screenOf(s); !strings.Contains(got[0], "line 1") {
 		t.Fatalf("after scrolling back the top row = %q", got[0])
 	}
+}
+
+// dayLines are lines at the given times, numbered from seq.
+func dayLines(seq uint64, at ...time.Time) []lobby.Message {
+	var out []lobby.Message
+	for i, t := range at {
+		out = append(out, lobby.Message{Room: "alpha", Seq: seq + uint64(i), At: t, From: "alice", Kind: lobby.KindChat, Text: fmt.Sprintf("line %d", seq+uint64(i))})
+	}
+	return out
+}
+
+// TestDaysInTheScrollback: a line from another day than today says its day,
+// and a rule marks where the day changes, in the user's zone (issue #9).
+func TestDaysInTheScrollback(t *testing.T) {
+	zone := time.FixedZone("UTC+10", 10*3600)
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, zone)
+	on := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 30, 0, 0, zone).UTC() } // stored in UTC
+	newSB := func() *scrollback {
+		s := newScrollback(newStyles(), 1000, zone)
+		s.now = func() time.Time { return now }
+		s.setSize(60, 20)
+		return &s
+	}
+	text := func(s *scrollback) string {
+		var b strings.Builder
+		for _, r := range screenOf(s) {
+			if r = strings.TrimRight(r, " "); r != "" {
+				b.WriteString(r + "\n")
+			}
+		}
+		return b.String()
+	}
+	rule := func(label string) string { return ansi.Strip(rule(newStyles(), label, 60)) + "\n" }
+
+	t.Run("history then today", func(t *testing.T) {
+		s := newSB()
+		for _, m := range dayLines(1, on(12, 9), on(12, 23), on(13, 1)) {
+			s.add(messageEntry(&m, true))
+		}
+		for _, m := range dayLines(4, on(14, 8), on(14, 11)) {
+			s.add(messageEntry(&m, false))
+		}
+		want := rule("Thursday 12 March 2026") +
+			"Mar 12 09:30 alice: line 1\n" +
+			"Mar 12 23:30 alice: line 2\n" +
+			rule("Friday 13 March 2026") +
+			"Mar 13 01:30 alice: line 3\n" +
+			rule("Saturday 14 March 2026") +
+			"08:30 alice: line 4\n" +
+			"11:30 alice: line 5\n"
+		if got := text(s); got != want {
+			t.Errorf("scrollback:\n%s\nwant:\n%s", got, want)
+		}
+
+		// Past midnight today's lines say their day too.
+		now = now.Add(24 * time.Hour)
+		defer func() { now = now.Add(-24 * time.Hour) }()
+		if got := text(s); !strings.Contains(got, "Mar 14 08:30 alice: line 4") {
+			t.Errorf("the day after, line 4 does not say its day:\n%s", got)
+		}
+	})
+
+	t.Run("today alone has no rule", func(t *testing.T) {
+		s := newSB()
+		for _, m := range dayLines(1, on(14, 8), on(14, 9)) {
+			s.add(messageEntry(&m, false))
+		}
+		if got := text(s); strings.Contains(got, "──") {
+			t.Errorf("a rule among today's lines:\n%s", got)
+		}
+	})
+
+	t.Run("a page older meets the lines held", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			page []time.Time
+			want string
+		}{
+			{"on the same day", []time.Time{on(12, 9), on(13, 0)}, rule("Thursday 12 March 2026") +
+				"Mar 12 09:30 alice: line 1\n" + rule("Friday 13 March 2026") +
+				"Mar 13 00:30 alice: line 2\n" + "Mar 13 01:30 alice: line 3\n"},
+			{"on the day before", []time.Time{on(11, 9), on(12, 9)}, rule("Wednesday 11 March 2026") +
+				"Mar 11 09:30 alice: line 1\n" + rule("Thursday 12 March 2026") +
+				"Mar 12 09:30 alice: line 2\n" + rule("Friday 13 March 2026") + "Mar 13 01:30 alice: line 3\n"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				s := newSB()
+				held := dayLines(3, on(13, 1))
+				s.add(messageEntry(&held[0], true))
+				s.prepend("alpha", dayLines(1, tt.page...), false)
+				s.toTop() // the view stays on the line it showed; look at all
+				got := text(s)
+				got = strings.TrimPrefix(got, rule("history")) // the header above a page
+				if got != tt.want {
+					t.Errorf("scrollback:\n%s\nwant:\n%s", got, tt.want)
+				}
+			})
+		}
+	})
 }
 
 // TestTallReplyFromItsTop: a reply taller than the view (/commands) is

@@ -97,9 +97,10 @@ func newStyles() *styles {
 	return s
 }
 
-// userIndex maps a name to a palette slot. FNV-1a over the lower-cased name
-// is stable across runs and processes, so a user keeps one colour everywhere
-// and "Alice" in old history matches "alice" today.
+// userIndex maps a name to its own palette slot, the one it gets unless
+// someone in the room holds it (roomColours). FNV-1a over the lower-cased
+// name is stable across runs and processes, so a user mostly keeps one
+// colour everywhere and "Alice" in old history matches "alice" today.
 func userIndex(name string) int {
 	h := fnv.New32a()
 	// h.Write, not io.WriteString: called straight on New32a's result it is

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -15,7 +16,7 @@ import (
 // Options, a tea.WindowSizeMsg, or a TerminalSizeMsg followed by the
 // clamped size the SSH server gives the program.
 func TestLargeWindowIsDrawnAtMostMaxSize(t *testing.T) {
-	h := newHarness(t, newTestLobby(t, lobby.Config{}), 1000, 1000)
+	h := newHarness(t, lobbytest.New(t, lobby.Config{}), 1000, 1000)
 	h.waitText("window 1000×1000: showing 400×150")
 	h.login("alice")
 

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -51,7 +52,7 @@ func asciiMessage(seq int) *lobby.Message {
 }
 
 func benchWire(b *testing.B, rooms int, msg func(int) *lobby.Message) {
-	l := newTestLobby(b, lobby.Config{})
+	l := lobbytest.New(b, lobby.Config{})
 	m := New(Options{Lobby: l, MaxSessions: 100, Width: 120, Height: 40})
 	m.screen, m.me, m.online = screenMain, "alice", 42
 	var list []lobby.RoomInfo

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
 )
 
 // buildChatroom compiles the server into a temporary folder.
@@ -69,15 +71,7 @@ func TestShortLoad(t *testing.T) {
 			if res.RSSIdleKB == 0 {
 				t.Errorf("no idle RSS read from /proc")
 			}
-			// Every client goroutine ends with the run.
-			deadline := time.Now().Add(10 * time.Second)
-			for runtime.NumGoroutine() > before {
-				if time.Now().After(deadline) {
-					buf := make([]byte, 1<<20)
-					t.Fatalf("%d goroutines outlive the run:\n%s", runtime.NumGoroutine()-before, buf[:runtime.Stack(buf, true)])
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			testutil.WaitGoroutines(t, before) // every client goroutine ends with the run
 		})
 	}
 }

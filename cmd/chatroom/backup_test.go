@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 	"github.com/chatroom-ssh/chatroom/store"
 )
 
@@ -28,7 +30,7 @@ func TestBackupDuringAWriteBurst(t *testing.T) {
 	dir := t.TempDir()
 	p := startProcess(t, dir, "--flood-rate", "-1", "--history", "50")
 	sender := e2e.ConnectLine(t, p.addr)
-	sender.WaitText("Enter your screen name")
+	sender.WaitText(lobby.Prompt)
 	sender.Send("sender")
 	sender.Send("/create alpha")
 	sender.WaitText("You are in alpha")
@@ -58,7 +60,7 @@ func TestBackupDuringAWriteBurst(t *testing.T) {
 		}
 	}()
 	defer func() { close(stop); <-done }()
-	e2e.Eventually(t, "part of the burst to come back", func() bool {
+	testutil.Eventually(t, "part of the burst to come back", func() bool {
 		return len(seenRE.FindAllString(sender.Output(), -1)) >= 300
 	})
 
@@ -103,10 +105,13 @@ func TestBackupDuringAWriteBurst(t *testing.T) {
 	// The count of users came along: the copy's first guest is the second
 	// user ever.
 	guest := e2e.ConnectLine(t, p2.addr)
-	guest.WaitText("Enter your screen name")
+	guest.WaitText(lobby.Prompt)
 	guest.Send("")
 	guest.Send("/join alpha")
-	guest.WaitText("-- end of history --")
+	guest.WaitFor("the guest's join after the history", func(out string) bool {
+		_, after, ok := strings.Cut(out, "-- end of history --")
+		return ok && strings.Contains(after, " joined alpha\n")
+	})
 	if !strings.Contains(guest.Output(), "Guest2 joined alpha") {
 		t.Errorf("the first guest on the copy is not Guest2:\n%s", guest.Output())
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
 	"github.com/chatroom-ssh/chatroom/internal/natstest"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // startNode runs a chatroom node as its own process on the cluster at url.
@@ -23,7 +25,7 @@ func startNode(t *testing.T, url, name, dir string) *process {
 func lineUser(t *testing.T, addr, name string) *e2e.Line {
 	t.Helper()
 	c := e2e.ConnectLine(t, addr)
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send(name)
 	c.WaitText("You are in the Lobby")
 	return c
@@ -68,7 +70,7 @@ func TestClusterNodeKilled(t *testing.T) {
 
 		}
 	}()
-	e2e.Eventually(t, "part of the burst on b", func() bool {
+	testutil.Eventually(t, "part of the burst on b", func() bool {
 		return len(burstRE.FindAllString(bob.Output(), -1)) >= 100
 	})
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -137,6 +139,7 @@ func TestClusterNATSDownAndBack(t *testing.T) {
 
 	ns.Stop(0)
 	alice.WaitText("reconnecting")
+	bob.WaitText("reconnecting") // both nodes noticed before NATS is back
 	alice.Send("into the void")
 	alice.WaitText("That was not sent.")
 	ns.Restart(0)

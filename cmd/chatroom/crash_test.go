@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 var seenRE = regexp.MustCompile(`sender: (msg-\d+)`)
@@ -27,12 +29,12 @@ func TestSIGKILLLosesNothingAnyoneSaw(t *testing.T) {
 	dir := t.TempDir()
 	p := startProcess(t, dir, "--flood-rate", "-1", "--history", "50")
 	watcher := e2e.ConnectLine(t, p.addr)
-	watcher.WaitText("Enter your screen name")
+	watcher.WaitText(lobby.Prompt)
 	watcher.Send("watcher")
 	watcher.Send("/create alpha")
 	watcher.WaitText("You are in alpha")
 	sender := e2e.ConnectLine(t, p.addr)
-	sender.WaitText("Enter your screen name")
+	sender.WaitText(lobby.Prompt)
 	sender.Send("sender")
 	sender.Send("/join alpha")
 	watcher.WaitText("sender joined alpha")
@@ -68,7 +70,7 @@ func TestSIGKILLLosesNothingAnyoneSaw(t *testing.T) {
 			t.Logf("watcher output tail: %q", tail(watcher.Output(), 600))
 		}
 	}()
-	e2e.Eventually(t, "part of the burst to be displayed", func() bool {
+	testutil.Eventually(t, "part of the burst to be displayed", func() bool {
 		return len(seenRE.FindAllString(watcher.Output(), -1)) >= 200
 	})
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -104,7 +106,7 @@ func TestSIGKILLLosesNothingAnyoneSaw(t *testing.T) {
 	}
 
 	late := e2e.ConnectLine(t, p2.addr)
-	late.WaitText("Enter your screen name")
+	late.WaitText(lobby.Prompt)
 	late.Send("late")
 	late.Send("/join alpha")
 	late.WaitText("sender: " + stored[len(stored)-1][1] + "\n")

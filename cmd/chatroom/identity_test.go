@@ -10,6 +10,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 // TestRegistrationSurvivesSIGKILL: a name registered (with a second key
@@ -22,7 +24,7 @@ func TestRegistrationSurvivesSIGKILL(t *testing.T) {
 	p := startProcess(t, dir)
 	home, laptop, stranger := e2e.NewKey(t), e2e.NewKey(t), e2e.NewKey(t)
 	alice := e2e.ConnectLineKey(t, p.addr, home)
-	alice.WaitText("Enter your screen name")
+	alice.WaitText(lobby.Prompt)
 	alice.Send("alice")
 	alice.Send("/register")
 	alice.WaitText("is now registered to your SSH key " + e2e.Fingerprint(home))
@@ -36,7 +38,7 @@ func TestRegistrationSurvivesSIGKILL(t *testing.T) {
 
 	p2 := startProcess(t, dir)
 	intruder := e2e.ConnectLineKey(t, p2.addr, stranger)
-	intruder.WaitText("Enter your screen name")
+	intruder.WaitText(lobby.Prompt)
 	intruder.Send("Alice")
 	intruder.WaitText("The name alice ✓ is registered, and your SSH key is not one of its keys")
 	fromLaptop := e2e.ConnectLineKey(t, p2.addr, laptop)
@@ -63,7 +65,7 @@ func TestOperatorsFileIsReadAgainOnSIGHUP(t *testing.T) {
 	p := startProcess(t, dir)
 	isOperator := func(key gossh.Signer, name string) bool {
 		c := e2e.ConnectLineKey(t, p.addr, key)
-		c.WaitText("Enter your screen name")
+		c.WaitText(lobby.Prompt)
 		c.Send(name)
 		c.Send("/whois " + name)
 		c.WaitText(name + " is not registered.\nOnline, with the key ")
@@ -80,7 +82,7 @@ func TestOperatorsFileIsReadAgainOnSIGHUP(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	e2e.Eventually(t, "the operators to be read again", func() bool {
+	testutil.Eventually(t, "the operators to be read again", func() bool {
 		return strings.Contains(p.logText(), "operators reloaded")
 	})
 	if isOperator(root, "sam") || !isOperator(other, "olga") {
@@ -93,7 +95,7 @@ func TestOperatorsFileIsReadAgainOnSIGHUP(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	e2e.Eventually(t, "the broken file to be reported", func() bool {
+	testutil.Eventually(t, "the broken file to be reported", func() bool {
 		return strings.Contains(p.logText(), "keeping the keys read before")
 	})
 	if !isOperator(other, "olga") {
@@ -116,11 +118,11 @@ func TestOperatorsFileMayComeLater(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	e2e.Eventually(t, "the operators to be read", func() bool {
+	testutil.Eventually(t, "the operators to be read", func() bool {
 		return strings.Contains(p.logText(), "operators reloaded")
 	})
 	c := e2e.ConnectLineKey(t, p.addr, root)
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.Send("sam")
 	c.Send("/whois sam")
 	c.WaitText("A server operator.")

@@ -115,6 +115,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 				logger.Warn("close the cluster log", "err", err)
 			}
 		}()
+		if inst, running := clusterLog.NameInUse(ctx, cfg.node); running {
+			return fmt.Errorf("a node named %s is running (%s): give every node a --node name of its own", cfg.node, inst)
+		}
 		lg, node = clusterLog, cfg.node
 		logger.Info("catching up with the cluster", "node", node, "stream", cfg.natsStream)
 	}

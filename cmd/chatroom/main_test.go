@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 var (
@@ -132,7 +133,7 @@ func TestSIGTERMTellsSessionsAndExitsZero(t *testing.T) {
 	a.TypeLine("/create alpha")
 	a.WaitText("You created alpha")
 	prompt := e2e.Connect(t, p.addr, 100, 30)
-	prompt.WaitText("Enter your screen name")
+	prompt.WaitText(lobby.Prompt)
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chatroom-ssh/chatroom/internal/e2e"
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
 var defaultOps = opsConfig{logFormat: "text", logLevel: "info"}
@@ -186,7 +188,7 @@ func metric(t *testing.T, addr, series string) float64 {
 
 func waitMetric(t *testing.T, addr, series string, want float64) {
 	t.Helper()
-	e2e.Eventually(t, series+" to be "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
+	testutil.Eventually(t, series+" to be "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
 		return metric(t, addr, series) == want
 	})
 }
@@ -211,7 +213,7 @@ func TestMetricsFollowRealSessions(t *testing.T) {
 	alice.TypeLine("/create alpha")
 	alice.WaitText("You created alpha")
 	bob := e2e.ConnectLine(t, p.addr)
-	bob.WaitText("Enter your screen name")
+	bob.WaitText(lobby.Prompt)
 	waitMetric(t, addr, line, 1)
 	bob.Send("bob")
 	bob.Send("/join alpha")
@@ -231,7 +233,7 @@ func TestMetricsFollowRealSessions(t *testing.T) {
 	alice.WaitText("bob: hello from a script")
 	waitMetric(t, addr, chat, before+2)
 	// Each line reached both of them.
-	e2e.Eventually(t, "four more deliveries", func() bool {
+	testutil.Eventually(t, "four more deliveries", func() bool {
 		return metric(t, addr, "chatroom_deliveries_total") >= deliveries+4
 	})
 	if got := metric(t, addr, `chatroom_delivery_latency_seconds_count{origin="local"}`); got < 4 {
@@ -255,7 +257,7 @@ func TestMetricsFollowRealSessions(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	e2e.Eventually(t, "/healthz to say shutting down", func() bool {
+	testutil.Eventually(t, "/healthz to say shutting down", func() bool {
 		code, body := get(t, addr, "/healthz")
 		return code == http.StatusServiceUnavailable && body == "shutting down\n"
 	})
@@ -278,7 +280,7 @@ func TestMetricsFollowRealSessions(t *testing.T) {
 func TestJSONLogs(t *testing.T) {
 	p := startProcess(t, t.TempDir(), "--log-format", "json", "--log-level", "debug")
 	bob := e2e.ConnectLine(t, p.addr)
-	bob.WaitText("Enter your screen name")
+	bob.WaitText(lobby.Prompt)
 	bob.Send("bob")
 	bob.Send("/create alpha")
 	const secret = "zebra-secret-words"

@@ -3,8 +3,8 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +19,13 @@ type Line struct {
 	conn  *gossh.Client
 	sess  *gossh.Session
 	Stdin io.WriteCloser
-	mu    sync.Mutex
-	out   bytes.Buffer // everything received, stdout and stderr
 	exit  chan error
 	read  sync.WaitGroup
+
+	mu      sync.Mutex
+	out     bytes.Buffer  // everything received, stdout and stderr
+	grew    chan struct{} // closed and replaced whenever out grows or a reader ends
+	readers int           // of stdout and stderr, still reading
 }
 
 // ConnectLine opens a session without a PTY to addr, without a key.
@@ -55,7 +58,7 @@ func ConnectLineWith(t testing.TB, addr string, signer gossh.Signer, setup func(
 	stdin, _ := sess.StdinPipe()
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
-	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1)}
+	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1), grew: make(chan struct{}), readers: 2}
 	if setup != nil {
 		if err := setup(sess); err != nil {
 			t.Fatal(err)
@@ -88,6 +91,13 @@ func (c *Line) copy(r io.Reader) {
 		n, err := r.Read(buf)
 		c.mu.Lock()
 		c.out.Write(buf[:n])
+		if err != nil {
+			c.readers--
+		}
+		if n > 0 || err != nil {
+			close(c.grew) // wakes every WaitText
+			c.grew = make(chan struct{})
+		}
 		c.mu.Unlock()
 		if err != nil {
 			return
@@ -113,12 +123,37 @@ func (c *Line) Send(line string) {
 // WaitText waits until text has been received.
 func (c *Line) WaitText(text string) {
 	c.t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for !strings.Contains(c.Output(), text) {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out waiting for %q; got:\n%s", text, c.Output())
+	want := []byte(text)
+	c.wait(fmt.Sprintf("%q", text), func(out []byte) bool { return bytes.Contains(out, want) })
+}
+
+// WaitFor waits until cond holds for everything received so far.
+func (c *Line) WaitFor(what string, cond func(out string) bool) {
+	c.t.Helper()
+	c.wait(what, func(out []byte) bool { return cond(string(out)) })
+}
+
+// wait waits until cond holds for the output, looking again whenever
+// output arrives, and gives up once no more can come or after WaitTimeout.
+func (c *Line) wait(what string, cond func(out []byte) bool) {
+	c.t.Helper()
+	deadline := time.NewTimer(WaitTimeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		done, grew, ended := cond(c.out.Bytes()), c.grew, c.readers == 0
+		c.mu.Unlock()
+		switch {
+		case done:
+			return
+		case ended:
+			c.t.Fatalf("the session ended without %s; got:\n%s", what, c.Output())
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-grew:
+		case <-deadline.C:
+			c.t.Fatalf("timed out waiting for %s; got:\n%s", what, c.Output())
+		}
 	}
 }
 

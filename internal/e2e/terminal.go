@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +18,14 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// WaitTimeout bounds every wait for something to appear; generous because
-// CI runs the race detector on two cores.
-const WaitTimeout = 15 * time.Second
+// WaitTimeout bounds every wait for something to appear: the tests' own
+// (testutil.WaitTimeout).
+const WaitTimeout = testutil.WaitTimeout
 
 // Terminal is one user at a terminal: an SSH session with a PTY whose output
 // is fed into a terminal emulator, read as the visible screen.
@@ -301,11 +303,11 @@ func (c *Terminal) Key(k uv.KeyPressEvent) { c.Emu.SendKey(k) }
 // Login answers the name prompt and waits for the main screen.
 func (c *Terminal) Login(name string) {
 	c.t.Helper()
-	c.WaitText("Enter your screen name")
+	c.WaitText(lobby.Prompt)
 	c.TypeLine(name)
 	if name != "" {
 		c.WaitFor("the main screen for "+name, func(s string) bool {
-			return strings.Contains(s, name) && !strings.Contains(s, "Enter your screen name")
+			return strings.Contains(s, name) && !strings.Contains(s, lobby.Prompt)
 		})
 	}
 }
@@ -368,38 +370,4 @@ func (c *Terminal) FindText(text string) (x, y int, ok bool) {
 func (c *Terminal) Click(x, y int) {
 	c.Emu.SendMouse(vt.MouseClick{X: x, Y: y, Button: vt.MouseLeft})
 	c.Emu.SendMouse(vt.MouseRelease{X: x, Y: y, Button: vt.MouseLeft})
-}
-
-// Eventually polls cond until it holds, failing the test after WaitTimeout.
-func Eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// CheckGoroutines fails the test if goroutines started during it outlive it.
-func CheckGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(WaitTimeout)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("%d goroutines outlive the test (%d before):\n%s", n-before, before, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
 }

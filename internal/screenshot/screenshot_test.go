@@ -39,16 +39,16 @@ func TestScreenshot(t *testing.T) {
 		}
 	}
 	carol := e2e.ConnectLine(t, addr)
-	carol.WaitText("Enter your screen name")
+	carol.WaitText(lobby.Prompt)
 	say(carol, "carol", "/create general", "morning, everyone")
 	carol.WaitText("carol: morning, everyone")
 
 	alice := e2e.ConnectLine(t, addr)
-	alice.WaitText("Enter your screen name")
+	alice.WaitText(lobby.Prompt)
 	say(alice, "alice", "/create go-nuts", "anyone tried the new range-over-func iterators?")
 	alice.WaitText("alice: anyone tried")
 	dave := e2e.ConnectLine(t, addr)
-	dave.WaitText("Enter your screen name")
+	dave.WaitText(lobby.Prompt)
 	say(dave, "dave", "/join go-nuts", "yes: iter.Seq everywhere now, and slices.Collect")
 	alice.WaitText("dave: yes")
 	say(alice, "same here. maps.Keys too, sorted with slices.Sorted")

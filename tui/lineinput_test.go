@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/chatroom-ssh/chatroom/internal/lobbytest"
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
@@ -226,7 +227,7 @@ func TestInputPlaceholder(t *testing.T) {
 // MaxMessageLen characters, says once that it is full, and the keys after
 // that rebuild no frame.
 func TestTypingPastTheCapIsRefusedOnce(t *testing.T) {
-	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
+	h := newHarness(t, lobbytest.New(t, lobby.Config{}), 100, 30)
 	h.login("alice")
 	h.typeText(strings.Repeat("a", lobby.MaxMessageLen+100))
 	if n := len([]rune(h.m.input.Value())); n != lobby.MaxMessageLen {
@@ -238,7 +239,7 @@ func TestTypingPastTheCapIsRefusedOnce(t *testing.T) {
 	}
 	h.m.View()
 	h.typeText("b")
-	if !h.m.frameValid {
+	if !h.m.frame.valid {
 		t.Fatal("a key refused by the full input rebuilt the frame")
 	}
 	// Sent, the input is empty and may fill (and say so) again.
@@ -251,9 +252,9 @@ func TestTypingPastTheCapIsRefusedOnce(t *testing.T) {
 }
 
 func TestNameTypedPastItsLimitSaysSo(t *testing.T) {
-	h := newHarness(t, newTestLobby(t, lobby.Config{}), 100, 30)
+	h := newHarness(t, lobbytest.New(t, lobby.Config{}), 100, 30)
 	h.typeText(strings.Repeat("n", lobby.MaxNameLen+3))
-	if got := h.m.name.Value(); got != strings.Repeat("n", lobby.MaxNameLen) {
+	if got := h.m.prompt.name.Value(); got != strings.Repeat("n", lobby.MaxNameLen) {
 		t.Fatalf("name input %q, want %d characters", got, lobby.MaxNameLen)
 	}
 	h.waitText(fmt.Sprintf("A name is at most %d characters.", lobby.MaxNameLen))

@@ -1,5 +1,0 @@
-//go:build !race
-
-package sshserver
-
-const raceEnabled = false
