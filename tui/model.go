@@ -128,14 +128,22 @@ type Model struct {
 	// until the input is emptied, so a script typing on gets one notice,
 	// not one per key.
 	inputFull bool
+	comp      completion // Tab: complete.go
+	topic     string     // of the room, for the title row
+
+	// The results of the last search, which ↑/↓ choose among while picking.
+	found   []lobby.Message
+	picking bool
+	pick    int
 
 	held    presence // others' join/leave lines and room lists not shown yet
 	actions actions  // lines and room choices on their way to the lobby
 	end     ending
 
 	// The layout: rows of the body (sidebar and scrollback), of the title
-	// above the scrollback (1, or 0 in tiny windows) and of the key help.
-	bodyH, titleRows, helpRows int
+	// above the scrollback (1, or 0 in tiny windows), of the key help and
+	// of the input (more than one while it holds several lines).
+	bodyH, titleRows, helpRows, inputRows int
 
 	frame keptFrame
 }
@@ -178,6 +186,7 @@ func New(opts Options) *Model {
 	m.help.Styles = st.help
 
 	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")
+	m.input.multi = true
 	m.input.Focus()
 	m.setPlaceholder()
 	m.layout()
@@ -249,6 +258,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.promptKey(msg)
 		}
 		return m.mainKey(msg)
+	case namesMsg:
+		m.completeNames(msg)
+		return nil
 	case tea.PasteMsg:
 		return m.paste(msg)
 	case tea.MouseClickMsg:
