@@ -189,6 +189,11 @@ func TestTalkAcrossNodesOverSSH(t *testing.T) {
 	bob.WaitText("You are in the Lobby")
 	bob.Send("/join alpha")
 	alice.WaitText("bob joined alpha")
+	// And someone at a terminal on b.
+	dan := b.connect(t)
+	dan.Login("dan")
+	dan.TypeLine("/join alpha")
+	alice.WaitText("dan joined alpha")
 	alice.Send("/topic made on node a")
 	bob.WaitText("* alice set the topic: made on node a")
 	alice.Send("typo hre")
@@ -196,6 +201,13 @@ func TestTalkAcrossNodesOverSSH(t *testing.T) {
 	alice.Send("/edit typo here")
 	bob.WaitText("* alice edited their line of ")
 	bob.WaitText(": typo here")
+	dan.WaitFor("the topic on dan's title row", func(s string) bool {
+		return strings.Contains(strings.Split(s, "\n")[0], "alpha · 3 here · made on node a")
+	})
+	dan.WaitText("alice: typo here (edited)")
+	if strings.Contains(dan.Screen(), "typo hre") {
+		t.Errorf("dan still sees the line before its edit:\n%s", dan.Screen())
+	}
 	alice.Send("/nick alicia")
 	bob.WaitText("* alice is now alicia")
 	bob.Send("/topic")
