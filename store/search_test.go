@@ -228,3 +228,22 @@ func TestMigrateTalk(t *testing.T) {
 		t.Errorf("the index is damaged: %v", err)
 	}
 }
+
+// TestSearchFreshStore: a store that has looked up only the rooms searched
+// still leaves the others out (it once took the rooms it knew of for all
+// the rooms there are, and searched everywhere).
+func TestSearchFreshStore(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	createRooms(t, s, "alpha", "beta", "gamma")
+	appendT(t, s, []lobby.Message{say("alpha", 1, "a", "fox"), say("beta", 1, "b", "fox"), say("gamma", 1, "c", "fox")})
+	s.Close()
+	fresh := openT(t, dir)
+	for _, rooms := range [][]string{{"beta"}, {"beta", "gamma"}} {
+		for _, hit := range search(t, fresh, "fox", rooms...) {
+			if !slices.Contains(rooms, strings.Split(hit, "/")[0]) {
+				t.Errorf("a search in %v found %s", rooms, hit)
+			}
+		}
+	}
+}
