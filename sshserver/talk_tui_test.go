@@ -158,3 +158,40 @@ func TestPastedBlockOverSSH(t *testing.T) {
 	l.WaitText("alice: one\n")
 	l.WaitText("               two\n")
 }
+
+// TestLinksOverSSH: a URL in a message reaches another user's terminal as
+// an OSC 8 hyperlink around its text, which is unchanged on screen; on a
+// narrow terminal it wraps over rows and is a link on each.
+func TestLinksOverSSH(t *testing.T) {
+	ts := startServer(t)
+	a := ts.creator(t, "alice", "alpha")
+	b := ts.connectSized(t, 60, 20)
+	b.Login("bob")
+	b.TypeLine("/join alpha")
+	a.WaitText("bob joined alpha")
+	b.StartRecording()
+	const u = "https://example.com/a/long/path/so/that/it/wraps/in/a/narrow/pane?q=1"
+	a.TypeLine("see " + u + " now")
+	b.WaitFor("the URL's two pieces", func(s string) bool {
+		return strings.Contains(s, "https://example.com/a/long") && strings.Contains(s, "narrow/pane?q=1 now")
+	})
+	// The renderer ends OSC with BEL or ST; either will do.
+	raw := strings.ReplaceAll(string(b.Recorded()), "\a", "\x1b\\")
+	// Every sequence that opens the link carries the same URL and id, and
+	// it is opened on each row it is drawn on: one link, clickable
+	// wherever the pane wrapped it.
+	var params []string
+	for _, seg := range strings.Split(raw, "\x1b]8;")[1:] {
+		if p, rest, ok := strings.Cut(seg, ";"); ok && strings.HasPrefix(rest, u+"\x1b\\") {
+			params = append(params, p)
+		}
+	}
+	if len(params) < 2 || !strings.HasPrefix(params[0], "id=") {
+		t.Fatalf("the link to %s is opened %d times in what bob's terminal got: %q", u, len(params), raw)
+	}
+	for _, p := range params {
+		if p != params[0] {
+			t.Errorf("the link is opened as %q and as %q", params[0], p)
+		}
+	}
+}
