@@ -18,6 +18,16 @@ import (
 // mainKey handles a key on the main screen: the global bindings, then the
 // sidebar's or the input's, whichever has the focus.
 func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.focus == focusInput && typed(msg) && (msg.Text != "?" || m.input.Len() > 0) {
+		// Typed text, which no binding takes ("?" only on an empty
+		// input): straight to the input. Matching every binding costs a
+		// string a binding, and typing is the most frequent thing of all.
+		if m.picking {
+			m.pickDone()
+		}
+		m.inputEdited(m.input.update(msg))
+		return nil
+	}
 	k := &m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -308,4 +318,9 @@ func (m *Model) fitInput() {
 	if m.input.Rows() != m.inputRows {
 		m.layout()
 	}
+}
+
+// typed reports whether msg is text typed, with no modifier but Shift.
+func typed(msg tea.KeyPressMsg) bool {
+	return msg.Text != "" && msg.Mod&^tea.ModShift == 0
 }
