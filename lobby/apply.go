@@ -38,6 +38,16 @@ var appliers = map[ChangeType]applier{
 	ChangeAway:  (*Lobby).applyAway,
 	ChangeTopic: (*Lobby).applyTopic,
 	ChangeEdit:  (*Lobby).applyEdit,
+
+	ChangeKick:     (*Lobby).applyKick,
+	ChangeBan:      (*Lobby).applyBan,
+	ChangeUnban:    (*Lobby).applyUnban,
+	ChangeMute:     (*Lobby).applyMute,
+	ChangeUnmute:   (*Lobby).applyUnmute,
+	ChangeRole:     (*Lobby).applyRole,
+	ChangeInvite:   (*Lobby).applyInvite,
+	ChangeMode:     (*Lobby).applyMode,
+	ChangeAnnounce: (*Lobby).applyAnnounce,
 }
 
 // applyLoop follows the log from the cursor for as long as the lobby runs.
@@ -152,6 +162,18 @@ func (l *Lobby) applyOpen(c *Change) error {
 		}
 		return ErrFull
 	}
+	if !c.Flag {
+		// Decided here, from the key and address the open carries, rather
+		// than by the door alone: a ban on its way through the log when
+		// the session knocked is ordered against it like any other change.
+		l.order.bans.prune(l, kindBan, nil, c.At)
+		if x := l.order.bans.atDoor(c.Key, c.Addr, c.At); x != nil {
+			if s := l.localOf(c); s != nil {
+				s.refused = true
+			}
+			return x.bannedError()
+		}
+	}
 	m := &member{id: c.Session, node: c.Node, since: c.At, active: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
 	l.members[m.id] = m
 	l.saveMemberLocked(m)
@@ -229,6 +251,7 @@ func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
 		l.named--
 		l.online.Store(int64(l.named))
 	}
+	l.forgetSessionLocked(m)
 	delete(l.members, m.id)
 	l.writes.State = append(l.writes.State, StateRecord{Kind: kindSession, Key: string(m.id)})
 	if s := m.sess; s != nil && !s.closed {
@@ -293,9 +316,10 @@ func compareIDs(a, b SessionID) int {
 
 func (l *Lobby) applyCreate(c *Change) error {
 	s := l.localOf(c)
+	m := l.members[c.Session]
 	if r, exists := l.roomIx.find(c.Room); exists {
 		if s != nil {
-			l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
+			l.noticeLocked(s, true, "%s", s.existsTextLocked(r, c.Room))
 		}
 		return nil
 	}
@@ -306,13 +330,23 @@ func (l *Lobby) applyCreate(c *Change) error {
 		locals:  make(map[*Session]struct{}),
 		loaded:  true, // new: nothing to load
 	}
+	// The registered creator owns the room; a guest's room has no owner
+	// until a server operator names one.
+	if m != nil {
+		r.meta.Owner = l.heldNameLocked(m)
+	}
+	r.meta.Private = c.Flag
 	l.rooms[foldKey(c.Room)] = r
 	l.roomIx.add(r.name, r)
 	l.saveRoomLocked(r)
 	if s != nil {
-		l.noticeLocked(s, false, "You created %s.", r.name)
+		if r.meta.Private {
+			l.noticeLocked(s, false, "You created %s, a private room: nobody else sees it until you /invite them.", r.name)
+		} else {
+			l.noticeLocked(s, false, "You created %s.", r.name)
+		}
 	}
-	if m := l.members[c.Session]; m != nil && m.name != "" {
+	if m != nil && m.name != "" {
 		l.enterRoomLocked(m, r, c)
 	}
 	l.changedLocked()
@@ -326,7 +360,9 @@ func (l *Lobby) applyJoin(c *Change) error {
 	}
 	s := m.sess
 	r, ok := l.rooms[foldKey(c.Room)]
-	if !ok {
+	if !ok || !l.maySeeLocked(m, r) {
+		// A private room the member may not see answers as if it did not
+		// exist: it may have turned private on the way.
 		if s != nil {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms.", c.Room)
 		}
@@ -336,6 +372,11 @@ func (l *Lobby) applyJoin(c *Change) error {
 		if s != nil {
 			l.noticeLocked(s, false, "You are already in %s.", r.name)
 		}
+		return nil
+	}
+	l.order.bans.prune(l, kindBan, r, c.At)
+	if why := l.joinBanLocked(m, r, c.At); why != "" {
+		l.tellLocked(s, true, "%s", why)
 		return nil
 	}
 	l.enterRoomLocked(m, r, c)
@@ -376,6 +417,11 @@ func (l *Lobby) applySay(c *Change) error {
 		if s := m.sess; s != nil {
 			l.noticeLocked(s, true, "Your message was not sent: you are no longer in %s.", c.Room)
 		}
+		return nil
+	}
+	if why := l.speakRefusalLocked(m, m.room, c.At); why != "" {
+		// Muted, or a guest under the raid guard, since the line was sent.
+		l.tellLocked(m.sess, true, "%s", why)
 		return nil
 	}
 	kind := KindChat

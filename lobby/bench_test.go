@@ -61,3 +61,32 @@ func BenchmarkNameLookup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSpeakCheck: what keeping order adds to every chat line (the
+// command and the applier both ask whether its author may speak): nothing
+// to look up while nobody is muted and the raid guard is off; a look-up of
+// the author's registration otherwise.
+//
+//	go test ./lobby -run '^$' -bench SpeakCheck
+func BenchmarkSpeakCheck(b *testing.B) {
+	l := &Lobby{regs: make(lookIndex[*registration]), keyNames: make(map[string]*registration), order: newOrderState()}
+	reg := &registration{name: "alice", keys: []heldKey{{FP: "SHA256:a"}}}
+	l.regs.add(reg.name, reg)
+	l.keyNames["SHA256:a"] = reg
+	r := &room{name: "alpha"}
+	alice := &member{name: "alice", fp: "SHA256:a", room: r}
+	guest := &member{name: "Guest7", addr: "192.0.2.1:1", room: r}
+	check := func(b *testing.B, m *member) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = l.speakRefusalLocked(m, r, 1)
+		}
+	}
+	b.Run("nothing-holds", func(b *testing.B) { check(b, alice) })
+	l.order.mutes[nil] = []*restriction{{Name: "carol", Keys: []string{"SHA256:c"}}}
+	b.Run("a-mute-elsewhere/registered", func(b *testing.B) { check(b, alice) })
+	b.Run("a-mute-elsewhere/guest", func(b *testing.B) { check(b, guest) })
+	l.order.mutes = make(restrictions)
+	r.meta.RegisteredOnly = true
+	b.Run("raid-guard/registered", func(b *testing.B) { check(b, alice) })
+}

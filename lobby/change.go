@@ -22,7 +22,8 @@ const (
 	ChangeName ChangeType = "name"
 	// ChangeClose: a session ends; Text is the reason (see reasonCode in ending.go).
 	ChangeClose ChangeType = "close"
-	// ChangeCreate: Room is created and the session moves into it.
+	// ChangeCreate: Room is created and the session moves into it; Flag
+	// makes it private.
 	ChangeCreate ChangeType = "create"
 	// ChangeJoin: the session moves into Room.
 	ChangeJoin ChangeType = "join"
@@ -67,6 +68,35 @@ const (
 	// session's own; the applier, that it is still Name's and recent
 	// enough (EditLines, EditAge).
 	ChangeEdit ChangeType = "edit"
+
+	// Keeping order (moderation.go). Each is proposed by the session named
+	// Name and refused in place if it no longer has that name, or no longer
+	// the right to do it, when it is applied. Room is where it is done ("" for
+	// the whole server: a server operator in the Lobby) and Target the name
+	// it is done to.
+
+	// ChangeKick: Target goes back to the Lobby from Room; Text is why.
+	ChangeKick ChangeType = "kick"
+	// ChangeBan: the keys of Target (a guest's address) are banned from
+	// Room, or from the server, until Until (0: until lifted); Text is why.
+	ChangeBan ChangeType = "ban"
+	// ChangeUnban: the ban on Target in Room, or on the server, is lifted.
+	ChangeUnban ChangeType = "unban"
+	// ChangeMute: Target may read but not speak in Room, or anywhere, until
+	// Until (0: until lifted).
+	ChangeMute ChangeType = "mute"
+	// ChangeUnmute: the mute on Target in Room, or on the server, is lifted.
+	ChangeUnmute ChangeType = "unmute"
+	// ChangeRole: Target becomes Room's owner (Text "owner"), one of its
+	// room operators ("op"), or no longer one ("deop").
+	ChangeRole ChangeType = "role"
+	// ChangeInvite: Target may see and join the private Room.
+	ChangeInvite ChangeType = "invite"
+	// ChangeMode: Room's mode Target ("private" or "registered"), or the
+	// server's ("registered"), is switched on (Flag) or off.
+	ChangeMode ChangeType = "mode"
+	// ChangeAnnounce: Text reaches every session as a notice.
+	ChangeAnnounce ChangeType = "announce"
 )
 
 // SessionID names a session across every node: the proposing instance and

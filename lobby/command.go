@@ -24,6 +24,9 @@ type command struct {
 	// bare commands work without the slash in the Lobby, as the original
 	// chatroom's did.
 	bare bool
+	// order marks the commands of keeping order, which /commands sums up
+	// in a line and /commands order lists: most people never need them.
+	order bool
 	// run carries the command out for s with its argument, under the
 	// lobby's lock. It proposes changes, or answers with notices; it
 	// returns an error only when the session ended.
@@ -40,8 +43,8 @@ type command struct {
 
 // commandList is the whole command set, in the order /commands lists it.
 var commandList = []*command{
-	{name: "commands", aliases: []string{"help"}, usage: "/commands", does: "show every command (also /help)", bare: true, run: (*Session).cmdCommands},
-	{name: "create", usage: "/create NAME", does: "create a room and move into it", bare: true, run: (*Session).cmdCreate},
+	{name: "commands", aliases: []string{"help"}, usage: "/commands [order]", does: "show every command (also /help)", bare: true, run: (*Session).cmdCommands},
+	{name: "create", usage: "/create NAME [private]", does: "create a room and move into it; private hides it", bare: true, run: (*Session).cmdCreate},
 	{name: "list", usage: "/list", does: "list the rooms and how many are in each", bare: true, run: (*Session).cmdList},
 	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
 	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},
@@ -67,6 +70,23 @@ var commandList = []*command{
 	{name: "joins", usage: "/joins all|talkers|none", does: "which join and leave lines you see", run: (*Session).cmdJoins},
 	{name: "bell", usage: "/bell on|off", does: "the terminal bell on mentions and direct messages", run: (*Session).cmdBell},
 	{name: "tz", usage: "/tz [Area/City]", does: "the timezone your times are shown in", run: (*Session).cmdTz},
+
+	// Keeping order (modcommands.go): for a room's owner, its room
+	// operators and server operators; in the Lobby, server operators act
+	// on the whole server.
+	{name: "kick", usage: "/kick NAME [reason]", does: "send NAME out of this room, back to the Lobby", order: true, run: (*Session).cmdKick},
+	{name: "ban", usage: "/ban NAME [DURATION] [reason]", does: "keep NAME's keys out of this room (in the Lobby: the server)", order: true, run: (*Session).cmdBan},
+	{name: "unban", usage: "/unban NAME", does: "lift a ban", order: true, run: (*Session).cmdUnban},
+	{name: "bans", usage: "/bans", does: "who is banned or muted here (in the Lobby: server-wide)", order: true, run: (*Session).cmdBans},
+	{name: "mute", usage: "/mute NAME [DURATION]", does: "NAME may read, not speak, here (in the Lobby: everywhere)", order: true, run: (*Session).cmdMute},
+	{name: "unmute", usage: "/unmute NAME", does: "lift a mute", order: true, run: (*Session).cmdUnmute},
+	{name: "private", usage: "/private on|off", does: "hide this room from all but its members and the invited", order: true, run: (*Session).cmdPrivate},
+	{name: "invite", usage: "/invite NAME", does: "let NAME see and join this private room", order: true, run: (*Session).cmdInvite},
+	{name: "op", usage: "/op NAME", does: "make the registered NAME a room operator (owners)", order: true, run: (*Session).cmdOp},
+	{name: "deop", usage: "/deop NAME", does: "take NAME's room operator rights (owners)", order: true, run: (*Session).cmdDeop},
+	{name: "owner", usage: "/owner NAME", does: "give this room to the registered NAME (server operators)", order: true, run: (*Session).cmdOwner},
+	{name: "mode", usage: "/mode registered on|off", does: "raid guard: only registered names may speak here (owners)", order: true, run: (*Session).cmdMode},
+	{name: "announce", usage: "/announce TEXT", does: "a notice to every session (server operators)", order: true, run: (*Session).cmdAnnounce},
 }
 
 // commandIndex finds a command by any of its names.
@@ -76,8 +96,10 @@ var commandIndex = make(map[string]*command)
 var Commands []Command
 
 // originalCommands are those of the original chatroom (the ones with bare
-// forms), which ShortHelp lists.
-var originalCommands []Command
+// forms), which ShortHelp lists; everyday are those /commands lists in
+// full, and orderCommands those of keeping order, which /commands order
+// lists.
+var originalCommands, everyday, orderCommands []Command
 
 func init() {
 	// In init, not in the declarations: commands refer to CommandHelp,
@@ -89,16 +111,34 @@ func init() {
 			}
 			commandIndex[n] = c
 		}
-		Commands = append(Commands, Command{Usage: c.usage, Does: c.does})
+		cmd := Command{Usage: c.usage, Does: c.does}
+		Commands = append(Commands, cmd)
 		if c.bare {
-			originalCommands = append(originalCommands, Command{Usage: c.usage, Does: c.does})
+			originalCommands = append(originalCommands, cmd)
+		}
+		if c.order {
+			orderCommands = append(orderCommands, cmd)
+		} else {
+			everyday = append(everyday, cmd)
 		}
 	}
 }
 
-// CommandHelp is the command list as text, one command a line.
+// CommandHelp is the command list as text, one command a line; the
+// commands of keeping order are summed up in a line (see OrderHelp).
 func CommandHelp() string {
-	return helpText(Commands, "\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /.")
+	var names []string
+	for _, c := range orderCommands {
+		name, _, _ := strings.Cut(c.Usage, " ")
+		names = append(names, name)
+	}
+	return helpText(everyday, "\nIn the Lobby the bare forms work too (list, join NAME...). In a room, a line is chat unless it starts with /; start it with // to send a line that begins with /."+
+		"\nKeeping order (room owners, room operators, server operators): "+strings.Join(names, " ")+"; /commands order explains them.")
+}
+
+// OrderHelp lists the commands of keeping order, one a line.
+func OrderHelp() string {
+	return helpText(orderCommands, "\nIn a room they act on the room, for its owner, its room operators and server operators; in the Lobby, server operators act on the whole server. A DURATION is like 10m, 2h or 7d; without one, until lifted.")
 }
 
 // ShortHelp is the start of the command list, for the Lobby's screen: the
@@ -284,6 +324,11 @@ func (s *Session) roomLocked() *room {
 }
 
 func (s *Session) chatLocked(r *room, text string) {
+	l := s.lobby
+	if why := l.speakRefusalLocked(l.members[s.id], r, l.cfg.Now().UnixNano()); why != "" {
+		l.noticeLocked(s, true, "%s", why)
+		return
+	}
 	if text, ok := s.chatTextLocked(text); ok {
 		s.proposeFromLocked(Change{Type: ChangeSay, Room: r.name, Text: text})
 	}
@@ -308,7 +353,11 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func (s *Session) cmdCommands(string) error {
+func (s *Session) cmdCommands(arg string) error {
+	if strings.EqualFold(arg, "order") {
+		s.lobby.noticeLocked(s, false, "%s", OrderHelp())
+		return nil
+	}
 	s.lobby.noticeLocked(s, false, "%s", CommandHelp())
 	return nil
 }
@@ -325,8 +374,9 @@ func (s *Session) cmdQuit(string) error {
 
 func (s *Session) cmdCreate(arg string) error {
 	l := s.lobby
+	arg, private := createArg(arg)
 	if arg == "" {
-		l.noticeLocked(s, true, "Usage: /create NAME")
+		l.noticeLocked(s, true, "Usage: /create NAME [private]")
 		return nil
 	}
 	// Validated as typed: a name with anything else in it is refused, not
@@ -337,12 +387,18 @@ func (s *Session) cmdCreate(arg string) error {
 		return nil
 	}
 	if r, exists := l.roomIx.find(name); exists {
-		l.noticeLocked(s, true, "A room named %s already exists; join it with /join %s.\n%s", r.name, r.name, listText(s.roomsLocked()))
+		l.noticeLocked(s, true, "%s", s.existsTextLocked(r, name))
 		return nil
+	}
+	if private {
+		if why := l.privateCreateRefusalLocked(l.members[s.id]); why != "" {
+			l.noticeLocked(s, true, "%s", why)
+			return nil
+		}
 	}
 	// Another node may be creating it at this moment: the log's order
 	// decides who does, and the other is told as above.
-	s.proposeFromLocked(Change{Type: ChangeCreate, Room: name})
+	s.proposeFromLocked(Change{Type: ChangeCreate, Room: name, Flag: private})
 	return nil
 }
 
@@ -352,10 +408,14 @@ func (s *Session) cmdJoin(arg string) error {
 		l.noticeLocked(s, true, "Usage: /join NAME")
 		return nil
 	}
+	m := l.members[s.id]
 	r, ok := l.rooms[foldKey(CleanText(arg))]
+	if ok && !l.maySeeLocked(m, r) {
+		ok = false // a private room answers as if it did not exist
+	}
 	if !ok {
 		name, valid := validName(arg, MaxRoomLen)
-		if like, found := l.roomIx.find(name); valid && found {
+		if like, found := l.roomIx.find(name); valid && found && l.maySeeLocked(m, like) {
 			l.noticeLocked(s, true, "There is no room named %s, but %s looks the same: /join %s joins it.", name, like.name, like.name)
 		} else if valid {
 			l.noticeLocked(s, true, "There is no room named %s. /list shows the rooms; /create %s makes it.", name, name)
@@ -366,6 +426,10 @@ func (s *Session) cmdJoin(arg string) error {
 	}
 	if r == s.roomLocked() {
 		l.noticeLocked(s, false, "You are already in %s.", r.name)
+		return nil
+	}
+	if why := l.joinBanLocked(m, r, l.cfg.Now().UnixNano()); why != "" {
+		l.noticeLocked(s, true, "%s", why)
 		return nil
 	}
 	s.proposeFromLocked(Change{Type: ChangeJoin, Room: r.name})

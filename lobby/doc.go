@@ -10,8 +10,8 @@
 // Once a session is named, everything its user sees (replies to commands,
 // refusals, chat lines, join and leave notices) arrives through that one
 // ordered stream, so every front end shows the same thing in the same
-// order; only pages of older history are read directly (Lobby.Older, from
-// the Store). When the session ends, Next returns why, and Lobby.Ending
+// order; only pages of older history are read directly (Session.Older,
+// from the Store, to those who may read them). When the session ends, Next returns why, and Lobby.Ending
 // says what to tell the user and the exit status, for every front end
 // alike; the name prompt's words are here too (Prompt, NameRule).
 //
@@ -37,6 +37,10 @@
 //	text.go       CleanText, validName: what untrusted text may be
 //	invisible.go  lines with nothing visible in them
 //	lookalike.go  names that look alike, taken together
+//	moderation.go keeping order: roles, bans and mutes, who may see a private room
+//	modapply.go   the appliers of kick, ban, mute, roles, invitations, modes, announcements
+//	modcommands.go /kick, /ban, /mute, /private, /invite, /op, /owner, /mode, /announce
+//	span.go       the durations of bans and mutes (10m, 2h, 7d)
 //
 // # The log
 //
@@ -119,10 +123,27 @@
 // left out of what is delivered to them (prefs.hides), never out of what
 // is stored. /search and /goto read the store outside the lock (a command
 // may return work to do after it: command.outside). Who may read a room's
-// lines (history, search hits, /who) is one function, canReadLocked. A
+// lines (history, search hits, /who) is one function, mayReadLocked. A
 // message may hold several lines (a pasted block): CleanLines cleans each,
 // and front ends show the lines after the first indented under its author,
 // so that none passes for another's line.
+//
+// # Keeping order
+//
+// Rooms have owners (the registered name that created one) and room
+// operators (registered names the owner names); server operators have
+// every power everywhere. Kicks, bans, mutes, invitations, roles and modes
+// are changes on the log like any other (moderation.go; the commands in
+// modcommands.go), so a kick made on one node moves a member on another.
+// A ban or a mute is a state record holding the keys of the name it was
+// made against (and a guest's address) with its deadline as a time: expiry
+// is decided by comparing with the time a change carries, on every node
+// alike, and needs no timer. Open refuses a session whose key (a guest's
+// address) is banned from the server; the open's applier decides it, so a
+// ban on its way through the log is ordered against the session like
+// anything else. A private room exists only for those who may see it
+// (Lobby.maySeeLocked, the one rule every path that names a room asks) and
+// its history is only for those in it.
 //
 // # Untrusted text
 //

@@ -34,6 +34,9 @@ var reasons = []reason{
 	{err: ErrFlooding, code: "flood", left: "flooding"},
 	{err: ErrShutdown, code: "shutdown", left: "server shutting down"},
 	{err: ErrLost, code: "lost", left: "connection lost"},
+	// A server ban's own line tells the room (modapply.go), so the leave
+	// says nothing more.
+	{err: ErrBanned, code: "banned"},
 	{err: ErrLobbyClosed},
 	{err: ErrPromptTimeout},
 }
@@ -116,6 +119,9 @@ func (l *Lobby) Ending(reason error, name string) Ending {
 	case errors.Is(reason, ErrUnavailable):
 		// Its cause is for the log, where the lobby put it.
 		return Ending{Farewell: Sentence(ErrUnavailable.Error()), Code: 1}
+	case errors.Is(reason, ErrBanned) && name == "":
+		// Refused at the door: the ban says by whom, why and until when.
+		return Ending{Farewell: Sentence(reason.Error()), Code: 1}
 	case name == "" && reasonFor(reason) == nil:
 		// Refused before it began, for a reason nobody foresaw.
 		return Ending{Farewell: "Sorry, the chat cannot take you right now: " + Sentence(reason.Error()), Code: 1}

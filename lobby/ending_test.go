@@ -10,6 +10,7 @@ import (
 func TestEnding(t *testing.T) {
 	l := newLobby(t, Config{MaxSessions: 10})
 	odd := errors.New("the moon is in the way")
+	ban := &BannedError{By: "root", Reason: "raiding"}
 	tests := []struct {
 		name   string
 		reason error
@@ -29,6 +30,8 @@ func TestEnding(t *testing.T) {
 		{"prompt timeout", ErrPromptTimeout, "", Ending{"No name was given in time. Goodbye.", 1}},
 		{"full", ErrFull, "", Ending{"Server is full: 10 of 10 sessions in use. Try again later.", 1}},
 		{"cannot save", fmt.Errorf("%w: disk on fire", ErrUnavailable), "", Ending{Sentence(ErrUnavailable.Error()), 1}},
+		{"banned, at the door", ban, "", Ending{"You are banned from this server by root until it is lifted: raiding.", 1}},
+		{"banned, in the chat", ban, "alice", Ending{"Disconnected: you are banned from this server by root until it is lifted: raiding.", 1}},
 		{"unforeseen, at the door", odd, "", Ending{"Sorry, the chat cannot take you right now: The moon is in the way.", 1}},
 		{"unforeseen, in the chat", odd, "alice", Ending{"Disconnected: the moon is in the way.", 1}},
 	}
@@ -71,7 +74,7 @@ func TestReasonCodesRoundTrip(t *testing.T) {
 }
 
 func TestSessionOverAndNameRefused(t *testing.T) {
-	for _, err := range []error{ErrQuit, ErrTooSlow, ErrFlooding, ErrShutdown, ErrClosed, ErrLobbyClosed, ErrLost} {
+	for _, err := range []error{ErrQuit, ErrTooSlow, ErrFlooding, ErrShutdown, ErrClosed, ErrLobbyClosed, ErrLost, &BannedError{By: "root"}} {
 		if !SessionOver(fmt.Errorf("exec: %w", err)) {
 			t.Errorf("SessionOver(%v) = false", err)
 		}

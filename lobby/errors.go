@@ -34,4 +34,8 @@ var (
 	ErrNotRegistered = errors.New("that name is not registered")
 	// ErrSettingInvalid: a setting's key or value breaks the limits.
 	ErrSettingInvalid = errors.New("that setting cannot be kept")
+	// ErrBanned: a ban keeps the session out (of the server: Open, or the
+	// end of a session; of a room). The error is a *BannedError, whose text
+	// says by whom, why and until when.
+	ErrBanned = errors.New("you are banned")
 )

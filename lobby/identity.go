@@ -312,6 +312,9 @@ func (l *Lobby) applyUnregister(c *Change) error {
 	for _, hk := range r.keys {
 		delete(l.keyNames, hk.FP)
 	}
+	// Whoever registers the name next is somebody else: the rooms it
+	// owned, ran or was invited to forget it.
+	l.forgetNameLocked(r.name)
 	l.writes.State = append(l.writes.State, StateRecord{Kind: kindRegistration, Key: r.name})
 	for _, k := range slices.Sorted(maps.Keys(r.settings)) {
 		l.writes.State = append(l.writes.State, StateRecord{Kind: kindSetting, Key: settingRecordKey(r.name, k)})

@@ -117,6 +117,7 @@ type Lobby struct {
 	regs     lookIndex[*registration] // registered names, by every look-alike key of the name
 	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
 	gone     map[string]bool          // node instances known dead
+	order    orderState               // bans, mutes, the server's raid guard: moderation.go
 	users    uint64                   // users ever named: Guest<N> counts on from it
 	cursor   uint64                   // the log's sequence number applied through
 	locals   map[SessionID]*Session   // this node's sessions
@@ -207,6 +208,7 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		gone:      make(map[string]bool),
 		regs:      make(lookIndex[*registration]),
 		keyNames:  make(map[string]*registration),
+		order:     newOrderState(),
 		locals:    make(map[SessionID]*Session),
 		waiters:   make(map[uint64]chan error),
 		settledCh: make(chan struct{}),
@@ -384,17 +386,24 @@ type RoomInfo struct {
 	Users int
 }
 
-// Rooms lists every room with its number of users, ordered by name without
-// regard to case. Front ends show a session the list Session.Rooms gives it.
+// Rooms lists every room, private ones included, with its number of users,
+// ordered by name without regard to case: the server's view. Front ends
+// show a session the list Session.Rooms gives it, which leaves out the
+// private rooms it may not see.
 func (l *Lobby) Rooms() []RoomInfo {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.roomsLocked()
+	return l.roomsLocked(nil)
 }
 
-func (l *Lobby) roomsLocked() []RoomInfo {
+// roomsLocked lists the rooms for which show reports true (every room when
+// show is nil), as Rooms does. l.mu must be held.
+func (l *Lobby) roomsLocked(show func(*room) bool) []RoomInfo {
 	out := make([]RoomInfo, 0, len(l.rooms))
 	for _, r := range l.rooms {
+		if show != nil && !show(r) {
+			continue
+		}
 		out = append(out, RoomInfo{Name: r.name, Users: len(r.members)})
 	}
 	slices.SortFunc(out, func(a, b RoomInfo) int {
@@ -450,8 +459,22 @@ func (l *Lobby) MaxSessions() int { return l.cfg.MaxSessions }
 
 // Older returns up to one page (Config.History lines) of the room's history
 // from before seq, oldest first. An empty result means seq was the first line.
-// It reads the store and never takes the Lobby's lock.
+// The history of a private room is only for those in it: Lobby.Older
+// refuses it with ErrNoSuchRoom, and Session.Older serves it to them.
 func (l *Lobby) Older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
+	l.mu.Lock()
+	r := l.rooms[foldKey(roomName)]
+	hidden := r != nil && !l.mayReadLocked(nil, r)
+	l.mu.Unlock()
+	if hidden {
+		return nil, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
+	}
+	return l.older(ctx, roomName, seq)
+}
+
+// older reads a page of history as Older does, for whoever may read it. It
+// reads the store and does not take the Lobby's lock.
+func (l *Lobby) older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
 	if seq <= 1 {
 		return nil, nil
 	}

@@ -14,14 +14,17 @@ type roomMeta struct {
 	TopicBy string `json:"topic_by,omitempty"`
 	TopicAt int64  `json:"topic_at,omitempty"` // Unix nanoseconds
 
-	// Keeping order (moderation): the registered name that owns the room,
-	// the names it made room operators, whether the room is private and
-	// who is invited, and whether only registered names may speak.
-	Owner          string   `json:"owner,omitempty"`
-	Ops            []string `json:"ops,omitempty"`
-	Private        bool     `json:"private,omitempty"`
-	Invited        []string `json:"invited,omitempty"`
-	RegisteredOnly bool     `json:"registered_only,omitempty"`
+	// Keeping order (moderation.go): the registered name that owns the
+	// room, the names it made room operators, whether the room is private
+	// and who is invited (registered names; a guest's session, by
+	// SessionID, for as long as it lasts), and whether only registered
+	// names may speak.
+	Owner           string   `json:"owner,omitempty"`
+	Ops             []string `json:"ops,omitempty"`
+	Private         bool     `json:"private,omitempty"`
+	Invited         []string `json:"invited,omitempty"`
+	InvitedSessions []string `json:"invited_sessions,omitempty"`
+	RegisteredOnly  bool     `json:"registered_only,omitempty"`
 
 	// Conversation marks a room that is a direct conversation between the
 	// names in Parties, not a room anyone can list or join.

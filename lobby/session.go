@@ -107,13 +107,24 @@ type Session struct {
 
 // Open takes a session slot for a visitor, for the whole chat at once: it
 // fails with ErrFull when the chat holds MaxSessions sessions, name prompts
-// included, and with ErrLobbyClosed once the lobby is shutting down. The
-// session has no name until Claim.
+// included, with ErrLobbyClosed once the lobby is shutting down, and with a
+// *BannedError (errors.Is ErrBanned; its text says by whom, why and until
+// when) when the visitor's key, or a guest's address, is banned from the
+// server. The session has no name until Claim.
 func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return nil, ErrLobbyClosed
+	}
+	if !v.Operator {
+		// Refused here when it is plain already, so that a banned key
+		// hammering the door costs the log nothing; the open's applier
+		// decides the rest (a ban on its way through the log).
+		if x := l.order.bans.atDoor(v.Key, v.Addr, l.cfg.Now().UnixNano()); x != nil {
+			l.mu.Unlock()
+			return nil, x.bannedError()
+		}
 	}
 	l.nextSess++
 	s := &Session{
@@ -218,7 +229,8 @@ func (s *Session) Rooms() []RoomInfo {
 
 // roomsLocked is Rooms with l.mu held.
 func (s *Session) roomsLocked() []RoomInfo {
-	return s.lobby.roomsLocked()
+	l := s.lobby
+	return l.roomsLocked(l.seerLocked(l.members[s.id]))
 }
 
 // Room is the name of the session's current room, or "" in the Lobby.

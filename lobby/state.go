@@ -48,6 +48,7 @@ func (l *Lobby) restore(snap Snapshot) error {
 	for _, rec := range snap.Rooms {
 		l.loadRoom(rec)
 	}
+	l.indexGuestInvites()
 	l.users = snap.Counters[counterUsers]
 	l.cursor = snap.Cursor
 	var errs []error
@@ -62,6 +63,10 @@ func (l *Lobby) restore(snap Snapshot) error {
 			settings = append(settings, rec)
 		case kindGone:
 			l.gone[rec.Key] = true
+		case kindBan, kindMute, kindMode:
+			if err := l.restoreOrder(rec); err != nil {
+				errs = append(errs, err)
+			}
 		case kindSession:
 			var mr memberRecord
 			if err := json.Unmarshal(rec.Value, &mr); err != nil {

@@ -257,34 +257,17 @@ func (l *Lobby) awayLocked(m *member) (string, bool) {
 	return m.awayMsg, m.away
 }
 
-// canReadLocked reports whether m may read r: see its history, find its
-// lines with /search, list its members with /who. Everything that shows
-// lines of a room to someone asks it. A direct conversation is for its
-// parties; a private room for its members, whoever is invited, its owner
-// and operators and the server's operators. l.mu must be held.
-func (l *Lobby) canReadLocked(m *member, r *room) bool {
-	if m == nil {
-		return false
-	}
-	meta := &r.meta
-	is := func(names []string) bool {
-		return m.name != "" && slices.ContainsFunc(names, func(n string) bool { return userKey(n) == userKey(m.name) })
-	}
-	switch {
-	case meta.Conversation:
-		return is(meta.Parties)
-	case meta.Private:
-		return m.room == r || m.operator || is(meta.Invited) || is(meta.Ops) || is([]string{meta.Owner})
-	}
-	return true
-}
-
 // whoMarksLocked is what /who says of m besides its name: its roles. l.mu
 // must be held.
-func (l *Lobby) whoMarksLocked(m *member, _ *room) []string {
+func (l *Lobby) whoMarksLocked(m *member, r *room) []string {
 	var marks []string
 	if m.operator {
 		marks = append(marks, "server operator")
+	}
+	if r != nil {
+		if role := l.roomMarkLocked(m, r); role != "" {
+			marks = append(marks, role)
+		}
 	}
 	return marks
 }
@@ -355,6 +338,10 @@ func (s *Session) cmdMe(arg string) error {
 		l.noticeLocked(s, true, "Usage: /me ACTION, such as /me waves: the room reads * %s waves", s.name)
 		return nil
 	}
+	if why := l.speakRefusalLocked(s.me(), r, l.cfg.Now().UnixNano()); why != "" {
+		l.noticeLocked(s, true, "%s", why)
+		return nil
+	}
 	text, ok := s.chatTextLocked(arg)
 	if ok {
 		s.proposeFromLocked(Change{Type: ChangeSay, Room: r.name, Text: text, Flag: true})
@@ -406,7 +393,7 @@ func (s *Session) cmdWho(arg string) error {
 	if arg != "" {
 		found, ok := l.rooms[foldKey(CleanText(arg))]
 		switch {
-		case ok && l.canReadLocked(me, found):
+		case ok && l.maySeeLocked(me, found):
 			r = found
 		case strings.EqualFold(arg, "lobby"):
 			r = nil
@@ -744,6 +731,11 @@ func (s *Session) cmdEdit(arg string) error {
 		l.noticeLocked(s, true, "%s", why)
 		return nil
 	}
+	// An edit says something: a mute holds it (a deletion it does not).
+	if why := l.speakRefusalLocked(s.me(), r, l.cfg.Now().UnixNano()); why != "" {
+		l.noticeLocked(s, true, "%s", why)
+		return nil
+	}
 	text, ok := s.chatTextLocked(arg)
 	if !ok {
 		return nil
@@ -790,6 +782,12 @@ func (l *Lobby) applyEdit(c *Change) error {
 	if !found || !editable(r, &r.recent[i], m.name, c.Time()) {
 		l.tellLocked(s, true, "That line can no longer be changed: /edit and /delete act on %s.", editWindow)
 		return nil
+	}
+	if !c.Flag {
+		if why := l.speakRefusalLocked(m, r, c.At); why != "" {
+			l.tellLocked(s, true, "%s", why) // muted since
+			return nil
+		}
 	}
 	line := r.recent[i] // a new value: the old one may be in events still being read
 	line.Edited = c.Time()
@@ -1000,7 +998,7 @@ func (s *Session) searchLocked(arg string) func(context.Context) {
 	}
 	var rooms []string
 	for _, r := range l.rooms {
-		if l.canReadLocked(m, r) {
+		if l.mayReadLocked(m, r) {
 			rooms = append(rooms, r.name)
 		}
 	}
@@ -1093,7 +1091,7 @@ func (s *Session) gotoLocked(arg string) func(context.Context) {
 	}
 	hit := s.found[n-1]
 	r, ok := l.rooms[foldKey(hit.Room)]
-	if !ok || !l.canReadLocked(m, r) {
+	if !ok || !l.mayReadLocked(m, r) {
 		l.noticeLocked(s, true, "You cannot open %s any more.", hit.Room)
 		return nil
 	}
@@ -1128,18 +1126,20 @@ func (s *Session) gotoLocked(arg string) func(context.Context) {
 
 // Older returns up to one page of the history of roomName from before seq
 // (see Lobby.Older), as the session's user may read it: nothing from a
-// room they may not read, without the lines they chose not to see.
+// room they may not read (mayReadLocked: a private room's history is only
+// for those in it; to anyone else the room does not exist, ErrNoSuchRoom),
+// without the lines they chose not to see.
 func (s *Session) Older(ctx context.Context, roomName string, seq uint64) (Page, error) {
 	l := s.lobby
 	l.mu.Lock()
 	r, ok := l.rooms[foldKey(roomName)]
-	if !ok || !l.canReadLocked(s.me(), r) {
+	if !ok || !l.mayReadLocked(s.me(), r) {
 		l.mu.Unlock()
 		return Page{}, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
 	}
 	view, me, name := s.view, s.name, r.name
 	l.mu.Unlock()
-	msgs, err := l.Older(ctx, name, seq)
+	msgs, err := l.older(ctx, name, seq)
 	if err != nil {
 		return Page{}, err
 	}

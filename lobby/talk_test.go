@@ -55,7 +55,7 @@ func TestWhoAndAway(t *testing.T) {
 
 	exec(t, bob, "/who alpha")
 	ev := reply(t, bob, false, "In alpha, 2 people:")
-	want := "In alpha, 2 people:\n  alice ✓ · idle 1h30m · away: lunch time\n  olga (server operator) · active"
+	want := "In alpha, 2 people:\n  alice ✓ (owner) · idle 1h30m · away: lunch time\n  olga (server operator) · active"
 	if ev.Text != want {
 		t.Errorf("/who alpha:\n%s\nwant\n%s", ev.Text, want)
 	}
@@ -73,7 +73,7 @@ func TestWhoAndAway(t *testing.T) {
 	exec(t, alice, "/away")
 	reply(t, alice, false, "You are marked away. /back")
 	exec(t, bob, "/who alpha")
-	reply(t, bob, false, "alice ✓ · active · away\n") // /away is something done
+	reply(t, bob, false, "alice ✓ (owner) · active · away\n") // /away is something done
 	exec(t, alice, "/away "+strings.Repeat("z", MaxAwayLen+1))
 	reply(t, alice, true, fmt.Sprintf("An away message is at most %d characters", MaxAwayLen))
 }

@@ -35,7 +35,10 @@
 // but one with SSH keys has to prove it holds one (see publicAuth): the
 // fingerprint of that key, and whether it is a server operator's, go to the
 // lobby with the session. No other key material leaves this package (and
-// internal/authkeys, which reads keys).
+// internal/authkeys, which reads keys). Before the name prompt the door
+// turns away a key that opened too many sessions in the last minute
+// (Config.KeyRate) and, on the lobby's word (lobby.ErrBanned from Open), a
+// key or a guest's address banned from the server.
 //
 // # Goroutines
 //

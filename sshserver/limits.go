@@ -140,3 +140,75 @@ func loadAuthorizedKeys(path string) ([]ssh.PublicKey, error) {
 	}
 	return keys, nil
 }
+
+// keyRateWindow is the time over which a key's sessions are counted, and
+// keyRateHold how long a key that went past the limit is refused.
+const (
+	keyRateWindow = time.Minute
+	keyRateHold   = 5 * time.Minute
+)
+
+// keyLimiter counts the sessions each SSH key opens in the last minute
+// and refuses a key past its limit for keyRateHold: a raid that logs one
+// key in again and again, which the limits per address do not see when it
+// comes from many addresses.
+type keyLimiter struct {
+	max int
+
+	mu     sync.Mutex // guards every field below
+	byKey  map[string]*keyOpens
+	lastGC time.Time
+}
+
+type keyOpens struct {
+	opens []time.Time // within the window, oldest first; at most max
+	until time.Time   // refused until then
+}
+
+// newKeyLimiter allows perMinute sessions per key a minute; perMinute <= 0
+// turns the limit off (nil).
+func newKeyLimiter(perMinute int) *keyLimiter {
+	if perMinute <= 0 {
+		return nil
+	}
+	return &keyLimiter{max: perMinute, byKey: make(map[string]*keyOpens)}
+}
+
+// allow counts a session the key with fingerprint fp opens at now, and
+// reports whether it may.
+func (k *keyLimiter) allow(fp string, now time.Time) bool {
+	if k == nil {
+		return true
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if now.Sub(k.lastGC) > keyRateHold {
+		// Forget keys that are neither counted nor held: the map stays as
+		// small as the keys seen in the last few minutes.
+		for key, e := range k.byKey {
+			if now.After(e.until) && (len(e.opens) == 0 || now.Sub(e.opens[len(e.opens)-1]) > keyRateWindow) {
+				delete(k.byKey, key)
+			}
+		}
+		k.lastGC = now
+	}
+	e := k.byKey[fp]
+	if e == nil {
+		e = &keyOpens{}
+		k.byKey[fp] = e
+	}
+	if now.Before(e.until) {
+		return false
+	}
+	i := 0
+	for i < len(e.opens) && now.Sub(e.opens[i]) >= keyRateWindow {
+		i++
+	}
+	e.opens = e.opens[i:]
+	if len(e.opens) >= k.max {
+		e.until, e.opens = now.Add(keyRateHold), nil
+		return false
+	}
+	e.opens = append(e.opens, now)
+	return true
+}

@@ -196,3 +196,41 @@ func TestFrameRate(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	lim := newKeyLimiter(3)
+	for i := range 3 {
+		if !lim.allow("SHA256:a", now.Add(time.Duration(i)*time.Second)) {
+			t.Fatalf("session %d of 3 refused", i+1)
+		}
+	}
+	if !lim.allow("SHA256:b", now) {
+		t.Fatal("another key was held by the first one's count")
+	}
+	if lim.allow("SHA256:a", now.Add(10*time.Second)) {
+		t.Fatal("a fourth session within the minute allowed")
+	}
+	// Held for keyRateHold, even once its minute has passed.
+	if lim.allow("SHA256:a", now.Add(keyRateHold)) {
+		t.Fatal("allowed before the hold was over")
+	}
+	if !lim.allow("SHA256:a", now.Add(10*time.Second+keyRateHold)) {
+		t.Fatal("still refused after the hold")
+	}
+	// Spread over more than a minute, any number is fine.
+	lim = newKeyLimiter(3)
+	for i := range 20 {
+		if !lim.allow("SHA256:a", now.Add(time.Duration(i)*21*time.Second)) {
+			t.Fatalf("session %d refused at 3 a minute", i+1)
+		}
+	}
+	// Keys neither counted nor held are forgotten.
+	lim.allow("SHA256:c", now.Add(time.Hour))
+	if n := len(lim.byKey); n != 1 {
+		t.Errorf("%d keys kept, want 1", n)
+	}
+	if newKeyLimiter(0) != nil || !(*keyLimiter)(nil).allow("x", now) {
+		t.Error("a limit of 0 is not off")
+	}
+}

@@ -24,12 +24,13 @@ const (
 	RefusedFull       = "full"         // the chat holds its maximum of sessions
 	RefusedRate       = "rate_limited" // its address opened connections too fast (--conn-rate)
 	RefusedPerAddress = "per_address"  // its address holds too many connections (--conn-per-addr)
-	RefusedBanned     = "banned"       // its key or address is banned
+	RefusedBanned     = "banned"       // its key (a guest's address) is banned from the server
+	RefusedKeyRate    = "key_rate"     // its key opened too many sessions in a minute (--key-rate)
 )
 
 // Refusals lists every refusal reason, for metrics that show them all from
 // the start.
-var Refusals = []string{RefusedFull, RefusedRate, RefusedPerAddress, RefusedBanned}
+var Refusals = []string{RefusedFull, RefusedRate, RefusedPerAddress, RefusedBanned, RefusedKeyRate}
 
 // noObserver is the Observer of a server configured without one.
 type noObserver struct{}

@@ -61,6 +61,13 @@ type Config struct {
 	// server operator's; it is asked once per session, when it opens. nil:
 	// nobody is.
 	IsOperator func(fingerprint string) bool
+	// KeyRate limits the sessions one SSH key may open per minute, on top
+	// of the limits per address: past it, the key is refused for
+	// keyRateHold. A raid that makes one key log in again and again is
+	// stopped by it; one that makes a new key each time meets the limits
+	// per address. Server operators' keys are never refused. Off by
+	// default (so 0 is off too).
+	KeyRate int
 }
 
 func (c *Config) setDefaults() {
@@ -103,6 +110,8 @@ type Server struct {
 	// sessionHook, when set (by tests), runs at the start of every session
 	// that holds a slot: a place to inject a panic.
 	sessionHook func(ssh.Session)
+
+	keyRate *keyLimiter // nil: off
 
 	mu      sync.Mutex // guards every field below
 	ln      net.Listener
@@ -164,10 +173,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("host key folder: %w", err)
 	}
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		slots: make(map[*slot]struct{}),
-		idle:  make(chan struct{}),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		slots:   make(map[*slot]struct{}),
+		idle:    make(chan struct{}),
+		keyRate: newKeyLimiter(cfg.KeyRate),
 	}
 	s.shutdown, s.cancelShutdown = context.WithCancel(context.Background())
 	opts := []ssh.Option{
@@ -313,7 +323,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*s
 	v := lobby.Visitor{Addr: sess.RemoteAddr().String(), TZ: envValue(sess.Environ(), "TZ")}
 	if pk := sess.PublicKey(); pk != nil {
 		v.Key = authkeys.Fingerprint(pk)
-		v.Operator = s.cfg.IsOperator != nil && s.cfg.IsOperator(v.Key)
+		v.Operator = s.isOperator(v.Key)
 	}
 	ls, err := s.cfg.Lobby.Open(ctx, v)
 	if err != nil {
@@ -329,6 +339,12 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*s
 	s.slots[sl] = struct{}{}
 	s.cfg.Observer.SessionOpened(kind)
 	return sl, nil
+}
+
+// isOperator reports whether the key with this fingerprint is a server
+// operator's.
+func (s *Server) isOperator(fp string) bool {
+	return s.cfg.IsOperator != nil && s.cfg.IsOperator(fp)
 }
 
 // releaseSlot frees the slot; it is safe to call more than once, so a
@@ -363,12 +379,23 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 		log := s.log.With("remote", sess.RemoteAddr().String(), "key", keyFingerprint(sess), "user", sess.User(), "kind", kind)
 		ctx, cancel := mergeContexts(sess.Context(), s.shutdown)
 		defer cancel()
+		if key := keyFingerprint(sess); key != "" && !s.isOperator(key) && !s.keyRate.allow(key, time.Now()) {
+			log.Warn("refused: sessions per key", "limit_per_minute", s.cfg.KeyRate)
+			s.cfg.Observer.SessionRefused(RefusedKeyRate)
+			refuse(sess, lobby.Ending{Code: 1, Farewell: fmt.Sprintf("This SSH key opened more than %d sessions in a minute, so it is refused for %d minutes. Try again later.", s.cfg.KeyRate, keyRateHold/time.Minute)})
+			return
+		}
 		sl, err := s.acquire(ctx, sess, kind)
 		if err != nil {
 			switch {
 			case errors.Is(err, lobby.ErrFull):
 				log.Info("refused: server full", "limit", s.cfg.Lobby.MaxSessions())
 				s.cfg.Observer.SessionRefused(RefusedFull)
+			case errors.Is(err, lobby.ErrBanned):
+				// The door's record of a ban at work: whom it kept out and
+				// which ban; the lobby logged the ban itself when it was made.
+				log.Info("refused: banned", "ban", err.Error())
+				s.cfg.Observer.SessionRefused(RefusedBanned)
 			case errors.Is(err, lobby.ErrUnavailable):
 				log.Warn("refused: the chat cannot save") // the lobby logged the cause
 			case errors.Is(err, lobby.ErrLobbyClosed), errors.Is(err, context.Canceled):

@@ -78,16 +78,14 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	}
 }
 
-// keyHelpText is the key list the Lobby shows.
+// keyHelpText is the key list the Lobby shows: short enough that the
+// Lobby's screen fits an 80×24 terminal (? shows every key).
 func keyHelpText() string {
 	return "Keys:\n" +
-		"  Enter          send; in the room list, join\n" +
-		"  Alt+Enter      a new line in the message (or Ctrl+J)\n" +
-		"  Tab            complete a name, command or room; again: the next\n" +
-		"  ↑              on an empty input: edit your last line\n" +
-		"  Tab, Esc       (input empty) to the room list and back\n" +
+		"  Enter          send; Alt+Enter: a new line\n" +
+		"  Tab            complete; empty input: room list\n" +
+		"  ↑              empty input: edit your last line\n" +
 		"  Ctrl+N Ctrl+P  next or previous room\n" +
-		"  PgUp PgDn      scroll (older lines load at the top)\n" +
-		"  Home End       oldest, newest (input empty)\n" +
+		"  PgUp PgDn      scroll; Home End: oldest, newest\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"
 }

@@ -24,6 +24,7 @@ type config struct {
 	floodRate   float64
 	connRate    float64
 	connPerAddr int
+	keyRate     int
 	idle        time.Duration
 	prompt      time.Duration
 	allowedKeys string
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.floodRate, "flood-rate", 2, "lines per second after the burst; negative turns the limit off")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 10, "new connections per second per source address, after a burst of 3x; 0 turns the limit off")
 	fs.IntVar(&cfg.connPerAddr, "conn-per-addr", 20, "connections open at once per source address; 0 no cap")
+	fs.IntVar(&cfg.keyRate, "key-rate", 20, "sessions one SSH key may open per minute; past it the key is refused for 5 minutes; 0 turns the limit off")
 	fs.DurationVar(&cfg.idle, "idle-timeout", 0, "end connections silent both ways this long; 0 never")
 	fs.DurationVar(&cfg.prompt, "prompt-timeout", 2*time.Minute, "how long a session may sit at the name prompt")
 	fs.StringVar(&cfg.allowedKeys, "allowed-keys", "", "authorized_keys file: admit only these keys")
@@ -132,6 +134,8 @@ func (c *config) check() (name, problem string) {
 		return "conn-rate", "must not be negative (0 turns the limit off)"
 	case c.connPerAddr < 0:
 		return "conn-per-addr", "must not be negative (0 means no cap)"
+	case c.keyRate < 0:
+		return "key-rate", "must not be negative (0 turns the limit off)"
 	case c.idle < 0:
 		return "idle-timeout", "must not be negative (0 means never)"
 	case c.prompt <= 0:

@@ -26,7 +26,7 @@ func clearEnv(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	def := config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, prompt: 2 * time.Minute,
+	def := config{listen: ":2222", data: "data", hostKey: filepath.Join("data", "host_ed25519"), maxSessions: 10, history: 100, floodBurst: 10, floodRate: 2, connRate: 10, connPerAddr: 20, keyRate: 20, prompt: 2 * time.Minute,
 		node: defaultNodeName(), natsStream: "CHATROOM", natsRetention: 7 * 24 * time.Hour, ops: defaultOps}
 	with := func(change func(*config)) config {
 		c := def
@@ -60,14 +60,14 @@ func TestParseFlags(t *testing.T) {
 				"CHATROOM_HOST_KEY": "/hk", "CHATROOM_FLOOD_BURST": "3", "CHATROOM_CONN_RATE": "0",
 				"CHATROOM_IDLE_TIMEOUT": "5m", "CHATROOM_PROMPT_TIMEOUT": "30s",
 				"CHATROOM_ALLOWED_KEYS": "/ak", "CHATROOM_DEBUG_ADDR": "127.0.0.1:6060",
-				"CHATROOM_CONN_PER_ADDR": "5",
-				"CHATROOM_NATS":          "nats://127.0.0.1:4222", "CHATROOM_NODE": "n1", "CHATROOM_NATS_CREDS": "/c",
+				"CHATROOM_CONN_PER_ADDR": "5", "CHATROOM_KEY_RATE": "7",
+				"CHATROOM_NATS": "nats://127.0.0.1:4222", "CHATROOM_NODE": "n1", "CHATROOM_NATS_CREDS": "/c",
 				"CHATROOM_NATS_CA": "/ca", "CHATROOM_NATS_STREAM": "S", "CHATROOM_NATS_REPLICAS": "3",
 				"CHATROOM_NATS_RETENTION": "1h",
 			},
 			want: with(func(c *config) {
 				c.hostKey, c.floodBurst, c.connRate, c.idle, c.prompt, c.allowedKeys, c.debugAddr = "/hk", 3, 0, 5*time.Minute, 30*time.Second, "/ak", "127.0.0.1:6060"
-				c.connPerAddr = 5
+				c.connPerAddr, c.keyRate = 5, 7
 				c.nats, c.node, c.natsCreds, c.natsCA, c.natsStream, c.natsReplicas, c.natsRetention = "nats://127.0.0.1:4222", "n1", "/c", "/ca", "S", 3, time.Hour
 			}),
 		},
@@ -102,8 +102,8 @@ func TestParseFlags(t *testing.T) {
 		},
 		{
 			name: "the documented offs",
-			args: []string{"--conn-rate", "0", "--flood-rate", "-1", "--idle-timeout", "0"},
-			want: with(func(c *config) { c.connRate, c.floodRate = 0, -1 }),
+			args: []string{"--conn-rate", "0", "--flood-rate", "-1", "--idle-timeout", "0", "--key-rate", "0"},
+			want: with(func(c *config) { c.connRate, c.floodRate, c.keyRate = 0, -1, 0 }),
 		},
 	}
 	for _, tt := range tests {
@@ -147,6 +147,7 @@ func TestParseFlagsRefuses(t *testing.T) {
 		{name: "zero flood rate", args: []string{"--flood-rate", "0"}, want: []string{"--flood-rate", "negative"}},
 		{name: "flood rate NaN", env: map[string]string{"CHATROOM_FLOOD_RATE": "NaN"}, want: []string{"CHATROOM_FLOOD_RATE"}},
 		{name: "infinite conn rate", args: []string{"--conn-rate", "+Inf"}, want: []string{"--conn-rate"}},
+		{name: "negative key rate", args: []string{"--key-rate", "-1"}, want: []string{"--key-rate", "negative"}},
 		{name: "negative conn rate", env: map[string]string{"CHATROOM_CONN_RATE": "-1"}, want: []string{"CHATROOM_CONN_RATE", "negative"}},
 		{name: "zero prompt timeout", env: map[string]string{"CHATROOM_PROMPT_TIMEOUT": "0s"}, want: []string{"CHATROOM_PROMPT_TIMEOUT", "positive"}},
 		{name: "empty data folder", env: map[string]string{"CHATROOM_DATA": ""}, want: []string{`CHATROOM_DATA=""`, "empty"}},

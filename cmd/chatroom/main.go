@@ -153,6 +153,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Observer:        ops.sshObserver(),
 		ConnRate:        cfg.connRate,
 		ConnPerAddr:     cfg.connPerAddr,
+		KeyRate:         cfg.keyRate,
 		IdleTimeout:     cfg.idle,
 		PromptTimeout:   cfg.prompt,
 		AllowedKeysPath: cfg.allowedKeys,

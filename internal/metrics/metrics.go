@@ -61,7 +61,7 @@ func New() *Metrics {
 	m.tuiOpen = m.sessionsOpen.WithLabelValues(sshserver.KindTUI)
 	m.lineOpen = m.sessionsOpen.WithLabelValues(sshserver.KindLine)
 
-	m.refused = f.counterVec("chatroom_sessions_refused_total", "Connections and sessions turned away, by reason: full (the session limit), rate_limited (--conn-rate), per_address (--conn-per-addr), banned.", "reason")
+	m.refused = f.counterVec("chatroom_sessions_refused_total", "Connections and sessions turned away, by reason: full (the session limit), rate_limited (--conn-rate), per_address (--conn-per-addr), banned (a server ban on the key or a guest's address), key_rate (--key-rate).", "reason")
 	for _, r := range sshserver.Refusals {
 		m.refused.WithLabelValues(r)
 	}

@@ -134,7 +134,7 @@ func TestNoLabelAUserChooses(t *testing.T) {
 	}
 	allowed := map[string][]string{
 		"kind":   {"tui", "line", "message", "system"},
-		"reason": {"full", "rate_limited", "per_address", "banned", "too_slow", "flooding"},
+		"reason": {"full", "rate_limited", "per_address", "banned", "key_rate", "too_slow", "flooding"},
 		"origin": {"local", "remote"},
 		"op":     {"append", "apply"},
 	}
