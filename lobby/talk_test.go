@@ -621,3 +621,26 @@ func TestNickStormIsFlooding(t *testing.T) {
 		t.Errorf("%d renames and %d refusals, want 9 and 3", renames, refused)
 	}
 }
+
+// TestMuteHoldsActionsAndEdits: a mute holds /me and /edit as it holds
+// chat (an edit says something); taking one's own line back is allowed.
+func TestMuteHoldsActionsAndEdits(t *testing.T) {
+	l := identityLobby(t, Config{FloodRate: -1})
+	alice := registered(t, l, fp(1), "alice")
+	createRoom(t, alice, "alpha")
+	bob := signIn(t, l, fp(2), "bob") // a key for the mute to hold
+	joinRoom(t, bob, "alpha")
+	exec(t, bob, "said before the mute")
+	until(t, bob, isLine("said before the mute"))
+	exec(t, alice, "/mute bob")
+	until(t, bob, func(ev Event) bool { return ev.Kind == EventMessage && strings.Contains(ev.Msg.Text, "muted bob") })
+	exec(t, bob, "/me shouts")
+	reply(t, bob, true, "muted you")
+	exec(t, bob, "/edit changed")
+	reply(t, bob, true, "muted you")
+	exec(t, bob, "/delete")
+	ev := until(t, bob, func(ev Event) bool { return ev.Kind == EventEdited })
+	if m := ev[len(ev)-1].Msg; !m.Deleted {
+		t.Errorf("the deletion: %+v", m)
+	}
+}
