@@ -44,8 +44,8 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), sl *slot, log *slog.
 		Width:         width,
 		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
-		// Times in the user's zone: the lobby session's, which /tz and
-		// the TZ the client sent set.
+		// ssh -t host ROOM. Times are shown in the lobby session's
+		// zone (/tz, or the TZ the client sent), which the UI reads.
 		Room: execRoom(sess.Command()),
 	})
 	opts := append(bm.MakeOptions(sess),
