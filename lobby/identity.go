@@ -293,6 +293,7 @@ func (l *Lobby) applyRegister(c *Change) error {
 	l.regs.add(r.name, r)
 	l.keyNames[m.fp] = r
 	l.saveRegistrationLocked(r)
+	l.settingsChangedLocked(r.name)
 	l.tellLocked(s, false, "%s %s is now registered to your SSH key %s: only sessions with one of its keys may use the name. /keys add adds another key (a second machine).", r.name, RegisteredMark, m.fp)
 	return nil
 }
@@ -318,6 +319,7 @@ func (l *Lobby) applyUnregister(c *Change) error {
 	for _, k := range slices.Sorted(maps.Keys(r.settings)) {
 		l.writes.State = append(l.writes.State, StateRecord{Kind: kindSetting, Key: settingRecordKey(r.name, k)})
 	}
+	l.settingsChangedLocked(r.name)
 	l.tellLocked(s, false, "%s is no longer registered: its keys and settings are forgotten, and anyone may take the name once you leave it.", r.name)
 	return nil
 }
@@ -419,6 +421,7 @@ func (l *Lobby) applySetting(c *Change) error {
 		rec.Value, _ = json.Marshal(c.Text) // a valid string: cannot fail
 	}
 	l.writes.State = append(l.writes.State, rec)
+	l.settingsChangedLocked(r.name)
 	return nil
 }
 
@@ -770,6 +773,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 	if r == nil {
 		if value == "" {
 			delete(s.settings, key)
+			s.loadPrefsLocked()
 			return nil, nil
 		}
 		if _, ok := s.settings[key]; !ok && len(s.settings) >= MaxSettings {
@@ -779,6 +783,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 			s.settings = make(map[string]string)
 		}
 		s.settings[key] = value
+		s.loadPrefsLocked()
 		return nil, nil
 	}
 	return s.lobby.proposeWaitLocked(Change{Type: ChangeSetting, Session: s.id, Name: r.name, Target: key, Text: value}), nil

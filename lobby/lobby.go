@@ -155,8 +155,9 @@ type room struct {
 	seq     uint64                // the Seq of the newest line applied
 	members map[*member]struct{}  // on every node
 	locals  map[*Session]struct{} // this node's members, to deliver to
-	recent  []Message             // the newest lines, at most 2×History
+	recent  []Message             // the newest lines, at most 2×recentKeep
 	loaded  bool                  // recent holds the store's tail
+	spoke   map[string]int64      // when each name last said something, Unix ns: see talkedLocked
 }
 
 // member is one session of the chat, on any node. Guarded by Lobby.mu.
@@ -171,6 +172,11 @@ type member struct {
 	sess  *Session
 
 	operator bool // a server operator's session
+
+	away    bool   // marked away (/away), with awayMsg, since awayAt (Unix ns)
+	awayMsg string // may be ""
+	awayAt  int64
+	active  int64 // Unix ns of its last change on the log: /who's idle time
 }
 
 // New loads the node's copy of the chat from cfg.Store, catches up with

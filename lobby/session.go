@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -26,6 +27,23 @@ const (
 	// EventRoomsChanged says rooms, their user counts or the online count
 	// changed; read them with Lobby.Rooms and Lobby.Online. It is coalesced.
 	EventRoomsChanged
+	// EventEdited says a line of the session's room was edited or deleted
+	// by its author: Msg is its new version, with the Room and Seq of the
+	// old, to show in its place wherever the old one is shown.
+	EventEdited
+	// EventTopic says the topic of Room is now Topic ("" for none). The
+	// room also gets a line saying so; this is for a title.
+	EventTopic
+	// EventNamed says the session's user is now called Text (/nick).
+	EventNamed
+	// EventSearch answers /search: Results holds the lines found, newest
+	// first, which /goto N opens (counting from 1), and Text the same as
+	// plain lines.
+	EventSearch
+	// EventJump answers /goto: History holds lines of Room around the line
+	// Seq, oldest first, to show in place of the scrollback, the line Seq
+	// marked; the live end of the room comes back after them.
+	EventJump
 )
 
 // Event is one thing for a session to show, in order.
@@ -36,6 +54,9 @@ type Event struct {
 	Error   bool
 	Room    string
 	History []Message
+	Topic   string    // EventEntered, EventTopic: the room's topic
+	Results []Message // EventSearch
+	Seq     uint64    // EventJump: the line asked for
 }
 
 // Visitor is what the front door knows of someone opening a session.
@@ -45,6 +66,10 @@ type Visitor struct {
 	// Operator says the key is a server operator's (the front door reads
 	// the operators' keys).
 	Operator bool
+	// TZ is the TZ the client sent with its session, if any: the zone the
+	// session's times are shown in until its user sets one (/tz). An
+	// unknown zone is ignored.
+	TZ string
 }
 
 // Session is one user's handle on the Lobby, on the node they connected to.
@@ -69,6 +94,13 @@ type Session struct {
 	settledCh  chan struct{}     // closed and replaced when settled moves
 	lastChange time.Time         // owned by the goroutine calling Next
 	settings   map[string]string // a guest's settings, kept while the session lasts
+
+	// Talking (talk.go), guarded by lobby.mu but for loc.
+	view      prefs               // what its user chose to see, from the settings
+	said      map[string][]uint64 // its newest lines, by foldKey of the room: its own to edit
+	found     []Message           // the last /search's results, for /goto
+	defaultTZ *time.Location      // Visitor.TZ, nil for none
+	loc       atomic.Pointer[time.Location]
 
 	changed chan struct{} // capacity 1; see Lobby.changedLocked
 }
@@ -106,6 +138,8 @@ func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
 	if l.cfg.FloodRate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
 	}
+	s.defaultTZ = clientZone(v.TZ)
+	s.loadPrefsLocked()
 	l.locals[s.id] = s
 	ch := l.proposeWaitLocked(Change{Type: ChangeOpen, Session: s.id, Seq: uint64(l.cfg.MaxSessions), Key: v.Key, Addr: v.Addr, Flag: v.Operator})
 	l.mu.Unlock()
@@ -197,22 +231,6 @@ func (s *Session) Rooms() []RoomInfo {
 func (s *Session) roomsLocked() []RoomInfo {
 	l := s.lobby
 	return l.roomsLocked(l.seerLocked(l.members[s.id]))
-}
-
-// Older returns a page of the room's history from before seq, as
-// Lobby.Older does, to a session that may read it: the history of a private
-// room only to those in it. To anyone else the room does not exist
-// (ErrNoSuchRoom).
-func (s *Session) Older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
-	l := s.lobby
-	l.mu.Lock()
-	r := l.rooms[foldKey(roomName)]
-	hidden := r != nil && !l.mayReadLocked(l.members[s.id], r)
-	l.mu.Unlock()
-	if hidden {
-		return nil, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
-	}
-	return l.older(ctx, roomName, seq)
 }
 
 // Room is the name of the session's current room, or "" in the Lobby.

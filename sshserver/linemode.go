@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -32,7 +33,6 @@ func heldHint(name string) string {
 // as the TUI and no escape sequence at all. End of input is a quit.
 func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
 	sess := sl.ssh
-	loc := zone(sess)
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -100,6 +100,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 	}
 	log = log.With("name", ls.Name())
 	log.Info("signed in")
+	if room := execRoom(sess.Command()); room != "" {
+		// ssh -T host ROOM: straight into ROOM (or told why not).
+		if err := ls.SelectRoom(ctx, room); err != nil {
+			return
+		}
+	}
 	done := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Add(1)
@@ -140,7 +146,9 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 				ls.Close()
 				return
 			}
-			if err := ls.Exec(ctx, line); err != nil {
+			// One line per message in line mode: a stray CR or other
+			// break inside a line is a space, as it always was.
+			if err := ls.Exec(ctx, strings.Map(lineBreakToSpace, line)); err != nil {
 				return
 			}
 		}
@@ -153,7 +161,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev, time.Now(), loc)...) {
+		if !say(formatEvent(ev, time.Now(), ls.Location())...) {
 			ls.Close()
 		}
 	}
@@ -175,14 +183,17 @@ const syncOnEOF = 2 * time.Second
 func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 	switch ev.Kind {
 	case lobby.EventMessage:
-		return []string{formatMessage(ev.Msg, now, loc)}
-	case lobby.EventNotice:
+		return formatMessage(ev.Msg, now, loc)
+	case lobby.EventNotice, lobby.EventSearch:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
 		if ev.Room == "" {
 			return []string{"You are in the Lobby. Type /commands to see what you can do."}
 		}
 		lines := []string{"You are in " + ev.Room + "."}
+		if ev.Topic != "" {
+			lines = append(lines, "Topic: "+ev.Topic)
+		}
 		if len(ev.History) > 0 {
 			head := fmt.Sprintf("-- history: the last %d lines --", len(ev.History))
 			if len(ev.History) == 1 {
@@ -190,20 +201,88 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 			}
 			lines = append(lines, head)
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i], now, loc))
+				lines = append(lines, formatMessage(&ev.History[i], now, loc)...)
 			}
 			lines = append(lines, "-- end of history --")
 		}
 		return lines
+	case lobby.EventEdited:
+		m := ev.Msg
+		at := m.Stamp(now, loc)
+		if m.Deleted {
+			return []string{fmt.Sprintf("* %s deleted their line of %s", m.From, at)}
+		}
+		return indent(fmt.Sprintf("* %s edited their line of %s: ", m.From, at), m.Lines())
+	case lobby.EventNamed:
+		return []string{"You are now " + ev.Text + "."}
+	case lobby.EventJump:
+		lines := []string{fmt.Sprintf("-- %s, the lines around the one you asked for (marked >) --", ev.Room)}
+		for i := range ev.History {
+			m := &ev.History[i]
+			for j, l := range formatMessage(m, now, loc) {
+				mark := "  "
+				if m.Seq == ev.Seq && j == 0 {
+					mark = "> "
+				}
+				lines = append(lines, mark+l)
+			}
+		}
+		return append(lines, "-- end; the room goes on from its newest lines --")
+	case lobby.EventTopic:
+		return nil // the room's own line says it
 	}
 	return nil
 }
 
-func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) string {
-	if m.Kind == lobby.KindSystem {
-		return "* " + m.Text
+// formatMessage renders a room line: the time, the author and the text; a
+// block of several lines goes on indented under its first, so that none of
+// its lines can pass for someone else's.
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) []string {
+	at := m.Stamp(now, loc)
+	switch {
+	case m.Kind == lobby.KindSystem:
+		return []string{"* " + m.Text}
+	case m.Deleted:
+		return []string{fmt.Sprintf("[%s] %s: (message deleted)", at, m.From)}
 	}
-	return fmt.Sprintf("[%s] %s: %s", m.Stamp(now, loc), m.From, m.Text)
+	lines := m.Lines()
+	if !m.Edited.IsZero() {
+		lines[len(lines)-1] += " (edited)"
+	}
+	if m.Kind == lobby.KindAction {
+		return indent(fmt.Sprintf("[%s] * %s ", at, m.From), lines)
+	}
+	return indent(fmt.Sprintf("[%s] %s: ", at, m.From), lines)
+}
+
+// indent puts head before the first line and as many spaces before each
+// other.
+func indent(head string, lines []string) []string {
+	out := make([]string, len(lines))
+	pad := strings.Repeat(" ", utf8.RuneCountInString(head))
+	for i, l := range lines {
+		if i == 0 {
+			out[i] = head + l
+		} else {
+			out[i] = pad + l
+		}
+	}
+	return out
+}
+
+// execRoom is the room an exec request names (ssh host ROOM): its words
+// joined, so that a name with a space in it is refused as a room name
+// rather than cut.
+func execRoom(cmd []string) string {
+	return strings.TrimSpace(strings.Join(cmd, " "))
+}
+
+func lineBreakToSpace(r rune) rune {
+	switch r {
+	case '\r', '\n', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return ' '
+	}
+	return r
 }
 
 var errLineTooLong = errors.New("line too long")

@@ -30,6 +30,8 @@ type styles struct {
 	title    paint
 	warn     paint
 	faint    paint
+	link     paint // a URL, which is also an OSC 8 link
+	mark     paint // the line a search result opened at; the chosen result
 
 	sideHead      lipgloss.Style
 	sideHeadFocus lipgloss.Style
@@ -72,6 +74,8 @@ func newStyles() *styles {
 	s.title = paintOf(base.Bold(true))
 	s.warn = paintOf(base.Foreground(lipgloss.Color("#d75f00")).Bold(true))
 	s.faint = paintOf(base.Faint(true))
+	s.link = paintOf(base.Underline(true))
+	s.mark = paintOf(base.Reverse(true).Bold(true))
 
 	s.sideHead = base.Bold(true)
 	s.sideHeadFocus = base.Bold(true).Underline(true)
