@@ -35,6 +35,11 @@ var appliers = map[ChangeType]applier{
 	ChangeKeyRemove:  (*Lobby).applyKeyRemove,
 	ChangeSetting:    (*Lobby).applySetting,
 
+	ChangeNick:  (*Lobby).applyNick,
+	ChangeAway:  (*Lobby).applyAway,
+	ChangeTopic: (*Lobby).applyTopic,
+	ChangeEdit:  (*Lobby).applyEdit,
+
 	ChangeKick:     (*Lobby).applyKick,
 	ChangeBan:      (*Lobby).applyBan,
 	ChangeUnban:    (*Lobby).applyUnban,
@@ -126,6 +131,9 @@ func (l *Lobby) applyOneLocked(c *Change) {
 		l.logger.Warn("skipping a change of an unknown kind", "type", c.Type, "node", c.Node)
 		outcome = fmt.Errorf("unknown change %q", c.Type)
 	default:
+		if m := l.members[c.Session]; m != nil && c.At > m.active {
+			m.active = c.At // what /who counts idle time from
+		}
 		outcome = apply(l, c)
 	}
 	if c.Node != l.node {
@@ -168,7 +176,7 @@ func (l *Lobby) applyOpen(c *Change) error {
 			return x.bannedError()
 		}
 	}
-	m := &member{id: c.Session, node: c.Node, since: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
+	m := &member{id: c.Session, node: c.Node, since: c.At, active: c.At, fp: c.Key, addr: c.Addr, operator: c.Flag, sess: l.localOf(c)}
 	l.members[m.id] = m
 	l.saveMemberLocked(m)
 	return nil
@@ -219,6 +227,7 @@ func (l *Lobby) applyName(c *Change) error {
 	l.attachReaderLocked(m)
 	if s := m.sess; s != nil {
 		s.name = name
+		s.loadPrefsLocked()                           // a registered name brings its settings
 		l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
 		l.awayNoticeLocked(s, m.rd)
 	}
@@ -431,7 +440,14 @@ func (l *Lobby) applySay(c *Change) error {
 		l.tellLocked(m.sess, true, "%s", why)
 		return nil
 	}
-	l.sayLocked(m, m.room, c.Text, c)
+	kind := KindChat
+	if c.Flag {
+		kind = KindAction
+	}
+	seq := l.sayLocked(m, m.room, kind, c.Text, c)
+	if s := m.sess; s != nil {
+		s.rememberLocked(m.room, seq)
+	}
 	return nil
 }
 
@@ -449,8 +465,8 @@ func (l *Lobby) enterRoomLocked(m *member, r *room, c *Change) {
 	l.saveMemberLocked(m)
 	if s := m.sess; s != nil {
 		r.locals[s] = struct{}{}
-		history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds up to twice that
-		ev := Event{Kind: EventEntered, Room: r.name, History: slices.Clone(history)}
+		history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds more
+		ev := Event{Kind: EventEntered, Room: r.name, History: s.view.filter(s.name, slices.Clone(history)), Topic: r.meta.Topic}
 		if m.rd != nil {
 			if p := m.rd.pos[r]; p != nil && p.unread(r) > 0 {
 				ev.NewFrom = p.seq + 1
@@ -466,7 +482,7 @@ func (l *Lobby) enterRoomLocked(m *member, r *room, c *Change) {
 		}
 	}
 	if r.conv == nil {
-		l.postLocked(r, KindSystem, m.name, fmt.Sprintf("%s joined %s", m.name, r.name), c)
+		l.presenceLocked(r, m.name, fmt.Sprintf("%s joined %s", m.name, r.name), c)
 	}
 	l.changedLocked()
 }
@@ -482,7 +498,7 @@ func (l *Lobby) leaveRoomLocked(m *member, notice string, c *Change) {
 	}
 	m.room = nil
 	if r.conv == nil {
-		l.postLocked(r, KindSystem, m.name, notice, c)
+		l.presenceLocked(r, m.name, notice, c)
 	}
 	if m.rd != nil {
 		l.markReadLocked(m.rd, r)
@@ -498,25 +514,49 @@ func (l *Lobby) loadLocked(r *room) {
 		return
 	}
 	// Once per room per process: the tail is small and indexed.
-	recent, err := l.store.Recent(context.Background(), r.name, l.cfg.History)
+	recent, err := l.store.Recent(context.Background(), r.name, l.recentKeep())
 	if err != nil {
 		l.logger.Error("load history", "room", r.name, "err", errors.Join(ErrHistoryStore, err))
 		return // tried again at the next touch; newcomers see less meanwhile
 	}
 	r.recent, r.loaded = recent, true
+	for i := range recent {
+		if m := &recent[i]; m.Said() {
+			r.noteSpokeLocked(m.From, m.At.UnixNano())
+		}
+	}
 }
 
-// isChat reports whether a line of this kind is chat: what unread counts
-// count and mentions are looked for in.
-func isChat(k Kind) bool { return k == KindChat }
+// recentKeep is how many of a room's newest lines it keeps in memory, at
+// least: the replay on join, and every line that may still be edited,
+// which every node must have at hand alike whatever its History.
+func (l *Lobby) recentKeep() int { return max(l.cfg.History, EditLines) }
+
+// presenceLocked posts a join or leave line about name. l.mu must be held.
+func (l *Lobby) presenceLocked(r *room, name, text string, c *Change) {
+	l.postLineLocked(r, Message{Kind: KindSystem, From: name, Text: text, Presence: true}, c)
+}
+
+// isChat reports whether a line of this kind is chat, something a user
+// said (a line or an action): what unread counts count and mentions are
+// looked for in.
+func isChat(k Kind) bool { return k == KindChat || k == KindAction }
 
 // postLocked adds a line to r, stores it with the batch (unless r is a
 // conversation that is not kept) and delivers it to r's members on this
-// node, or to a conversation's parties. l.mu must be held.
-func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
+// node, or to a conversation's parties, and returns its Seq. l.mu must be
+// held.
+func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) uint64 {
+	return l.postLineLocked(r, Message{Kind: kind, From: from, Text: text}, c)
+}
+
+// postLineLocked is postLocked for a line msg (Kind, From, Text and
+// Presence set); it fills in the rest. l.mu must be held.
+func (l *Lobby) postLineLocked(r *room, msg Message, c *Change) uint64 {
 	l.loadLocked(r)
 	r.seq++
-	msg := Message{Room: r.name, Seq: r.seq, At: c.Time(), From: from, Kind: kind, Text: text}
+	msg.Room, msg.Seq, msg.At = r.name, r.seq, c.Time()
+	kind, from := msg.Kind, msg.From
 	if r.kept() {
 		l.writes.Messages = append(l.writes.Messages, msg)
 	}
@@ -529,9 +569,12 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 	}
 	if r.loaded {
 		r.recent = append(r.recent, msg)
-		if n := len(r.recent); n >= 2*l.cfg.History {
-			r.recent = slices.Clone(r.recent[n-l.cfg.History:])
+		if n, keep := len(r.recent), l.recentKeep(); n >= 2*keep {
+			r.recent = slices.Clone(r.recent[n-keep:])
 		}
+	}
+	if msg.Said() {
+		r.noteSpokeLocked(from, c.At)
 	}
 	shared := &msg // one copy shared by every member's event
 	if r.conv != nil {
@@ -539,15 +582,19 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 		if l.obs != nil {
 			l.observePostLocked(kind, delivered, c)
 		}
-		return
+		return msg.Seq
 	}
 	var named []*Session
 	if isChat(kind) {
 		named = l.mentionsLocked(r, shared, author)
 		l.unreadTouchedLocked(r)
 	}
+	facts := lineFacts{msg: shared, r: r}
 	delivered := 0
 	for s := range r.locals {
+		if s.view.hides(s.name, &facts) {
+			continue
+		}
 		if kind == KindSystem && from != s.name && len(s.events) >= cap(s.events)/2 {
 			// A join or leave line for a member already half a queue
 			// behind (a login storm in a big room): skip it for them
@@ -567,6 +614,7 @@ func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) {
 	if l.obs != nil {
 		l.observePostLocked(kind, delivered, c)
 	}
+	return msg.Seq
 }
 
 // observePostLocked tells the Observer of a line posted and queued for

@@ -30,7 +30,7 @@ const (
 	// ChangeLeave: the session goes back to the Lobby.
 	ChangeLeave ChangeType = "leave"
 	// ChangeSay: a chat line, Text, in Room (where the session must still
-	// be when it is applied).
+	// be when it is applied); an action line (/me) when Flag is set.
 	ChangeSay ChangeType = "say"
 	// ChangeGone: the node instance Target is dead; its sessions end.
 	ChangeGone ChangeType = "gone"
@@ -55,6 +55,23 @@ const (
 	// ChangeSetting: the registered name Name's setting Target is Text from
 	// now on; "" removes it.
 	ChangeSetting ChangeType = "setting"
+
+	// Talking (talk.go). Each is proposed by the session named Name and
+	// refused in place if it no longer has that name.
+
+	// ChangeNick: the session named Name is called Target from now on.
+	ChangeNick ChangeType = "nick"
+	// ChangeAway: the session named Name is away (Flag), with the message
+	// Text, or back (no Flag).
+	ChangeAway ChangeType = "away"
+	// ChangeTopic: Name sets the topic of Room, where it must be, to Text;
+	// "" clears it.
+	ChangeTopic ChangeType = "topic"
+	// ChangeEdit: Name replaces its line Seq of Room with Text, or deletes
+	// it when Flag is set. The proposer has checked that the line is the
+	// session's own; the applier, that it is still Name's and recent
+	// enough (EditLines, EditAge).
+	ChangeEdit ChangeType = "edit"
 
 	// Keeping order (moderation.go). Each is proposed by the session named
 	// Name and refused in place if it no longer has that name, or no longer

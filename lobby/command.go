@@ -31,6 +31,14 @@ type command struct {
 	// lobby's lock. It proposes changes, or answers with notices; it
 	// returns an error only when the session ended.
 	run func(s *Session, arg string) error
+	// outside, for a command that reads the store (/search), is run
+	// instead of run: it checks the command under the lock and returns
+	// what to do next outside it (nil when there is nothing), which takes
+	// the lock again to answer.
+	outside func(s *Session, arg string) func(context.Context)
+	// lines keeps the line breaks of the argument (a pasted block),
+	// which every other command sees as spaces.
+	lines bool
 }
 
 // commandList is the whole command set, in the order /commands lists it.
@@ -47,6 +55,23 @@ var commandList = []*command{
 	{name: "keys", usage: "/keys [add|remove]", does: "your name's SSH keys: list them, add one (a second machine), remove one", run: (*Session).cmdKeys},
 	{name: "unregister", usage: "/unregister", does: "let your registered name go", run: (*Session).cmdUnregister},
 	{name: "whois", usage: "/whois NAME", does: "whether NAME is registered, and the key in use", run: (*Session).cmdWhois},
+
+	// Talking (talk.go).
+	{name: "me", usage: "/me ACTION", does: "an action line: * you ACTION", run: (*Session).cmdMe},
+	{name: "who", usage: "/who [ROOM]", does: "who is in your room (or ROOM, or the Lobby), idle or away", run: (*Session).cmdWho},
+	{name: "away", usage: "/away [MESSAGE]", does: "mark yourself away, for /who and whoever messages you", run: (*Session).cmdAway},
+	{name: "back", usage: "/back", does: "you are back from /away", run: (*Session).cmdBack},
+	{name: "nick", usage: "/nick NEW", does: "change your name (your room is told)", run: (*Session).cmdNick},
+	{name: "topic", usage: "/topic [TEXT|-]", does: "show the room's topic, set it, or clear it with -", run: (*Session).cmdTopic},
+	{name: "edit", usage: "/edit TEXT", does: "replace your last line in the room (Up on an empty input brings it back)", run: (*Session).cmdEdit, lines: true},
+	{name: "delete", usage: "/delete", does: "delete your last line in the room", run: (*Session).cmdDelete},
+	{name: "search", usage: "/search WORDS", does: "find lines in the rooms you can read, newest first", outside: (*Session).searchLocked},
+	{name: "goto", usage: "/goto N", does: "open the room of search result N at that line", outside: (*Session).gotoLocked},
+	{name: "ignore", usage: "/ignore [NAME]", does: "hide NAME's lines and messages from you (alone: whom you ignore)", run: (*Session).cmdIgnore},
+	{name: "unignore", usage: "/unignore NAME", does: "see NAME's lines again", run: (*Session).cmdUnignore},
+	{name: "joins", usage: "/joins all|talkers|none", does: "which join and leave lines you see", run: (*Session).cmdJoins},
+	{name: "bell", usage: "/bell on|off", does: "the terminal bell on mentions and direct messages", run: (*Session).cmdBell},
+	{name: "tz", usage: "/tz [Area/City]", does: "the timezone your times are shown in", run: (*Session).cmdTz},
 
 	// Keeping order (modcommands.go): for a room's owner, its room
 	// operators and server operators; in the Lobby, server operators act
@@ -121,7 +146,7 @@ func OrderHelp() string {
 // ShortHelp is the start of the command list, for the Lobby's screen: the
 // original chatroom's commands, and where to find the rest.
 func ShortHelp() string {
-	return helpText(originalCommands, "\nAnd more (/msg, /register, /keys, /whois...): /commands lists them all.")
+	return helpText(originalCommands, "\nAnd more (/msg, /who, /me, /nick, /topic, /search...): /commands lists them all.")
 }
 
 func helpText(list []Command, end string) string {
@@ -162,13 +187,16 @@ func parseLine(line string, inRoom bool) (verb, *command, string) {
 	if inRoom && strings.HasPrefix(trimmed, "//") {
 		return verbChat, nil, strings.TrimLeftFunc(line, unicode.IsSpace)[1:]
 	}
-	word, arg := trimmed, ""
+	word, arg, rest := trimmed, "", ""
 	if i := strings.IndexFunc(trimmed, unicode.IsSpace); i >= 0 {
-		word = trimmed[:i]
-		arg = strings.TrimSpace(strings.Map(breakToSpace, trimmed[i:]))
+		word, rest = trimmed[:i], trimmed[i:]
+		arg = strings.TrimSpace(strings.Map(breakToSpace, rest))
 	}
 	if w, ok := strings.CutPrefix(word, "/"); ok {
 		if c := commandIndex[strings.ToLower(w)]; c != nil {
+			if c.lines {
+				arg = strings.TrimLeft(rest, " \t")
+			}
 			return verbCommand, c, arg
 		}
 		return verbUnknown, nil, word
@@ -235,24 +263,36 @@ const maxLineBytes = 16 * MaxMessageLen
 func (s *Session) Exec(ctx context.Context, line string) error {
 	l := s.lobby
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	later, err := s.execLocked(ctx, line)
+	l.mu.Unlock()
+	if later != nil {
+		later(ctx)
+	}
+	return err
+}
+
+// execLocked is Exec under the lock; what it returns is the part of a
+// command to carry out outside the lock, if any. l.mu must be held.
+func (s *Session) execLocked(ctx context.Context, line string) (func(context.Context), error) {
+	l := s.lobby
 	if err := s.waitSettledLocked(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if s.name == "" {
-		return errors.New("exec: the session has no name yet")
+		return nil, errors.New("exec: the session has no name yet")
 	}
 	if ok, err := s.allowLocked(); !ok {
-		return err
+		return nil, err
 	}
 	if len(line) > maxLineBytes {
 		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", utf8.RuneCountInString(line), MaxMessageLen)
-		return nil
+		return nil, nil
 	}
 	if l.logDown != "" {
 		l.noticeLocked(s, true, "%s That was not sent.", l.logDown)
-		return nil
+		return nil, nil
 	}
+	var later func(context.Context)
 	r := s.roomLocked()
 	v, cmd, arg := parseLine(line, r != nil)
 	switch v {
@@ -260,8 +300,10 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	case verbChat:
 		s.chatLocked(r, arg)
 	case verbCommand:
-		if err := cmd.run(s, arg); err != nil {
-			return err
+		if cmd.outside != nil {
+			later = cmd.outside(s, arg)
+		} else if err := cmd.run(s, arg); err != nil {
+			return nil, err
 		}
 	case verbUnknown:
 		l.noticeLocked(s, true, "There is no command %s. Type /commands to see them all.", echo(arg))
@@ -270,9 +312,9 @@ func (s *Session) Exec(ctx context.Context, line string) error {
 	}
 	if s.closed {
 		// Dropped while answering (its queue overflowed): say why.
-		return s.err
+		return nil, s.err
 	}
-	return nil
+	return later, nil
 }
 
 // roomLocked is the room s is in, nil in the Lobby. l.mu must be held.
@@ -289,16 +331,9 @@ func (s *Session) chatLocked(r *room, text string) {
 		l.noticeLocked(s, true, "%s", why)
 		return
 	}
-	text = strings.TrimRight(CleanText(text), " ")
-	if !visible(text) {
-		l.noticeLocked(s, true, "%s", invisibleNotice)
-		return
+	if text, ok := s.chatTextLocked(text); ok {
+		s.proposeFromLocked(Change{Type: ChangeSay, Room: r.name, Text: text})
 	}
-	if n := utf8.RuneCountInString(text); n > MaxMessageLen {
-		l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", n, MaxMessageLen)
-		return
-	}
-	s.proposeFromLocked(Change{Type: ChangeSay, Room: r.name, Text: text})
 }
 
 // listText is /list's answer: the rooms of a room list, conversations

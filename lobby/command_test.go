@@ -378,7 +378,12 @@ func TestChat(t *testing.T) {
 		{"bare join is chat", "join beta", "join beta"},
 		{"escape removed", "he\x1b[31mllo\x1b[0m", "hello"},
 		{"tab expanded", "a\tb", "a    b"},
-		{"newline becomes space", "a\nb", "a b"},
+		{"a pasted block keeps its lines", "a\nb", "a\nb"},
+		{"every kind of break", "a\r\nb\rc\u2028d\u0085e\vf", "a\nb\nc\nd\ne\nf"},
+		{"blank lines around a block go", "\n \n  a\n\n b \n\t\n", "  a\n\n b"},
+		{"each line cleaned", "x\x1b]0;title\nstill title\x07y\n\x1b[2Jz", "xy\nz"},
+		{"an escape's payload is no line", "a\x1bP\nq\x1b\\b", "ab"},
+		{"exactly the lines", strings.Repeat("l\n", MaxLines-1) + "l", strings.Repeat("l\n", MaxLines-1) + "l"},
 		{"exactly the limit", strings.Repeat("x", MaxMessageLen), strings.Repeat("x", MaxMessageLen)},
 		{"limit in wide characters", strings.Repeat("界", MaxMessageLen), strings.Repeat("界", MaxMessageLen)},
 		{"over the limit before cleaning", "\x1b[1m" + strings.Repeat("y", MaxMessageLen) + "\x1b[0m", strings.Repeat("y", MaxMessageLen)},
@@ -401,6 +406,22 @@ func TestChat(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestChatTooManyLines(t *testing.T) {
+	l := newLobby(t, Config{})
+	alice := register(t, l, "alice")
+	bob := register(t, l, "bob")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
+	line(t, alice, KindSystem, "bob joined alpha")
+	exec(t, alice, strings.Repeat("line\n", MaxLines)+"one more")
+	notice(t, alice, true, fmt.Sprintf("That message has %d lines; the limit is %d. It was not sent.", MaxLines+1, MaxLines))
+	exec(t, alice, strings.Repeat("x", MaxMessageLen/2)+"\n"+strings.Repeat("y", MaxMessageLen/2))
+	notice(t, alice, true, fmt.Sprintf("That message is %d characters long; the limit is %d. It was not sent.", MaxMessageLen+1, MaxMessageLen))
+	barrier(t, l)
+	quiet(t, alice)
+	quiet(t, bob) // refused whole, never cut and sent
 }
 
 func TestChatTooLong(t *testing.T) {

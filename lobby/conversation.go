@@ -2,13 +2,11 @@ package lobby
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Direct messages.
@@ -233,16 +231,19 @@ func (l *Lobby) applyDirect(c *Change) error {
 		l.enterRoomLocked(m, r, c)
 		return nil
 	}
-	l.sayLocked(m, r, c.Text, c)
+	seq := l.sayLocked(m, r, KindChat, c.Text, c)
+	if s != nil {
+		s.rememberLocked(r, seq) // /edit and /delete find it
+	}
 	return nil
 }
 
-// sayLocked says m's chat line text in r, a room or a conversation. l.mu
-// must be held, in an applier.
-func (l *Lobby) sayLocked(m *member, r *room, text string, c *Change) {
-	l.postLocked(r, KindChat, m.name, text, c)
+// sayLocked says m's line text (chat or an action) in r, a room or a
+// conversation, and returns its Seq. l.mu must be held, in an applier.
+func (l *Lobby) sayLocked(m *member, r *room, kind Kind, text string, c *Change) uint64 {
+	seq := l.postLocked(r, kind, m.name, text, c)
 	if r.conv == nil || m.rd == nil {
-		return
+		return seq
 	}
 	// Whoever writes in a conversation has read it.
 	l.markReadLocked(m.rd, r)
@@ -251,6 +252,7 @@ func (l *Lobby) sayLocked(m *member, r *room, text string, c *Change) {
 		// it reaches them, not even a count.
 		l.markReadLocked(other, r)
 	}
+	return seq
 }
 
 // deliverConvLocked hands a conversation's line to its parties' sessions
@@ -289,18 +291,24 @@ func (l *Lobby) deliverConvLocked(r *room, msg *Message, author *reader) int {
 }
 
 // readerIgnoresLocked reports whether rd hides name's lines and messages
-// (/ignore). l.mu must be held.
+// (/ignore): online, as its member does; away, as its registered name's
+// setting says. l.mu must be held.
 func (l *Lobby) readerIgnoresLocked(rd *reader, name string) bool {
-	if rd == nil || rd.m == nil {
+	switch {
+	case rd == nil:
 		return false
+	case rd.m != nil:
+		return l.ignoresLocked(rd.m, name)
+	case rd.reg != nil:
+		k := userKey(name)
+		for _, n := range strings.Fields(rd.reg.settings[SettingIgnore]) {
+			if userKey(n) == k {
+				return true
+			}
+		}
 	}
-	return l.ignoresLocked(rd.m, name)
+	return false
 }
-
-// ignoresLocked reports whether who ignores the user called name. /ignore
-// is the talking commands' (issue 13); until they land nobody ignores
-// anybody.
-func (l *Lobby) ignoresLocked(who *member, name string) bool { return false }
 
 // convLabel is how a notice names the room r for m: "your conversation
 // with NAME", or the room's name.
@@ -341,14 +349,9 @@ func (s *Session) cmdMsg(arg string) error {
 		return nil
 	}
 	if text = strings.TrimSpace(text); text != "" {
-		text = strings.TrimRight(CleanText(text), " ")
-		if !visible(text) {
-			l.noticeLocked(s, true, "%s", invisibleNotice)
-			return nil
-		}
-		if n := utf8.RuneCountInString(text); n > MaxMessageLen {
-			l.noticeLocked(s, true, "That message is %d characters long; the limit is %d. It was not sent.", n, MaxMessageLen)
-			return nil
+		var ok bool
+		if text, ok = s.chatTextLocked(text); !ok {
+			return nil // told why
 		}
 		// A mute of the whole server, or the raid guard for a guest,
 		// holds for direct messages as for any line.
@@ -397,37 +400,6 @@ func (s *Session) convByAliasLocked(name string) *room {
 		}
 	}
 	return nil
-}
-
-// Older returns a page of history before seq, as Lobby.Older does, of what
-// this session may read: a room (by its name; a private room's only to
-// those in it), or one of its own conversations ("@NAME"). To anyone else
-// the room or conversation does not exist (ErrNoSuchRoom).
-func (s *Session) Older(ctx context.Context, roomName string, seq uint64) ([]Message, error) {
-	l := s.lobby
-	l.mu.Lock()
-	var r *room
-	if strings.HasPrefix(roomName, "@") {
-		r = s.convByAliasLocked(roomName)
-	} else if r = l.rooms[foldKey(roomName)]; r == nil {
-		l.mu.Unlock()
-		return l.older(ctx, roomName, seq) // the store says what it knows
-	}
-	if r == nil || !l.mayReadLocked(l.members[s.id], r) {
-		l.mu.Unlock()
-		return nil, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
-	}
-	if !r.kept() {
-		// Held in memory only, up to twice a page: what is not there is
-		// gone.
-		end, _ := slices.BinarySearchFunc(r.recent, seq, func(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) })
-		out := slices.Clone(r.recent[max(0, end-l.cfg.History):end])
-		l.mu.Unlock()
-		return out, nil
-	}
-	name := r.name
-	l.mu.Unlock()
-	return l.older(ctx, name, seq)
 }
 
 // awayNoticeLocked tells a registered user who has just signed in of the

@@ -99,14 +99,14 @@ func TestDirectOnlyToRecipient(t *testing.T) {
 	// conversation with bob.
 	exec(t, carol, "/join @alice@bob")
 	notice(t, carol, true, "Nobody is called alice@bob")
-	if h, err := carol.Older(context.Background(), "@alice", 100); !errors.Is(err, ErrNoSuchRoom) || len(h) != 0 {
+	if h, err := carol.Older(context.Background(), "@alice", 100); !errors.Is(err, ErrNoSuchRoom) || len(h.Lines) != 0 {
 		t.Errorf("carol reads @alice: %v, %v; want ErrNoSuchRoom", h, err)
 	}
 	exec(t, carol, "/join @bob")
 	if ev := until(t, carol, func(ev Event) bool { return ev.Kind == EventEntered }); len(ev[len(ev)-1].History) != 0 {
 		t.Errorf("carol's conversation with bob shows %q", texts(ev[len(ev)-1].History))
 	}
-	if h, err := bob.Older(context.Background(), "@alice", 100); err != nil || len(h) != 1 {
+	if h, err := bob.Older(context.Background(), "@alice", 100); err != nil || len(h.Lines) != 1 {
 		t.Errorf("bob reads @alice: %v, %v; want the one line", h, err)
 	}
 
@@ -180,8 +180,8 @@ func TestDirectAway(t *testing.T) {
 
 	// Its history is paged like a room's.
 	h, err := bob.Older(ctx, "@alice", 3)
-	if err != nil || !slices.Equal(texts(h), []string{"are you there?", "call me"}) {
-		t.Errorf("Older(@alice, 3) = %q, %v", texts(h), err)
+	if err != nil || !slices.Equal(texts(h.Lines), []string{"are you there?", "call me"}) {
+		t.Errorf("Older(@alice, 3) = %q, %v", texts(h.Lines), err)
 	}
 }
 
@@ -205,8 +205,8 @@ func TestDirectGuest(t *testing.T) {
 	if !slices.Equal(texts(ev.History), []string{"hello guest"}) || ev.NewFrom != 1 {
 		t.Errorf("history %q, new from %d", texts(ev.History), ev.NewFrom)
 	}
-	if h, err := guest.Older(context.Background(), "@alice", 2); err != nil || !slices.Equal(texts(h), []string{"hello guest"}) {
-		t.Errorf("Older = %q, %v", texts(h), err)
+	if h, err := guest.Older(context.Background(), "@alice", 2); err != nil || !slices.Equal(texts(h.Lines), []string{"hello guest"}) {
+		t.Errorf("Older = %q, %v", texts(h.Lines), err)
 	}
 	barrier(t, l)
 	store.mu.Lock()
@@ -266,8 +266,8 @@ func TestUnregisterClosesConversations(t *testing.T) {
 			t.Errorf("the new alice lists %+v", ri)
 		}
 	}
-	if h, err := eve.Older(context.Background(), "@bob", 100); !errors.Is(err, ErrNoSuchRoom) || len(h) != 0 {
-		t.Errorf("the new alice reads %q, %v; want ErrNoSuchRoom", texts(h), err)
+	if h, err := eve.Older(context.Background(), "@bob", 100); !errors.Is(err, ErrNoSuchRoom) || len(h.Lines) != 0 {
+		t.Errorf("the new alice reads %q, %v; want ErrNoSuchRoom", texts(h.Lines), err)
 	}
 	exec(t, eve, "/msg bob hi, I am new")
 	direct(t, bob, "hi, I am new")

@@ -129,6 +129,22 @@
 // names a user as a whole word (Mentions, mention.go) is marked on their
 // event, or counted on their position in a room they are not in.
 //
+// # Talking
+//
+// talk.go holds what people type without thinking: /me, /who, /away,
+// /nick, /topic, /edit and /delete, /ignore, /joins, /bell, /tz, /search
+// and /goto. A change of name, an away status, a topic and an edit or
+// deletion are changes on the log (ChangeNick, ChangeAway, ChangeTopic,
+// ChangeEdit); the user's own choices (/tz, /bell, /joins, /ignore) are
+// settings, kept for a registered name. What a user chose not to see is
+// left out of what is delivered to them (prefs.hides), never out of what
+// is stored. /search and /goto read the store outside the lock (a command
+// may return work to do after it: command.outside). Who may read a room's
+// lines (history, search hits, /who) is one function, mayReadLocked. A
+// message may hold several lines (a pasted block): CleanLines cleans each,
+// and front ends show the lines after the first indented under its author,
+// so that none passes for another's line.
+//
 // # Keeping order
 //
 // Rooms have owners (the registered name that created one) and room
@@ -148,7 +164,8 @@
 //
 // # Untrusted text
 //
-// Every message and command argument passes through CleanText, and every
+// Every message and command argument passes through CleanText (CleanLines
+// for a block of lines), and every
 // screen name and room name must pass validName, before anybody else can
 // see it, so that nothing a user types can act on another user's terminal
 // or pass for another user's name. Front ends may show Message fields and

@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -51,6 +52,51 @@ func FuzzCleanText(f *testing.F) {
 	})
 }
 
+// FuzzCleanLines checks the multi-line splitter: a pasted block comes out
+// as lines, each as inert as CleanText makes one line, joined by '\n' and
+// nothing else, with no blank line at either end, never more lines than the
+// input had breaks, and the same when cleaned again. Seeded with the
+// terminal attacks.
+func FuzzCleanLines(f *testing.F) {
+	for _, s := range []string{"", "a\nb", "a\r\nb\rc", "\n\n x \n\n", "a\u2028b\u0085c", "x\x1b]0;t\ni\x07y\nz", "\x1bP\n\x1b\\", "a \nb \n", "\u009d0;a\nb\u009c"} {
+		f.Add(s)
+	}
+	for _, a := range loadAttacks(f) {
+		f.Add(a.Payload)
+		f.Add(a.Payload + "\n" + a.Payload)
+		f.Add("first\n" + a.Payload + "\r\nlast")
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := CleanLines(s)
+		lines := strings.Split(out, "\n")
+		if got := SplitLines(out); !slices.Equal(got, lines) {
+			t.Fatalf("SplitLines(%q) = %q, want %q", out, got, lines)
+		}
+		for _, l := range lines {
+			if err := inert(l, false); err != nil {
+				t.Fatalf("CleanLines(%q) = %q: %v", s, out, err)
+			}
+			if strings.HasSuffix(l, " ") {
+				t.Fatalf("CleanLines(%q) = %q: a line ends in a space", s, out)
+			}
+		}
+		if out != "" && (lines[0] == "" || lines[len(lines)-1] == "") {
+			t.Fatalf("CleanLines(%q) = %q: a blank line at an end", s, out)
+		}
+		if breaks := len(SplitLines(s)); len(lines) > breaks {
+			t.Fatalf("CleanLines(%q) = %d lines from %d", s, len(lines), breaks)
+		}
+		if again := CleanLines(out); again != out {
+			t.Fatalf("not idempotent: CleanLines(%q) = %q, then %q", s, out, again)
+		}
+		if len(SplitLines(s)) == 1 {
+			if want := strings.TrimRight(CleanText(s), " "); out != want {
+				t.Fatalf("CleanLines(%q) = %q, but one line cleans to %q", s, out, want)
+			}
+		}
+	})
+}
+
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{"/join alpha", "join alpha", "//x", "  //x", "/create a\nb", "/join\u0085x", "/", "hello", "\t/list\t", "/JOIN  Alpha  "} {
 		f.Add(s, true)
@@ -83,6 +129,13 @@ func FuzzParseLine(f *testing.F) {
 			}
 			if !cmd.bare && !strings.HasPrefix(strings.TrimSpace(line), "/") {
 				t.Fatalf("parseLine(%q): /%s has no bare form", line, cmd.name)
+			}
+			if cmd.lines {
+				// /edit takes a block of lines as chat does.
+				if arg != strings.TrimLeft(arg, " \t") {
+					t.Fatalf("parseLine(%q): argument %q not trimmed", line, arg)
+				}
+				break
 			}
 			if strings.ContainsFunc(arg, isLineBreak) || strings.ContainsRune(arg, '\u0085') {
 				t.Fatalf("parseLine(%q): argument %q holds a line break", line, arg)

@@ -3,6 +3,7 @@ package lobby
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -249,8 +250,34 @@ func describe(ev Event) string {
 		return "direct " + ev.Msg.From + " (with " + ev.With + "): " + ev.Msg.Text
 	case EventMention:
 		return "mention in " + ev.Msg.Room + " " + ev.Msg.From + ": " + ev.Msg.Text
+	case EventEdited:
+		return fmt.Sprintf("edited line %d: %q (deleted %v)", ev.Msg.Seq, ev.Msg.Text, ev.Msg.Deleted)
+	case EventTopic:
+		return "topic of " + ev.Room + ": " + ev.Topic
+	case EventNamed:
+		return "named " + ev.Text
+	case EventSearch:
+		return "search results " + ev.Text
+	case EventJump:
+		return fmt.Sprintf("jump to %s line %d", ev.Room, ev.Seq)
 	}
 	return "unknown event"
+}
+
+// reply reads s's events up to its next notice, which must be of the given
+// kind and contain want; lines and other events on the way are skipped.
+func reply(t *testing.T, s *Session, isErr bool, want string) Event {
+	t.Helper()
+	for {
+		ev := next(t, s)
+		if ev.Kind != EventNotice {
+			continue
+		}
+		if ev.Error != isErr || !strings.Contains(ev.Text, want) {
+			t.Fatalf("%s: got %s, want notice (error %v) containing %q", s.Name(), describe(ev), isErr, want)
+		}
+		return ev
+	}
 }
 
 // failStore is a MemoryStore whose methods fail while their switch is on.

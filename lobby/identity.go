@@ -297,6 +297,7 @@ func (l *Lobby) applyRegister(c *Change) error {
 	l.keyNames[m.fp] = r
 	l.saveRegistrationLocked(r)
 	l.readerRegisteredLocked(m, r)
+	l.settingsChangedLocked(r.name)
 	l.tellLocked(s, false, "%s %s is now registered to your SSH key %s: only sessions with one of its keys may use the name. /keys add adds another key (a second machine).", r.name, RegisteredMark, m.fp)
 	return nil
 }
@@ -323,6 +324,7 @@ func (l *Lobby) applyUnregister(c *Change) error {
 	for _, k := range slices.Sorted(maps.Keys(r.settings)) {
 		l.writes.State = append(l.writes.State, StateRecord{Kind: kindSetting, Key: settingRecordKey(r.name, k)})
 	}
+	l.settingsChangedLocked(r.name)
 	l.tellLocked(s, false, "%s is no longer registered: its keys and settings are forgotten, and anyone may take the name once you leave it.", r.name)
 	return nil
 }
@@ -424,6 +426,7 @@ func (l *Lobby) applySetting(c *Change) error {
 		rec.Value, _ = json.Marshal(c.Text) // a valid string: cannot fail
 	}
 	l.writes.State = append(l.writes.State, rec)
+	l.settingsChangedLocked(r.name)
 	return nil
 }
 
@@ -775,6 +778,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 	if r == nil {
 		if value == "" {
 			delete(s.settings, key)
+			s.loadPrefsLocked()
 			return nil, nil
 		}
 		if _, ok := s.settings[key]; !ok && len(s.settings) >= MaxSettings {
@@ -784,6 +788,7 @@ func (s *Session) setSettingLocked(key, value string) (chan error, error) {
 			s.settings = make(map[string]string)
 		}
 		s.settings[key] = value
+		s.loadPrefsLocked()
 		return nil, nil
 	}
 	return s.lobby.proposeWaitLocked(Change{Type: ChangeSetting, Session: s.id, Name: r.name, Target: key, Text: value}), nil

@@ -164,10 +164,11 @@ type room struct {
 	// watchers are this node's sessions whose readers keep a position
 	// here, told when its unread counts change.
 	watchers   map[*Session]struct{}
-	recent     []Message     // the newest lines, at most 2×History
-	loaded     bool          // recent holds the store's tail
-	chatsDirty bool          // chats changed in the batch being applied
-	conv       *conversation // non-nil for a direct conversation (conversation.go)
+	recent     []Message        // the newest lines, at most 2×recentKeep
+	loaded     bool             // recent holds the store's tail
+	spoke      map[string]int64 // when each name last said something, Unix ns: see talkedLocked
+	chatsDirty bool             // chats changed in the batch being applied
+	conv       *conversation    // non-nil for a direct conversation (conversation.go)
 }
 
 // member is one session of the chat, on any node. Guarded by Lobby.mu.
@@ -183,6 +184,11 @@ type member struct {
 	rd    *reader // keeps its read positions once named (unread.go)
 
 	operator bool // a server operator's session
+
+	away    bool   // marked away (/away), with awayMsg, since awayAt (Unix ns)
+	awayMsg string // may be ""
+	awayAt  int64
+	active  int64 // Unix ns of its last change on the log: /who's idle time
 }
 
 // New loads the node's copy of the chat from cfg.Store, catches up with

@@ -1,6 +1,9 @@
 package lobby
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Kind tells a chat line from a system notice. Both live in a room's history.
 type Kind uint8
@@ -11,6 +14,8 @@ const (
 	// KindSystem is a notice the server wrote into the room, such as a join
 	// or a leave. From is the user it is about.
 	KindSystem
+	// KindAction is an action a user typed with /me: "* alice waves".
+	KindAction
 )
 
 // String names the kind as the store and exports spell it.
@@ -20,6 +25,8 @@ func (k Kind) String() string {
 		return "message"
 	case KindSystem:
 		return "system"
+	case KindAction:
+		return "action"
 	default:
 		return "unknown"
 	}
@@ -27,14 +34,33 @@ func (k Kind) String() string {
 
 // Message is one line of a room's history. Seq numbers a room's lines from 1
 // with no reuse, so a page of older history is "the n lines before Seq".
+//
+// A Message handed to a front end is never changed: an edit or a deletion
+// arrives as a new Message with the same Room and Seq (EventEdited).
 type Message struct {
 	Room string // the room's name as it was created
 	Seq  uint64
 	At   time.Time
 	From string
 	Kind Kind
+	// Text is clean (CleanText, line by line). A block of several lines
+	// (a paste) holds them joined by '\n': see Lines.
 	Text string
+	// Presence marks a KindSystem line saying From joined or left the
+	// room, which /joins may hide.
+	Presence bool
+	// Edited is when the author last changed Text; zero if never.
+	Edited time.Time
+	// Deleted says the author removed the line; Text is then "".
+	Deleted bool
 }
+
+// Lines splits the text into the lines a front end shows, one or more.
+func (m *Message) Lines() []string { return strings.Split(m.Text, "\n") }
+
+// Said reports whether the line is something a user said (chat or an
+// action), as opposed to a notice.
+func (m *Message) Said() bool { return m.Kind == KindChat || m.Kind == KindAction }
 
 // RoomRecord is what the Store keeps of a room itself.
 type RoomRecord struct {

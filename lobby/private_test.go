@@ -142,7 +142,8 @@ func TestPrivateRoomsHidden(t *testing.T) {
 		}
 		t.Run(v.name+"/Session.Older", func(t *testing.T) {
 			_, people := privateWorld(t)
-			msgs, err := people[v.name].Older(ctx, "paypal", 10)
+			page, err := people[v.name].Older(ctx, "paypal", 10)
+			msgs := page.Lines
 			if v.inside {
 				if err != nil || !slices.ContainsFunc(msgs, func(m Message) bool { return m.Text == "a line for members" }) {
 					t.Errorf("a member's Older = %v, %v", msgs, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -27,6 +28,23 @@ const (
 	// counts or the online count changed; read them with Session.Rooms and
 	// Lobby.Online. It is coalesced.
 	EventRoomsChanged
+	// EventEdited says a line of the session's room was edited or deleted
+	// by its author: Msg is its new version, with the Room and Seq of the
+	// old, to show in its place wherever the old one is shown.
+	EventEdited
+	// EventTopic says the topic of Room is now Topic ("" for none). The
+	// room also gets a line saying so; this is for a title.
+	EventTopic
+	// EventNamed says the session's user is now called Text (/nick).
+	EventNamed
+	// EventSearch answers /search: Results holds the lines found, newest
+	// first, which /goto N opens (counting from 1), and Text the same as
+	// plain lines.
+	EventSearch
+	// EventJump answers /goto: History holds lines of Room around the line
+	// Seq, oldest first, to show in place of the scrollback, the line Seq
+	// marked; the live end of the room comes back after them.
+	EventJump
 	// EventDirect is a line of one of the session's conversations that it
 	// is not in: Msg, from the other party (With) or the session's own echo
 	// (Msg.From is the session's name). Show it in the current pane,
@@ -54,6 +72,9 @@ type Event struct {
 	// whose Room is then "@" and With); "" for rooms.
 	With    string
 	History []Message
+	Topic   string    // EventEntered, EventTopic: the room's topic
+	Results []Message // EventSearch
+	Seq     uint64    // EventJump: the line asked for
 	// NewFrom (EventEntered) is the Seq from which lines are new to the
 	// user: a "new" rule goes before the first chat line at or after it.
 	// 0 when nothing is new, or the user was never here before.
@@ -67,6 +88,10 @@ type Visitor struct {
 	// Operator says the key is a server operator's (the front door reads
 	// the operators' keys).
 	Operator bool
+	// TZ is the TZ the client sent with its session, if any: the zone the
+	// session's times are shown in until its user sets one (/tz). An
+	// unknown zone is ignored.
+	TZ string
 }
 
 // Session is one user's handle on the Lobby, on the node they connected to.
@@ -92,6 +117,13 @@ type Session struct {
 	lastChange time.Time         // owned by the goroutine calling Next
 	settings   map[string]string // a guest's settings, kept while the session lasts
 	replyTo    string            // who sent the last direct message, for /reply
+
+	// Talking (talk.go), guarded by lobby.mu but for loc.
+	view      prefs               // what its user chose to see, from the settings
+	said      map[string][]uint64 // its newest lines, by foldKey of the room: its own to edit
+	found     []Message           // the last /search's results, for /goto
+	defaultTZ *time.Location      // Visitor.TZ, nil for none
+	loc       atomic.Pointer[time.Location]
 
 	changed chan struct{} // capacity 1; see Lobby.changedLocked
 }
@@ -129,6 +161,8 @@ func (l *Lobby) Open(ctx context.Context, v Visitor) (*Session, error) {
 	if l.cfg.FloodRate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(l.cfg.FloodRate), l.cfg.FloodBurst)
 	}
+	s.defaultTZ = clientZone(v.TZ)
+	s.loadPrefsLocked()
 	l.locals[s.id] = s
 	ch := l.proposeWaitLocked(Change{Type: ChangeOpen, Session: s.id, Seq: uint64(l.cfg.MaxSessions), Key: v.Key, Addr: v.Addr, Flag: v.Operator})
 	l.mu.Unlock()

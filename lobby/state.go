@@ -23,11 +23,15 @@ type memberRecord struct {
 	Key   string `json:"key,omitempty"`
 	Addr  string `json:"addr,omitempty"`
 	Op    bool   `json:"op,omitempty"`
+	// Away: marked away since AwayAt (Unix ns), with AwayMsg.
+	Away    bool   `json:"away,omitempty"`
+	AwayMsg string `json:"away_msg,omitempty"`
+	AwayAt  int64  `json:"away_at,omitempty"`
 }
 
 // saveMemberLocked has the store keep m as it is now. l.mu must be held.
 func (l *Lobby) saveMemberLocked(m *member) {
-	rec := memberRecord{Node: m.node, Name: m.name, Since: m.since, Key: m.fp, Addr: m.addr, Op: m.operator}
+	rec := memberRecord{Node: m.node, Name: m.name, Since: m.since, Key: m.fp, Addr: m.addr, Op: m.operator, Away: m.away, AwayMsg: m.awayMsg, AwayAt: m.awayAt}
 	if m.room != nil {
 		rec.Room = m.room.name
 	}
@@ -76,7 +80,8 @@ func (l *Lobby) restore(snap Snapshot) error {
 				errs = append(errs, fmt.Errorf("session %s: %w", rec.Key, err))
 				continue
 			}
-			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr, operator: mr.Op}
+			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr, operator: mr.Op,
+				away: mr.Away, awayMsg: mr.AwayMsg, awayAt: mr.AwayAt, active: mr.Since}
 			if mr.Room != "" {
 				r := l.findRoomLocked(mr.Room)
 				switch {

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Store keeps a node's copy of the chat: rooms, their history and the rest
@@ -30,6 +34,18 @@ type Store interface {
 	Recent(ctx context.Context, room string, n int) ([]Message, error)
 	// Before returns up to n lines with Seq < seq, oldest first.
 	Before(ctx context.Context, room string, seq uint64, n int) ([]Message, error)
+	// Search returns up to q.Limit lines that someone said (chat and
+	// actions, not deleted) in the rooms q.Rooms, whose text holds every
+	// word of q.Words as a whole word (without regard to case or accents),
+	// newest first: in the order they were stored.
+	Search(ctx context.Context, q SearchQuery) ([]Message, error)
+}
+
+// SearchQuery is what Store.Search looks for.
+type SearchQuery struct {
+	Words []string // clean, without spaces; at least one
+	Rooms []string // the rooms to look in, names as created
+	Limit int
 }
 
 // Snapshot is a Store's content as Load reads it.
@@ -57,6 +73,7 @@ type Writes struct {
 	Cursor   uint64            // its sequence number of the batch applied
 	Rooms    []RoomRecord      // new rooms, or rooms whose Meta changed (by Name)
 	Messages []Message         // new lines, in order
+	Edits    []Message         // stored lines changed (edited, deleted), by Room and Seq, in order
 	State    []StateRecord     // records put, or deleted when Value is nil
 	Counters map[string]uint64 // counters set to these values
 }
@@ -65,6 +82,8 @@ func (w *Writes) reset() {
 	w.Rooms = w.Rooms[:0]
 	clear(w.Messages) // the lines' strings live on in the rooms' recent lines
 	w.Messages = w.Messages[:0]
+	clear(w.Edits)
+	w.Edits = w.Edits[:0]
 	w.State = w.State[:0]
 	clear(w.Counters)
 }
@@ -80,11 +99,13 @@ type MemoryStore struct {
 	order    []string // room names in creation order
 	state    map[[2]string][]byte
 	counters map[string]uint64
+	stored   uint64 // lines stored, in every room: the order Search sorts by
 }
 
 type memRoom struct {
 	rec   RoomRecord
 	lines []Message
+	order []uint64 // beside lines: when each was stored, counting every room's
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -136,6 +157,14 @@ func (s *MemoryStore) Apply(_ context.Context, w *Writes) error {
 			return fmt.Errorf("append to %q: %w", m.Room, ErrNoSuchRoom)
 		}
 	}
+	for _, e := range w.Edits {
+		r, ok := s.rooms[e.Room]
+		if !ok || s.index(r, e.Seq) < 0 {
+			if !slices.ContainsFunc(w.Messages, func(m Message) bool { return m.Room == e.Room && m.Seq == e.Seq }) {
+				return fmt.Errorf("edit %q line %d: no such line", e.Room, e.Seq)
+			}
+		}
+	}
 	for _, r := range w.Rooms {
 		if old, ok := s.rooms[r.Name]; ok {
 			old.rec.Meta = slices.Clone(r.Meta)
@@ -148,8 +177,15 @@ func (s *MemoryStore) Apply(_ context.Context, w *Writes) error {
 	}
 	for _, m := range w.Messages {
 		r := s.rooms[m.Room]
+		s.stored++
 		r.lines = append(r.lines, m)
+		r.order = append(r.order, s.stored)
 		r.rec.LastSeq = m.Seq
+	}
+	for _, e := range w.Edits {
+		r := s.rooms[e.Room]
+		old := &r.lines[s.index(r, e.Seq)]
+		old.Text, old.Edited, old.Deleted = e.Text, e.Edited, e.Deleted
 	}
 	for _, rec := range w.State {
 		k := [2]string{rec.Kind, rec.Key}
@@ -183,14 +219,69 @@ func (s *MemoryStore) Before(_ context.Context, room string, seq uint64, n int) 
 	if !ok {
 		return nil, fmt.Errorf("history of %q: %w", room, ErrNoSuchRoom)
 	}
-	end, _ := slices.BinarySearchFunc(r.lines, seq, func(m Message, seq uint64) int {
-		switch {
-		case m.Seq < seq:
-			return -1
-		case m.Seq > seq:
-			return 1
-		}
-		return 0
-	})
+	end, _ := slices.BinarySearchFunc(r.lines, seq, compareSeq)
 	return slices.Clone(r.lines[max(0, end-n):end]), nil
+}
+
+func compareSeq(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) }
+
+// index is where r holds the line seq, or -1. s.mu must be held.
+func (s *MemoryStore) index(r *memRoom, seq uint64) int {
+	if i, ok := slices.BinarySearchFunc(r.lines, seq, compareSeq); ok {
+		return i
+	}
+	return -1
+}
+
+// Search implements Store, by looking at every line: for tests.
+func (s *MemoryStore) Search(_ context.Context, q SearchQuery) ([]Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type hit struct {
+		order uint64
+		msg   Message
+	}
+	var hits []hit
+	for _, name := range q.Rooms {
+		r, ok := s.rooms[name]
+		if !ok {
+			continue
+		}
+		for i, m := range r.lines {
+			if m.Said() && !m.Deleted && hasWords(m.Text, q.Words) {
+				hits = append(hits, hit{r.order[i], m})
+			}
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(b.order, a.order) })
+	out := make([]Message, 0, min(len(hits), q.Limit))
+	for _, h := range hits[:min(len(hits), q.Limit)] {
+		out = append(out, h.msg)
+	}
+	return out, nil
+}
+
+// hasWords reports whether text holds each of words as a whole word,
+// without regard to case: roughly what a full-text index finds.
+func hasWords(text string, words []string) bool {
+	have := make(map[string]bool)
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		have[bareWord(w)] = true
+	}
+	for _, w := range words {
+		if !have[bareWord(w)] {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
+// bareWord is a word case-folded and without accents.
+func bareWord(w string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, norm.NFD.String(foldKey(w)))
 }

@@ -17,7 +17,9 @@ const (
 	MaxNameLen    = 24
 	MaxRoomLen    = 32
 	MaxMessageLen = 2000
-	tabWidth      = 4
+	// MaxLines is how many lines one message (a pasted block) may hold.
+	MaxLines = 20
+	tabWidth = 4
 	// maxMarks is how many combining marks CleanText keeps on one base
 	// character. Real text needs two or three; a "Zalgo" line stacks dozens
 	// so that its glyphs paint over the lines above and below.
@@ -103,6 +105,64 @@ func CleanText(s string) string {
 		return dropLoneFormat(b.String())
 	}
 	return b.String()
+}
+
+// SplitLines splits text at its line breaks (CR LF, CR, LF, and the other
+// breaks isLineBreak knows, and NEL) into the lines a block of text is
+// made of. It never returns an empty slice: "" is one empty line. The
+// breaks are gone; nothing else changes.
+func SplitLines(s string) []string {
+	if !strings.ContainsFunc(s, isBreak) {
+		return []string{s}
+	}
+	var out []string
+	for {
+		i := strings.IndexFunc(s, isBreak)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		r, size := utf8.DecodeRuneInString(s[i:])
+		s = s[i+size:]
+		if r == '\r' && strings.HasPrefix(s, "\n") {
+			s = s[1:] // CR LF is one break
+		}
+	}
+}
+
+func isBreak(r rune) bool { return isLineBreak(r) || r == '\u0085' }
+
+// CleanLines is CleanText for a block of several lines, as a paste brings
+// them: each line is cleaned and loses its trailing spaces, blank lines at
+// the start and the end go, and the lines are joined with '\n', the only
+// control character it leaves in. Text with no line break comes out as
+// CleanText gives it, less trailing spaces. CleanLines(CleanLines(s)) ==
+// CleanLines(s).
+func CleanLines(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return isBreak(r) || r == 0x1b || r >= 0x80 && r <= 0x9f }) {
+		return strings.TrimRight(CleanText(s), " ")
+	}
+	// An escape sequence may hold a line break in its payload (an OSC
+	// title with a newline in it): it goes, payload and all, before the
+	// text is split, so that no half of it survives as text.
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\u0085", "\n") // a break, not the C1 control sevenBitC1 would make of it
+	s = sevenBitC1(s)
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		s = ansi.Strip(s)
+	}
+	lines := SplitLines(s)
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(CleanText(l), " ")
+	}
+	first, last := 0, len(lines)
+	for first < last && lines[first] == "" {
+		first++
+	}
+	for last > first && lines[last-1] == "" {
+		last--
+	}
+	return strings.Join(lines[first:last], "\n")
 }
 
 // isPlainASCII reports whether s is printable ASCII only, which CleanText

@@ -401,7 +401,19 @@ func checkEvent(t *testing.T, who string, ev Event) {
 		msgs = append(msgs, *ev.Msg)
 	}
 	for _, m := range msgs {
-		for _, s := range []string{m.Text, m.From, m.Room} {
+		for _, s := range []string{m.From, m.Room} {
+			if err := inert(s, false); err != nil {
+				t.Errorf("%s: line %d: %v", who, m.Seq, err)
+			}
+		}
+		// A pasted block is lines joined by '\n', each inert, none blank at
+		// either end: front ends show the lines after the first indented
+		// under its author, so that none passes for another's line.
+		lines := m.Lines()
+		if len(lines) > MaxLines || lines[0] == "" && len(lines) > 1 || lines[len(lines)-1] == "" && len(lines) > 1 {
+			t.Errorf("%s: line %d has %d lines, blank at an end: %q", who, m.Seq, len(lines), m.Text)
+		}
+		for _, s := range lines {
 			if err := inert(s, false); err != nil {
 				t.Errorf("%s: line %d: %v", who, m.Seq, err)
 			}

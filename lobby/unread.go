@@ -262,8 +262,17 @@ func (l *Lobby) renamedLocked(m *member, old string) {
 		l.indexReaderLocked(rd)
 		return
 	}
-	l.detachReaderLocked(m, old+" is now "+m.name)
+	l.detachReaderLocked(m, old+" is now "+m.name+": your conversation with them is over, and it was not kept.")
 	l.attachReaderLocked(m)
+	if r := m.room; r != nil && r.conv != nil && !slices.Contains(r.conv.parties[:], m.rd) {
+		// In a conversation of the name it left: back to the Lobby.
+		delete(r.members, m)
+		if m.sess != nil {
+			delete(r.locals, m.sess)
+			l.deliverLocked(m.sess, Event{Kind: EventEntered})
+		}
+		m.room = nil
+	}
 }
 
 func (l *Lobby) indexReaderLocked(rd *reader) {

@@ -15,7 +15,7 @@
 //
 //	server.go    Config, Server (Listen, Serve, Shutdown), the session handler
 //	             (handle), the slot it holds, watchDrop, a refusal at the door,
-//	             the user's time zone (zone)
+//	             the TZ a client sent (the lobby session's zone until /tz)
 //	door.go      the door between a client and its session: what a connection may
 //	             hold (connState), the filter of a session channel's requests
 //	             (doorChannel), the window a client's size is kept in

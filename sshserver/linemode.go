@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
@@ -32,7 +33,6 @@ func heldHint(name string) string {
 // as the TUI and no escape sequence at all. End of input is a quit.
 func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *slog.Logger) {
 	sess := sl.ssh
-	loc := zone(sess)
 	out := bufio.NewWriter(sess)
 	var outMu sync.Mutex // the reader refuses overlong lines itself
 	say := func(lines ...string) bool {
@@ -100,6 +100,12 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 	}
 	log = log.With("name", ls.Name())
 	log.Info("signed in")
+	if room := execRoom(sess.Command()); room != "" {
+		// ssh -T host ROOM: straight into ROOM (or told why not).
+		if err := ls.SelectRoom(ctx, room); err != nil {
+			return
+		}
+	}
 	done := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Add(1)
@@ -140,7 +146,9 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 				ls.Close()
 				return
 			}
-			if err := ls.Exec(ctx, line); err != nil {
+			// One line per message in line mode: a stray CR or other
+			// break inside a line is a space, as it always was.
+			if err := ls.Exec(ctx, strings.Map(lineBreakToSpace, line)); err != nil {
 				return
 			}
 		}
@@ -157,7 +165,7 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 		if ev.With != "" {
 			me = ls.Name() // a guest may change names
 		}
-		if !say(formatEvent(ev, time.Now(), loc, me)...) {
+		if !say(formatEvent(ev, time.Now(), ls.Location(), me)...) {
 			ls.Close()
 		}
 	}
@@ -180,11 +188,11 @@ const syncOnEOF = 2 * time.Second
 func formatEvent(ev lobby.Event, now time.Time, loc *time.Location, me string) []string {
 	switch ev.Kind {
 	case lobby.EventMessage, lobby.EventDirect:
-		return []string{formatMessage(ev.Msg, now, loc, ev.With, me)}
+		return formatMessage(ev.Msg, now, loc, ev.With, me)
 	case lobby.EventMention:
 		m := ev.Msg
-		return []string{fmt.Sprintf("[%s] %s mentioned you in %s: %s", m.Stamp(now, loc), m.From, m.Room, m.Text)}
-	case lobby.EventNotice:
+		return indent(fmt.Sprintf("[%s] %s mentioned you in %s: ", m.Stamp(now, loc), m.From, m.Room), m.Lines())
+	case lobby.EventNotice, lobby.EventSearch:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
 		if ev.Room == "" {
@@ -193,6 +201,9 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location, me string) [
 		lines := []string{"You are in " + ev.Room + "."}
 		if ev.With != "" {
 			lines[0] = "You are in your conversation with " + ev.With + ": what you type goes to them. /leave ends it."
+		}
+		if ev.Topic != "" {
+			lines = append(lines, "Topic: "+ev.Topic)
 		}
 		if len(ev.History) > 0 {
 			head := fmt.Sprintf("-- history: the last %d lines --", len(ev.History))
@@ -203,34 +214,102 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location, me string) [
 			rule := ev.NewFrom != 0
 			for i := range ev.History {
 				m := &ev.History[i]
-				if rule && m.Seq >= ev.NewFrom && m.Kind == lobby.KindChat {
+				if rule && m.Seq >= ev.NewFrom && m.Said() {
 					lines = append(lines, "-- new --")
 					rule = false
 				}
-				lines = append(lines, formatMessage(m, now, loc, ev.With, me))
+				lines = append(lines, formatMessage(m, now, loc, ev.With, me)...)
 			}
 			lines = append(lines, "-- end of history --")
 		}
 		return lines
+	case lobby.EventEdited:
+		m := ev.Msg
+		at := m.Stamp(now, loc)
+		if m.Deleted {
+			return []string{fmt.Sprintf("* %s deleted their line of %s", m.From, at)}
+		}
+		return indent(fmt.Sprintf("* %s edited their line of %s: ", m.From, at), m.Lines())
+	case lobby.EventNamed:
+		return []string{"You are now " + ev.Text + "."}
+	case lobby.EventJump:
+		lines := []string{fmt.Sprintf("-- %s, the lines around the one you asked for (marked >) --", ev.Room)}
+		for i := range ev.History {
+			m := &ev.History[i]
+			for j, l := range formatMessage(m, now, loc, "", "") {
+				mark := "  "
+				if m.Seq == ev.Seq && j == 0 {
+					mark = "> "
+				}
+				lines = append(lines, mark+l)
+			}
+		}
+		return append(lines, "-- end; the room goes on from its newest lines --")
+	case lobby.EventTopic:
+		return nil // the room's own line says it
 	}
 	return nil
 }
 
-// formatMessage renders a line: "[15:04] alice: text" in a room; in a
-// conversation with with, "[15:04] alice → you: text" from them and
-// "[15:04] you → bob: text" from the user.
-func formatMessage(m *lobby.Message, now time.Time, loc *time.Location, with, me string) string {
-	if m.Kind == lobby.KindSystem {
-		return "* " + m.Text
-	}
+// formatMessage renders a line: the time, the author and the text, as
+// "[15:04] alice: text" in a room, and in a conversation with with as
+// "[15:04] alice → you: text" from them and "[15:04] you → bob: text" from
+// the user (me); a block of several lines goes on indented under its
+// first, so that none of its lines can pass for someone else's.
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location, with, me string) []string {
 	at := m.Stamp(now, loc)
+	from := m.From
 	switch {
 	case with == "":
-		return fmt.Sprintf("[%s] %s: %s", at, m.From, m.Text)
 	case m.From == me && m.From != with:
-		return fmt.Sprintf("[%s] you → %s: %s", at, with, m.Text)
+		from = "you → " + with
+	default:
+		from = m.From + " → you"
 	}
-	return fmt.Sprintf("[%s] %s → you: %s", at, m.From, m.Text)
+	switch {
+	case m.Kind == lobby.KindSystem:
+		return []string{"* " + m.Text}
+	case m.Deleted:
+		return []string{fmt.Sprintf("[%s] %s: (message deleted)", at, from)}
+	}
+	lines := m.Lines()
+	if !m.Edited.IsZero() {
+		lines[len(lines)-1] += " (edited)"
+	}
+	if m.Kind == lobby.KindAction {
+		return indent(fmt.Sprintf("[%s] * %s ", at, from), lines)
+	}
+	return indent(fmt.Sprintf("[%s] %s: ", at, from), lines)
+}
+
+// indent puts head before the first line and as many spaces before each
+// other.
+func indent(head string, lines []string) []string {
+	out := make([]string, len(lines))
+	pad := strings.Repeat(" ", utf8.RuneCountInString(head))
+	for i, l := range lines {
+		if i == 0 {
+			out[i] = head + l
+		} else {
+			out[i] = pad + l
+		}
+	}
+	return out
+}
+
+// execRoom is the room an exec request names (ssh host ROOM): its words
+// joined, so that a name with a space in it is refused as a room name
+// rather than cut.
+func execRoom(cmd []string) string {
+	return strings.TrimSpace(strings.Join(cmd, " "))
+}
+
+func lineBreakToSpace(r rune) rune {
+	switch r {
+	case '\r', '\n', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return ' '
+	}
+	return r
 }
 
 var errLineTooLong = errors.New("line too long")

@@ -138,6 +138,55 @@ func TestFormatEvent(t *testing.T) {
 	}
 }
 
+// TestFormatTalk: the talking events as line clients read them, in the
+// user's zone; a block of lines indented under its author.
+func TestFormatTalk(t *testing.T) {
+	at := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := lobby.Message{Room: "alpha", Seq: 3, At: at, From: "alice", Kind: lobby.KindChat, Text: "first\nadmin: second\n  third"}
+	action := lobby.Message{Room: "alpha", Seq: 4, At: at, From: "bob", Kind: lobby.KindAction, Text: "waves"}
+	edited := block
+	edited.Text, edited.Edited = "fixed", at.Add(time.Minute)
+	deleted := block
+	deleted.Text, deleted.Deleted = "", true
+	yesterday := action
+	yesterday.At = at.Add(-24 * time.Hour)
+	tests := []struct {
+		name string
+		ev   lobby.Event
+		loc  *time.Location
+		want []string
+	}{
+		{"block", lobby.Event{Kind: lobby.EventMessage, Msg: &block}, time.UTC,
+			[]string{"[15:04] alice: first", "               admin: second", "                 third"}},
+		{"in the user's zone", lobby.Event{Kind: lobby.EventMessage, Msg: &action}, paris, []string{"[16:04] * bob waves"}},
+		{"an older day", lobby.Event{Kind: lobby.EventMessage, Msg: &yesterday}, time.UTC, []string{"[Nov 25 15:04] * bob waves"}},
+		{"edited in history", lobby.Event{Kind: lobby.EventMessage, Msg: &edited}, time.UTC, []string{"[15:04] alice: fixed (edited)"}},
+		{"deleted in history", lobby.Event{Kind: lobby.EventMessage, Msg: &deleted}, time.UTC, []string{"[15:04] alice: (message deleted)"}},
+		{"an edit", lobby.Event{Kind: lobby.EventEdited, Msg: &edited}, time.UTC, []string{"* alice edited their line of 15:04: fixed"}},
+		{"a deletion", lobby.Event{Kind: lobby.EventEdited, Msg: &deleted}, time.UTC, []string{"* alice deleted their line of 15:04"}},
+		{"renamed", lobby.Event{Kind: lobby.EventNamed, Text: "alicia"}, time.UTC, []string{"You are now alicia."}},
+		{"topic on arrival", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", Topic: "plans"}, time.UTC, []string{"You are in alpha.", "Topic: plans"}},
+		{"a topic change is the room's line", lobby.Event{Kind: lobby.EventTopic, Room: "alpha", Topic: "plans"}, time.UTC, nil},
+		{"search results", lobby.Event{Kind: lobby.EventSearch, Text: "1 line found:\n  1. x"}, time.UTC, []string{"1 line found:", "  1. x"}},
+		{"a jump", lobby.Event{Kind: lobby.EventJump, Room: "alpha", Seq: 4, History: []lobby.Message{block, action}}, time.UTC, []string{
+			"-- alpha, the lines around the one you asked for (marked >) --",
+			"  [15:04] alice: first", "                 admin: second", "                   third",
+			"> [15:04] * bob waves",
+			"-- end; the room goes on from its newest lines --"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := formatEvent(tc.ev, at, tc.loc, "me"); !slices.Equal(got, tc.want) {
+				t.Errorf("formatEvent =\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestLineModeOutputComesInInputOrder is `printf 'bot\n/join general\nhello\n/list\n'
 // | ssh -T host`: everything the script's input causes comes back in the
 // order of the input, so the reply to /list follows the script's own hello

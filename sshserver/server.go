@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -319,7 +320,7 @@ func (s *Server) acquire(ctx context.Context, sess ssh.Session, kind string) (*s
 	if closing {
 		return nil, lobby.ErrLobbyClosed
 	}
-	v := lobby.Visitor{Addr: sess.RemoteAddr().String()}
+	v := lobby.Visitor{Addr: sess.RemoteAddr().String(), TZ: envValue(sess.Environ(), "TZ")}
 	if pk := sess.PublicKey(); pk != nil {
 		v.Key = authkeys.Fingerprint(pk)
 		v.Operator = s.isOperator(v.Key)
@@ -463,11 +464,6 @@ func (s *Server) watchDrop(sl *slot, done <-chan struct{}, cancel func(), log *s
 // cutGrace is how long a session cut loose for flooding may take to say why.
 const cutGrace = 5 * time.Second
 
-// zone is the time zone a session's user reads times in. For now it is the
-// server's; a setting of the user's (PRODUCT: /tz, and TZ from the client)
-// will change it here, for the TUI and line mode alike.
-func zone(ssh.Session) *time.Location { return time.Local }
-
 // refuse ends a session that never began: its farewell goes to stderr, as
 // a command's complaint does.
 func refuse(sess ssh.Session, end lobby.Ending) {
@@ -482,6 +478,17 @@ func refuse(sess ssh.Session, end lobby.Ending) {
 func keyFingerprint(sess ssh.Session) string {
 	if k := sess.PublicKey(); k != nil {
 		return authkeys.Fingerprint(k)
+	}
+	return ""
+}
+
+// envValue is the value of the variable name in env ("NAME=value"
+// entries), "" when it is not there.
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
 	}
 	return ""
 }

@@ -44,7 +44,9 @@ func (s *Server) runTUI(ctx context.Context, cancel func(), sl *slot, log *slog.
 		Width:         width,
 		Height:        height,
 		PromptTimeout: s.cfg.PromptTimeout,
-		Location:      zone(sess),
+		// ssh -t host ROOM. Times are shown in the lobby session's
+		// zone (/tz, or the TZ the client sent), which the UI reads.
+		Room: execRoom(sess.Command()),
 	})
 	opts := append(bm.MakeOptions(sess),
 		// The program gets its input from readInput below, not from a

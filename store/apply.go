@@ -180,6 +180,14 @@ func (s *SQLite) Apply(ctx context.Context, w *lobby.Writes) (err error) {
 	if err != nil {
 		return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
 	}
+	if len(w.Edits) > 0 {
+		if found == nil {
+			found = make(map[string]int64)
+		}
+		if err := s.editMessages(ctx, tx, w.Edits, found); err != nil {
+			return fmt.Errorf("apply batch %d: %w", w.Cursor, err)
+		}
+	}
 	for _, rec := range w.State {
 		if rec.Value == nil {
 			_, err = tx.ExecContext(ctx, `DELETE FROM state WHERE kind = ? AND key = ?`, rec.Kind, rec.Key)
@@ -242,31 +250,67 @@ func (s *SQLite) insertMessages(ctx context.Context, tx *sql.Tx, batch []lobby.M
 	for i := range batch {
 		m := &batch[i]
 		if lastID < 0 || m.Room != lastRoom {
-			id, ok := s.cachedID(m.Room)
-			if !ok {
-				if id, ok = found[m.Room]; !ok {
-					err := tx.QueryRowContext(ctx, `SELECT id FROM rooms WHERE name = ?`, m.Room).Scan(&id)
-					if errors.Is(err, sql.ErrNoRows) {
-						err = lobby.ErrNoSuchRoom
-					}
-					if err != nil {
-						return nil, fmt.Errorf("append to %q: %w", m.Room, err)
-					}
-					found[m.Room] = id
-				}
+			id, err := s.roomIDIn(ctx, tx, m.Room, found)
+			if err != nil {
+				return nil, fmt.Errorf("append to %q: %w", m.Room, err)
 			}
 			lastID, lastRoom = id, m.Room
 		}
-		kind, err := kindText(m.Kind)
+		kind, err := kindText(m)
 		if err != nil {
 			return nil, fmt.Errorf("append to %q seq %d: %w", m.Room, m.Seq, err)
 		}
 		if m.Seq == 0 || m.Seq > math.MaxInt64 {
 			return nil, fmt.Errorf("append to %q: seq %d out of range", m.Room, m.Seq)
 		}
-		if _, err := ins.ExecContext(ctx, lastID, int64(m.Seq), toNanos(m.At), m.From, kind, m.Text); err != nil {
+		if _, err := ins.ExecContext(ctx, lastID, int64(m.Seq), toNanos(m.At), m.From, kind, m.Text, toNanos(m.Edited), m.Deleted); err != nil {
 			return nil, fmt.Errorf("append to %q seq %d: %w", m.Room, m.Seq, err)
 		}
 	}
 	return found, nil
+}
+
+// roomIDIn is the id of the room named name inside tx, which may have
+// created it: found keeps what it looked up.
+func (s *SQLite) roomIDIn(ctx context.Context, tx *sql.Tx, name string, found map[string]int64) (int64, error) {
+	if id, ok := s.cachedID(name); ok {
+		return id, nil
+	}
+	if id, ok := found[name]; ok {
+		return id, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM rooms WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = lobby.ErrNoSuchRoom
+	}
+	if err != nil {
+		return 0, err
+	}
+	found[name] = id
+	return id, nil
+}
+
+// editMessages changes stored lines inside tx (an edit, a deletion); the
+// search index follows by trigger.
+func (s *SQLite) editMessages(ctx context.Context, tx *sql.Tx, edits []lobby.Message, found map[string]int64) error {
+	for i := range edits {
+		e := &edits[i]
+		id, err := s.roomIDIn(ctx, tx, e.Room, found)
+		if err != nil {
+			return fmt.Errorf("edit %q line %d: %w", e.Room, e.Seq, err)
+		}
+		if e.Seq == 0 || e.Seq > math.MaxInt64 {
+			return fmt.Errorf("edit %q: seq %d out of range", e.Room, e.Seq)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited = ?, deleted = ? WHERE room_id = ? AND seq = ?`,
+			e.Text, toNanos(e.Edited), e.Deleted, id, int64(e.Seq))
+		if err != nil {
+			return fmt.Errorf("edit %q line %d: %w", e.Room, e.Seq, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("edit %q line %d: no such line (%d rows, %v)", e.Room, e.Seq, n, err)
+		}
+	}
+	return nil
 }

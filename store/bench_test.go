@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +28,23 @@ import (
 const (
 	bigRoom   = "big"
 	pageLines = 100
+	// One line in rareEvery of the fixture's has rareWord in it.
+	rareEvery = 10_000
+	rareWord  = "zebra"
+	// smallRooms rooms of three lines each, older than the big room's.
+	smallRooms = 1000
 )
+
+func smallRoom(i int) string { return fmt.Sprintf("s%04d", i) }
+
+// allSmallRooms names every small room.
+func allSmallRooms() []string {
+	out := make([]string, smallRooms)
+	for i := range out {
+		out[i] = smallRoom(i)
+	}
+	return out
+}
 
 // benchLine is a chat line of realistic, varying length (20 to 140 bytes).
 func benchLine(rng *rand.Rand, room string, seq uint64) lobby.Message {
@@ -35,6 +53,9 @@ func benchLine(rng *rand.Rand, room string, seq uint64) lobby.Message {
 	text := strings.TrimSpace(words[start : start+20+rng.IntN(len(words)/2-20)])
 	if n := rng.IntN(120); n > 0 {
 		text += strings.Repeat("!", n/4)
+	}
+	if seq%rareEvery == 0 {
+		text += " " + rareWord // a word for searches with few hits
 	}
 	return lobby.Message{Room: room, Seq: seq, At: t0.Add(time.Duration(seq) * time.Millisecond), From: fmt.Sprintf("user%d", rng.IntN(50)), Kind: lobby.KindChat, Text: text}
 }
@@ -192,6 +213,16 @@ func buildFixtureIn(b *testing.B, dir string, n int) {
 			b.Fatal(err)
 		}
 	}
+	// Many small rooms, for searches in a thousand rooms at once.
+	for i := range smallRooms {
+		r := smallRoom(i)
+		if err := s.CreateRoom(ctx, lobby.RoomRecord{Name: r, Created: t0}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Append(ctx, []lobby.Message{benchLine(rng, r, 1), benchLine(rng, r, 2), benchLine(rng, r, 3)}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	const chunk = 20_000
 	batch := make([]lobby.Message, 0, chunk)
 	for seq := uint64(1); seq <= uint64(n); seq++ {
@@ -268,7 +299,7 @@ func BenchmarkOpen(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if n > 0 && (len(recs) != 5 || recs[0].LastSeq != uint64(n)) {
+				if n > 0 && (len(recs) != 5+smallRooms || recs[0].LastSeq != uint64(n)) {
 					b.Fatalf("Rooms: got %+v", recs)
 				}
 				if err := s.Close(); err != nil {
@@ -303,5 +334,115 @@ func BenchmarkQuickCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSearch is /search over the history: the newest 20 lines that
+// hold every word, in the rooms the user may read. The fixture's lines are
+// made of a dozen words, so most of them hold "fox": the common case of a
+// frequent word. "no hits" is a word in no line, "rare" one in a line of
+// every 10,000, "other rooms" a frequent word looked for only in the small
+// rooms, whose lines are the oldest: the index walks past every hit in the
+// big room before it finds theirs (the worst case, but for the index's
+// room column). The last cases look in a thousand small rooms at once.
+func BenchmarkSearch(b *testing.B) {
+	cases := []struct {
+		name  string
+		words []string
+		rooms []string
+		want  int // hits expected
+	}{
+		{"frequent", []string{"fox"}, []string{bigRoom, "r1", "r2", "r3"}, searchLimit},
+		{"two frequent", []string{"quick", "dog"}, []string{bigRoom, "r1", "r2", "r3"}, searchLimit},
+		{"rare", []string{rareWord}, []string{bigRoom}, searchLimit},
+		{"rare and frequent", []string{rareWord, "the"}, []string{bigRoom}, -1},
+		{"no hits", []string{"unicorn"}, []string{bigRoom, "r1", "r2", "r3"}, 0},
+		{"other rooms", []string{"fox"}, []string{"r1", "r2"}, searchLimit},
+		{"1001 rooms", []string{"fox"}, append(allSmallRooms(), bigRoom), searchLimit},
+		{"1000 other rooms", []string{"fox"}, allSmallRooms(), searchLimit},
+		{"1001 rooms rare", []string{rareWord}, append(allSmallRooms(), bigRoom), searchLimit},
+	}
+	for _, n := range historySizes {
+		for _, c := range cases {
+			b.Run(fmt.Sprintf("lines=%d/%s", n, c.name), func(b *testing.B) {
+				s := openBench(b, fixture(b, n))
+				ctx := context.Background()
+				q := lobby.SearchQuery{Words: c.words, Rooms: c.rooms, Limit: searchLimit}
+				b.ResetTimer()
+				for b.Loop() {
+					got, err := s.Search(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if c.want >= 0 && n >= 100*rareEvery && len(got) != c.want {
+						b.Fatalf("got %d hits, want %d", len(got), c.want)
+					}
+					for _, m := range got {
+						if !slices.Contains(c.rooms, m.Room) {
+							b.Fatalf("a hit in %q, not asked for", m.Room)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// searchLimit is the number of results /search asks for.
+const searchLimit = 20
+
+// BenchmarkMigrateTalk is the one-off cost of migration 0003 (the messages
+// table built again, join and leave lines classified, the search index
+// built) on a database of schema 2 holding a million lines, as a server
+// upgrading pays it once at its first start. Run it with -benchtime 1x.
+func BenchmarkMigrateTalk(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a million lines are skipped under -short")
+	}
+	const n = 1_000_000
+	migs, err := migrations()
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := b.TempDir()
+	db, err := sql.Open("sqlite", dsn(filepath.Join(src, FileName), nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range migs[:2] {
+		if _, err := db.Exec(m.sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf(`
+		PRAGMA user_version = 2;
+		INSERT INTO rooms (id, name, created) VALUES (1, 'big', 0);
+		WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d)
+		INSERT INTO messages SELECT 1, x, x * 1000000, 'user' || (x %% 50),
+			CASE WHEN x %% 20 = 0 THEN 'system' ELSE 'message' END,
+			CASE WHEN x %% 20 = 0 THEN 'user' || (x %% 50) || ' joined big'
+			     ELSE substr('the quick brown fox jumps over a lazy dog while chatting about sqlite and group commit ', 1 + x %% 40, 20 + x %% 50) END
+		FROM c;`, n)); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	orig, err := os.ReadFile(filepath.Join(src, FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), orig, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		s, err := Open(context.Background(), dir, testutil.Logger(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
 	}
 }

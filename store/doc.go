@@ -38,13 +38,22 @@
 // # Schema
 //
 //	rooms    (id, name, created, meta)                 the name exactly as created; meta is the lobby's JSON
-//	messages (room_id, seq, at, author, kind, text)    PRIMARY KEY (room_id, seq), WITHOUT ROWID
+//	messages (room_id, seq, line, at, author, kind,    PRIMARY KEY (room_id, seq), WITHOUT ROWID; line counts
+//	          text, edited, deleted)                   every room's lines in the order stored (UNIQUE)
+//	messages_fts (text, room_id)                       FTS5 index of chat and action lines, rowid = line
+//	                                                   (external content: kept by triggers on messages)
 //	counters (name, value)                             'users': users ever named
 //	state    (kind, key, value)                        other shared state (sessions, dead nodes, registered names
 //	                                                   by name, their settings and read positions by "name/key",
 //	                                                   rooms' chat counts...), the lobby's JSON
 //	local    (key, value)                              this node's own: 'log_id', 'cursor'
 //	log      (seq, batch)                              a node's own log: batches not yet applied
+//
+// kind is 'message', 'action' (/me), 'system' or 'presence' (a system line
+// saying someone joined or left). An edit rewrites text and sets edited; a
+// deletion empties text and sets deleted; the triggers keep the search
+// index in step in the same transaction, so a search never finds what was
+// taken back. Search (search.go) walks the index newest first.
 //
 // Times are Unix nanoseconds (UTC). Because messages is clustered on
 // (room_id, seq), the newest page of a room, a page before a given seq and

@@ -34,6 +34,10 @@ type exportLine struct {
 	From string `json:"from"`
 	Kind string `json:"kind"`
 	Text string `json:"text"`
+	// Edited is when the author last changed the text (RFC 3339, UTC);
+	// Deleted says they removed the line, whose text is then "".
+	Edited  string `json:"edited,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
 }
 
 // Export writes the history of room to w, oldest first, in format "text"
@@ -130,17 +134,27 @@ func (s *SQLite) findRoom(ctx context.Context, room string) (string, int64, erro
 	return "", 0, lobby.ErrNoSuchRoom
 }
 
-// lineBreaks keeps one history line on one output line even if a text
-// somehow holds a line break (the lobby strips them before storing).
+// lineBreaks keeps one history line on one output line: a block of several
+// lines (a paste) shows its breaks as \n.
 var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
 func writeText(w *bufio.Writer, m *lobby.Message) error {
 	at := m.At.UTC().Format(textTime)
+	text := lineBreaks.Replace(m.Text)
+	switch {
+	case m.Deleted:
+		text = "(message deleted)"
+	case !m.Edited.IsZero():
+		text += " (edited)"
+	}
 	var err error
-	if m.Kind == lobby.KindSystem {
-		_, err = fmt.Fprintf(w, "%s * %s\n", at, lineBreaks.Replace(m.Text))
-	} else {
-		_, err = fmt.Fprintf(w, "%s %s: %s\n", at, m.From, lineBreaks.Replace(m.Text))
+	switch m.Kind {
+	case lobby.KindSystem:
+		_, err = fmt.Fprintf(w, "%s * %s\n", at, text)
+	case lobby.KindAction:
+		_, err = fmt.Fprintf(w, "%s * %s %s\n", at, m.From, text)
+	default:
+		_, err = fmt.Fprintf(w, "%s %s: %s\n", at, m.From, text)
 	}
 	return err
 }
@@ -148,12 +162,17 @@ func writeText(w *bufio.Writer, m *lobby.Message) error {
 func writeJSONL(w *bufio.Writer, m *lobby.Message) error {
 	enc := json.NewEncoder(w) // cheap: it holds only w and two flags
 	enc.SetEscapeHTML(false)
-	return enc.Encode(exportLine{
-		Room: m.Room,
-		Seq:  m.Seq,
-		At:   m.At.UTC().Format(time.RFC3339Nano),
-		From: m.From,
-		Kind: m.Kind.String(),
-		Text: m.Text,
-	})
+	line := exportLine{
+		Room:    m.Room,
+		Seq:     m.Seq,
+		At:      m.At.UTC().Format(time.RFC3339Nano),
+		From:    m.From,
+		Kind:    m.Kind.String(),
+		Text:    m.Text,
+		Deleted: m.Deleted,
+	}
+	if !m.Edited.IsZero() {
+		line.Edited = m.Edited.UTC().Format(time.RFC3339Nano)
+	}
+	return enc.Encode(line)
 }

@@ -103,35 +103,50 @@ func (s *SQLite) scanDesc(ctx context.Context, room string, st *sql.Stmt, n int,
 
 func scanMessage(rows *sql.Rows, room string) (lobby.Message, error) {
 	var (
-		seq, at          int64
+		seq, at, edited  int64
 		from, kind, text string
+		deleted          bool
 	)
-	if err := rows.Scan(&seq, &at, &from, &kind, &text); err != nil {
+	if err := rows.Scan(&seq, &at, &from, &kind, &text, &edited, &deleted); err != nil {
 		return lobby.Message{}, err
 	}
-	k, err := parseKind(kind)
-	if err != nil {
+	m := lobby.Message{Room: room, Seq: uint64(seq), At: fromNanos(at), From: from, Text: text, Edited: fromNanos(edited), Deleted: deleted}
+	if err := parseKind(&m, kind); err != nil {
 		return lobby.Message{}, fmt.Errorf("seq %d: %w", seq, err)
 	}
-	return lobby.Message{Room: room, Seq: uint64(seq), At: fromNanos(at), From: from, Kind: k, Text: text}, nil
+	return m, nil
 }
 
-func kindText(k lobby.Kind) (string, error) {
-	switch k {
-	case lobby.KindChat, lobby.KindSystem:
-		return k.String(), nil
+// kindPresence is how the kind column spells a KindSystem line with
+// Presence set: a join or a leave.
+const kindPresence = "presence"
+
+// kindText is what the kind column holds for m.
+func kindText(m *lobby.Message) (string, error) {
+	switch {
+	case m.Kind == lobby.KindSystem && m.Presence:
+		return kindPresence, nil
+	case m.Kind == lobby.KindChat, m.Kind == lobby.KindSystem, m.Kind == lobby.KindAction:
+		return m.Kind.String(), nil
 	}
-	return "", fmt.Errorf("unknown kind %d", k)
+	return "", fmt.Errorf("unknown kind %d", m.Kind)
 }
 
-func parseKind(s string) (lobby.Kind, error) {
+// parseKind sets m's Kind (and Presence) from the kind column.
+func parseKind(m *lobby.Message, s string) error {
 	switch s {
 	case lobby.KindChat.String():
-		return lobby.KindChat, nil
+		m.Kind = lobby.KindChat
 	case lobby.KindSystem.String():
-		return lobby.KindSystem, nil
+		m.Kind = lobby.KindSystem
+	case lobby.KindAction.String():
+		m.Kind = lobby.KindAction
+	case kindPresence:
+		m.Kind, m.Presence = lobby.KindSystem, true
+	default:
+		return fmt.Errorf("unknown kind %q", s)
 	}
-	return 0, fmt.Errorf("unknown kind %q", s)
+	return nil
 }
 
 // toNanos stores a time as Unix nanoseconds (UTC), which keeps it exact and

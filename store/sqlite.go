@@ -72,12 +72,14 @@ type SQLite struct {
 	w *sql.DB // one connection; nil when read-only
 	r *sql.DB // readers
 
-	insert *sql.Stmt // on w
-	recent *sql.Stmt // on r
-	before *sql.Stmt // on r
-	page   *sql.Stmt // on r, for Export
-	last   *sql.Stmt // on r
-	byName *sql.Stmt // on r
+	insert   *sql.Stmt // on w
+	recent   *sql.Stmt // on r
+	search   *sql.Stmt // on r
+	allRooms *sql.Stmt // on r
+	before   *sql.Stmt // on r
+	page     *sql.Stmt // on r, for Export
+	last     *sql.Stmt // on r
+	byName   *sql.Stmt // on r
 
 	mu  sync.RWMutex     // guards ids
 	ids map[string]int64 // room name as created → rooms.id; rooms are never deleted
@@ -273,7 +275,7 @@ func (s *SQLite) Close() error {
 // closed, the marker of an open database goes too.
 func (s *SQLite) closeDBs(clean bool) error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insert, s.recent, s.before, s.page, s.last, s.byName} {
+	for _, st := range []*sql.Stmt{s.insert, s.recent, s.search, s.allRooms, s.before, s.page, s.last, s.byName} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -309,13 +311,25 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		return st
 	}
 	if s.w != nil {
-		s.insert = prep(s.w, `INSERT INTO messages (room_id, seq, at, author, kind, text) VALUES (?, ?, ?, ?, ?, ?)`)
+		// line counts every room's lines in the order they are stored:
+		// the newest is the end of its unique index, one short walk.
+		s.insert = prep(s.w, `INSERT INTO messages (room_id, seq, line, at, author, kind, text, edited, deleted)
+			VALUES (?1, ?2, (SELECT coalesce(max(line), 0) + 1 FROM messages), ?3, ?4, ?5, ?6, ?7, ?8)`)
 	}
 	// Newest first with a LIMIT walks the primary key backwards from the
 	// end of the range: cost grows with n, not with the room's history.
-	s.recent = prep(s.r, `SELECT seq, at, author, kind, text FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?`)
-	s.before = prep(s.r, `SELECT seq, at, author, kind, text FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`)
-	s.page = prep(s.r, `SELECT seq, at, author, kind, text FROM messages WHERE room_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
+	s.recent = prep(s.r, `SELECT seq, at, author, kind, text, edited, deleted FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?`)
+	s.before = prep(s.r, `SELECT seq, at, author, kind, text, edited, deleted FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`)
+	s.page = prep(s.r, `SELECT seq, at, author, kind, text, edited, deleted FROM messages WHERE room_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
+	// The index hands hits over newest first (by line, its rowid), so a
+	// LIMIT stops the walk early however common the words are. The query
+	// (ftsQuery) names the rooms too.
+	s.search = prep(s.r, `
+		SELECT m.room_id, m.seq, m.at, m.author, m.kind, m.text, m.edited, m.deleted
+		FROM messages_fts f JOIN messages m ON m.line = f.rowid
+		WHERE messages_fts MATCH ?1
+		ORDER BY f.rowid DESC LIMIT ?2`)
+	s.allRooms = prep(s.r, `SELECT id FROM rooms`)
 	s.last = prep(s.r, `SELECT coalesce(max(seq), 0) FROM messages WHERE room_id = ?`)
 	s.byName = prep(s.r, `SELECT id FROM rooms WHERE name = ?`)
 	return err

@@ -85,6 +85,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.input.Reset()
 	m.frame.inputDirty, m.inputFull = true, false
+	m.fitInput()
 	m.sb.toBottom()
 	return m.enqueue(op{line: line})
 }

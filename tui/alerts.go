@@ -8,11 +8,8 @@ import (
 
 // What is meant for the user: direct messages and lines that name them.
 // They ring the terminal's bell (a plain BEL, never inside another
-// sequence) unless the user turned it off (/bell off, the setting "bell"),
-// count on their room's sidebar entry, and sum up in the window title.
-
-// settingBell is the user's setting that silences the bell when "off".
-const settingBell = "bell"
+// sequence) unless the user turned it off (/bell off: Session.Bell), count
+// on their room's sidebar entry, and sum up in the window title.
 
 // appTitle is the window title with nothing unread.
 const appTitle = "chatroom"
@@ -31,8 +28,7 @@ func rings(s *lobby.Session, evs []lobby.Event) bool {
 		if ev.With != "" && ev.Msg.From == me {
 			continue // the user's own line of a conversation
 		}
-		v, _ := s.Setting(settingBell)
-		return v != "off"
+		return s.Bell()
 	}
 	return false
 }

@@ -57,7 +57,7 @@ func TestBellTitleAndNextUnread(t *testing.T) {
 		t.Errorf("title %q, want (1) chatroom", got)
 	}
 
-	if err := b.m.Session().SetSetting(context.Background(), settingBell, "off"); err != nil {
+	if err := b.m.Session().SetSetting(context.Background(), lobby.SettingBell, "off"); err != nil {
 		t.Fatal(err)
 	}
 	a.line("bob! and nobody else")

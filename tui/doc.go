@@ -7,18 +7,19 @@
 //
 //	model.go      Options, the Model and its parts, New, Update: where each message goes
 //	prompt.go     the name prompt: its keys, the claim of a name, its screen, its timeout
-//	events.go     the lobby's events: lines, notices, entering a room, the room list
+//	events.go     the lobby's events: lines, notices, entering a room, the room list, edits, topics, search results
 //	presence.go   others' joins and leaves (and a crowd's room lists) held back, then shown together
 //	actions.go    lines and room choices queued on their way to the lobby, one at a time
 //	history.go    older pages of a room's history, fetched on scrolling to the top
-//	input.go      keys, paste and mouse on the main screen; the full-input rule
+//	input.go      keys, paste and mouse on the main screen; the full-input rule; new lines, ↑ to edit, choosing a search result
+//	complete.go   Tab completion: commands, rooms, names
 //	keymap.go     the key bindings and the key help
-//	lineinput.go  the one-line editor of the prompt and the message line
+//	lineinput.go  the editor of the prompt's line and of the message (several lines)
 //	view.go       layout and drawing: the kept frame, title, status and input lines
 //	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
 //	sidebar.go    the room list: rooms, then Direct; unread and mention badges
 //	alerts.go     what is meant for the user: the bell, the window title's count, the next unread
-//	styles.go     colours and styles; wrap.go wraps styled text
+//	styles.go     colours and styles; wrap.go wraps styled text; links.go makes URLs OSC 8 links
 //	colours.go    which colour each name in a room is drawn in
 //	msgs.go       the Cmds that call the lobby, and the messages they answer with
 //	end.go        the end of the session: why, and Ending
@@ -88,7 +89,7 @@
 // Every lobby call that can wait runs in a tea.Cmd, on a goroutine of its
 // own, and answers with a message (msgs.go): the claim of a name
 // (registerCmd), a line or a room choice (execCmd), a page of older lines
-// (olderCmd), and the event pump: one Cmd blocked in Session.NextBatch,
+// (olderCmd), the names Tab completes (namesCmd), and the event pump: one Cmd blocked in Session.NextBatch,
 // issued again after each batch (the event waited for and whatever was
 // already queued behind it), so exactly one waits at a time. The two timers
 // (the prompt's deadline, the presence flush) are Cmds that end with

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"strconv"
+	"strings"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/chatroom-ssh/chatroom/lobby"
@@ -27,6 +30,10 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 	}
 	if m.sess == nil {
 		return tea.Batch(flush, bell), shown
+	}
+	if loc := m.sess.Location(); loc != m.sb.loc {
+		m.sb.setLocation(loc) // /tz, or the zone the client sent
+		shown = true
 	}
 	return tea.Batch(flush, bell, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
 }
@@ -70,6 +77,24 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 	case lobby.EventEntered:
 		m.held.lines = m.held.lines[:0] // they belong to the room being left
 		m.enter(ev)
+	case lobby.EventEdited:
+		if ev.Msg != nil {
+			m.sb.replace(ev.Msg)
+		}
+	case lobby.EventTopic:
+		if ev.Room == m.room {
+			m.topic = ev.Topic
+		}
+	case lobby.EventNamed:
+		m.me = ev.Text
+		m.sb.add(entry{kind: entNotice, text: "You are now " + ev.Text + "."})
+	case lobby.EventSearch:
+		m.results(ev)
+	case lobby.EventJump:
+		if ev.Room == m.room {
+			m.pickDone()
+			m.sb.jump(ev.Room, ev.History, ev.Seq)
+		}
 	case lobby.EventRoomsChanged:
 		if online < crowd || !m.side.has(m.room) {
 			// A small crowd, or a room of your own making: at once.
@@ -87,13 +112,13 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 
 // enter starts a new scrollback for the room (or the Lobby) just entered.
 func (m *Model) enter(ev lobby.Event) {
-	m.room, m.with = ev.Room, ev.With
+	m.room, m.with, m.topic = ev.Room, ev.With, ev.Topic
 	m.gen++
+	m.pickDone()
 	m.sb.reset()
 	if ev.Room == "" {
-		m.sb.add(entry{kind: entInfoHead, text: "You are in the Lobby, " + m.me + "."})
-		m.sb.add(entry{kind: entInfo, text: lobby.ShortHelp()})
-		m.sb.add(entry{kind: entInfo, text: keyHelpText()})
+		// One entry, so that in a small window it is read from its top.
+		m.sb.add(entry{kind: entWelcome, text: "You are in the Lobby, " + m.me + ".\n" + lobby.ShortHelp() + "\n" + keyHelpText()})
 	} else {
 		h := ev.History
 		if len(h) == 0 || h[0].Seq <= 1 {
@@ -105,7 +130,7 @@ func (m *Model) enter(ev lobby.Event) {
 				e := messageEntry(&h[i], true)
 				// In a conversation every line is for the user:
 				// highlighting them all would highlight nothing.
-				e.mention = ev.With == "" && h[i].Kind == lobby.KindChat && h[i].From != m.me && lobby.Mentions(h[i].Text, m.me)
+				e.mention = ev.With == "" && h[i].Said() && h[i].From != m.me && lobby.Mentions(h[i].Text, m.me)
 				m.sb.add(e)
 			}
 			m.sb.add(entry{kind: entRuleNow})
@@ -132,4 +157,28 @@ func (m *Model) setPlaceholder() {
 		m.input.placeholder = "Message " + m.room + " · /commands for help"
 	}
 	m.frame.inputDirty = true
+}
+
+// results shows the answer to /search: a heading, then each line found,
+// numbered for /goto; while the input is empty, ↑/↓ choose among them and
+// Enter opens the one chosen (see pickKey).
+func (m *Model) results(ev lobby.Event) {
+	if len(ev.Results) == 0 {
+		m.sb.add(entry{kind: entNotice, text: ev.Text})
+		return
+	}
+	head, _, _ := strings.Cut(ev.Text, "\n")
+	m.sb.add(entry{kind: entNotice, text: head + " ↑/↓ choose one, Enter opens it (or /goto N), Esc leaves them."})
+	m.found = ev.Results
+	for i := range m.found {
+		m.sb.add(entry{kind: entResult, msg: &m.found[i], text: strconv.Itoa(i+1) + "."})
+	}
+	m.picking, m.pick = true, 0
+	m.sb.choose(&m.found[0])
+}
+
+// pickDone ends the choice among search results.
+func (m *Model) pickDone() {
+	m.picking = false
+	m.sb.choose(nil)
 }

@@ -18,6 +18,12 @@ func (m *Model) loadOlder() tea.Cmd {
 		return nil
 	}
 	before := m.sb.firstSeq()
+	if m.sb.pageFrom > 0 && m.sb.pageFrom < before {
+		before = m.sb.pageFrom // the last page's lines were all left out
+	}
+	if m.sess == nil {
+		return nil
+	}
 	m.sb.startLoading()
 	return olderCmd(m.ctx, m.sess, m.gen, m.room, before)
 }
@@ -31,6 +37,6 @@ func (m *Model) older(msg olderMsg) {
 		m.sb.loadFailed()
 		return
 	}
-	begin := len(msg.msgs) == 0 || msg.msgs[0].Seq <= 1 || len(msg.msgs) < m.lobby.HistoryPage()
-	m.sb.prepend(m.room, msg.msgs, begin)
+	m.sb.pageFrom = msg.page.Next
+	m.sb.prepend(m.room, msg.page.Lines, msg.page.Start)
 }

@@ -23,6 +23,9 @@ type keyMap struct {
 	Help     key.Binding // "?" only when it would not be typed
 	HelpF1   key.Binding
 	Quit     key.Binding
+	Newline  key.Binding // a new line in the input
+	Complete key.Binding // the same keys as Focus, with something typed
+	EditLast key.Binding // ↑ on an empty input
 
 	sidebar bool // which short help to show
 }
@@ -45,6 +48,11 @@ func newKeyMap() keyMap {
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		HelpF1:   key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		// Most terminals send Enter's bytes for Shift+Enter: Alt+Enter and
+		// Ctrl+J are the keys that reach the server as themselves.
+		Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j", "shift+enter"), key.WithHelp("alt+enter", "new line")),
+		Complete: key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "complete")),
+		EditLast: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "edit last line")),
 	}
 }
 
@@ -64,20 +72,22 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	wheel := key.NewBinding(key.WithKeys("wheel"), key.WithHelp("wheel", "scroll"))
 	helpKeys := key.NewBinding(key.WithKeys("?"), key.WithHelp("?/f1", "keys"))
 	return [][]key.Binding{
-		{k.Send, k.Focus, k.Next, k.Prev, k.Unread},
+		{k.Send, k.Newline, k.Complete, k.EditLast},
+		{k.Focus, k.Next, k.Prev, k.Unread, move},
 		{k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.LineUp, wheel, click, move},
+		{k.LineUp, wheel, click},
 		{k.Back, helpKeys, k.Quit},
 	}
 }
 
-// keyHelpText is the key list the Lobby shows.
+// keyHelpText is the key list the Lobby shows: short enough that the
+// Lobby's screen fits an 80×24 terminal (? shows every key).
 func keyHelpText() string {
 	return "Keys:\n" +
-		"  Enter          send; in the room list, join\n" +
-		"  Tab, Esc       to the room list and back\n" +
+		"  Enter          send; Alt+Enter: a new line\n" +
+		"  Tab            complete; empty input: room list\n" +
+		"  ↑              empty input: edit your last line\n" +
 		"  Ctrl+N Ctrl+P  next/previous room, Alt+U next unread\n" +
-		"  PgUp PgDn      scroll (older lines load at the top)\n" +
-		"  Home End       oldest, newest (input empty)\n" +
+		"  PgUp PgDn      scroll; Home End: oldest, newest\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"
 }

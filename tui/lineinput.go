@@ -33,6 +33,11 @@ import (
 // control characters are dropped, tabs and line breaks become spaces. The
 // word keys stop where readline's do (textinput's alt+d also took the next
 // word, and its ctrl+w the space before a first word).
+//
+// The message input holds several lines (multi): a paste keeps its line
+// breaks, newline (Alt+Enter, Ctrl+J) starts a line, and while it holds
+// more than one the input grows to as many rows, up to inputRows, with ↑/↓
+// moving between them and home/end, ctrl+u/ctrl+k acting on the line.
 type lineInput struct {
 	st          *inputStyles
 	prompt      string
@@ -41,9 +46,14 @@ type lineInput struct {
 	limit       int // most runes held; 0: no limit
 
 	value []rune
-	cells []uint8 // cells[i] is how many cells value[i] takes
+	cells []uint8 // cells[i] is how many cells value[i] takes ('\n' none)
 	pos   int     // the cursor, a rune index in [0, len(value)]
-	off   int     // the first rune in the window
+	off   int     // the first rune in the window (one line)
+
+	multi  bool   // line breaks are kept: the message input
+	breaks int    // '\n' in value
+	rowOff int    // the first line shown, when more lines than inputRows
+	ver    uint64 // counts changes of the value, for what waits on it (Tab)
 
 	width   int // cells of the whole line, prompt included
 	focused bool
@@ -104,7 +114,76 @@ func (in *lineInput) room() int {
 // 10 KB of a long line it sent.
 func (in *lineInput) Reset() {
 	in.value, in.cells = nil, nil
-	in.pos, in.off = 0, 0
+	in.pos, in.off, in.breaks, in.rowOff = 0, 0, 0, 0
+	in.ver++
+}
+
+// inputRows is the most rows the input grows to.
+const inputRows = 5
+
+// Lines is how many lines the value holds.
+func (in *lineInput) Lines() int { return in.breaks + 1 }
+
+// Rows is how many rows the input takes on screen.
+func (in *lineInput) Rows() int { return min(in.breaks+1, inputRows) }
+
+// lineStart is where the line holding rune i starts; lineEnd where it ends
+// (at its '\n', or the end). They walk that line only.
+func (in *lineInput) lineStart(i int) int {
+	for i > 0 && in.value[i-1] != '\n' {
+		i--
+	}
+	return i
+}
+
+func (in *lineInput) lineEnd(i int) int {
+	for i < len(in.value) && in.value[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// lineOf is the line the cursor is on, counting from 0. It walks the value
+// only when it holds several lines.
+func (in *lineInput) lineOf(pos int) int {
+	if in.breaks == 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range in.value[:pos] {
+		if r == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// moveLine moves the cursor d lines up (-1) or down (1), to the same
+// column or the line's end, and reports whether there was a line to go to.
+func (in *lineInput) moveLine(d int) bool {
+	start := in.lineStart(in.pos)
+	col := in.pos - start
+	switch {
+	case d < 0 && start > 0:
+		prev := in.lineStart(start - 1)
+		in.pos = min(prev+col, start-1)
+	case d > 0 && in.lineEnd(in.pos) < len(in.value):
+		next := in.lineEnd(in.pos) + 1
+		in.pos = min(next+col, in.lineEnd(next))
+	default:
+		return false
+	}
+	in.scroll()
+	return true
+}
+
+// newline starts a new line at the cursor, if the input holds lines and
+// has room for one more: it reports whether it did.
+func (in *lineInput) newline(maxLines int) bool {
+	if !in.multi || in.breaks+1 >= maxLines || in.room() < 1 {
+		return false
+	}
+	return in.insert("\n")
 }
 
 // Focus shows the cursor; Blur hides it and dims the line.
@@ -133,9 +212,9 @@ func (in *lineInput) update(msg tea.KeyPressMsg) edit {
 	case "alt+left", "ctrl+left", "alt+b":
 		in.pos = in.wordStart()
 	case "home", "ctrl+a":
-		in.pos = 0
+		in.pos = in.lineStart(in.pos)
 	case "end", "ctrl+e":
-		in.pos = len(v)
+		in.pos = in.lineEnd(in.pos)
 	case "backspace", "ctrl+h":
 		if in.pos > 0 {
 			in.delete(in.pos-1, in.pos)
@@ -149,9 +228,9 @@ func (in *lineInput) update(msg tea.KeyPressMsg) edit {
 	case "alt+delete", "alt+d", "ctrl+delete":
 		in.delete(in.pos, in.wordEnd())
 	case "ctrl+u":
-		in.delete(0, in.pos)
+		in.delete(in.lineStart(in.pos), in.pos)
 	case "ctrl+k":
-		in.delete(in.pos, len(v))
+		in.delete(in.pos, in.lineEnd(in.pos))
 	default:
 		if msg.Text == "" {
 			return editNone
@@ -193,6 +272,14 @@ func (in *lineInput) delete(from, to int) {
 	if from >= to {
 		return
 	}
+	if in.breaks > 0 {
+		for _, r := range in.value[from:to] {
+			if r == '\n' {
+				in.breaks--
+			}
+		}
+	}
+	in.ver++
 	in.value = append(in.value[:from], in.value[to:]...)
 	in.cells = append(in.cells[:from], in.cells[to:]...)
 	in.pos = from
@@ -219,6 +306,17 @@ func keepRune(r rune) bool {
 	return !unicode.IsControl(r)
 }
 
+// replace puts text in place of the runes [from, to), the cursor after it,
+// if it fits under the limit; it reports whether it did.
+func (in *lineInput) replace(from, to int, text string) bool {
+	if cleanLen(text)-(to-from) > in.room() || from < 0 || to > len(in.value) || from > to {
+		return false
+	}
+	in.delete(from, to)
+	in.pos = from
+	return in.insert(text)
+}
+
 // insert puts s, cleaned, at the cursor, all of it or, if it does not fit
 // under the limit, nothing; it reports which.
 func (in *lineInput) insert(s string) bool {
@@ -239,12 +337,17 @@ func (in *lineInput) insert(s string) bool {
 		if !keepRune(r) {
 			continue
 		}
-		if r == '\t' || r == '\n' || r == '\r' {
+		switch {
+		case (r == '\n' || r == '\r') && in.multi:
+			r = '\n'
+			in.breaks++
+		case r == '\t' || r == '\n' || r == '\r':
 			r = ' '
 		}
 		in.value[i], in.cells[i] = r, runeCells(r)
 		i++
 	}
+	in.ver++
 	in.pos = at + n
 	in.scroll()
 	return true
@@ -255,6 +358,9 @@ func (in *lineInput) insert(s string) bool {
 func runeCells(r rune) uint8 {
 	if r >= 0x20 && r < 0x7f {
 		return 1
+	}
+	if r == '\n' {
+		return 0 // it ends a row instead
 	}
 	var b [utf8.UTFMax]byte
 	return uint8(min(ansi.StringWidth(string(b[:utf8.EncodeRune(b[:], r)])), 2))
@@ -279,6 +385,16 @@ func (in *lineInput) scroll() {
 	w := in.textCells()
 	in.pos = min(max(in.pos, 0), len(in.value))
 	in.off = min(in.off, in.pos)
+	if in.breaks > 0 {
+		// Several lines: the rows shown follow the cursor's line; each
+		// row's window is worked out as it is drawn (multiView).
+		line := in.lineOf(in.pos)
+		in.rowOff = min(max(in.rowOff, line-inputRows+1), line)
+		in.rowOff = max(min(in.rowOff, in.breaks+1-inputRows), 0)
+		in.off = in.lineStart(in.pos)
+		return
+	}
+	in.rowOff = 0
 	// Does the cursor fit after the window's start?
 	used, i := in.cursorCells(), in.off
 	for ; i < in.pos && used <= w; i++ {
@@ -344,6 +460,9 @@ func (in *lineInput) View() string {
 		b.WriteString(strings.Repeat(" ", max(w-ansi.StringWidth(ph), 0)))
 		return b.String()
 	}
+	if in.breaks > 0 {
+		return in.multiView(&b, text, cursor)
+	}
 	// The runes that fit from the window's start.
 	end, used := in.off, 0
 	for end < len(in.value) && used+int(in.cells[end]) <= w {
@@ -361,4 +480,72 @@ func (in *lineInput) View() string {
 	}
 	b.WriteString(strings.Repeat(" ", max(w-used, 0)))
 	return b.String()
+}
+
+// multiView draws an input of several lines, the prompt written into b: a
+// row each for the lines from rowOff, at most inputRows of them, joined by
+// '\n'. The cursor's row shows a window that holds the cursor; the others
+// show their start.
+func (in *lineInput) multiView(b *strings.Builder, text, cursor *paint) string {
+	w := in.textCells()
+	pad := strings.Repeat(" ", in.promptW)
+	line, start := 0, 0
+	for i, r := range in.value {
+		if line >= in.rowOff+inputRows {
+			break
+		}
+		if r != '\n' {
+			continue
+		}
+		if line >= in.rowOff {
+			in.row(b, start, i, w, text, cursor)
+			b.WriteByte('\n')
+			b.WriteString(pad)
+		}
+		line, start = line+1, i+1
+	}
+	if line < in.rowOff+inputRows {
+		in.row(b, start, len(in.value), w, text, cursor)
+	} else {
+		// The last row written ended with a break and a margin: take them back.
+		out := b.String()
+		return out[:len(out)-1-len(pad)]
+	}
+	return b.String()
+}
+
+// row draws the line value[start:end] in w cells, with the cursor if it is
+// on it, padded with blanks.
+func (in *lineInput) row(b *strings.Builder, start, end, w int, text, cursor *paint) {
+	from := start
+	if in.pos >= start && in.pos <= end {
+		// Start where the cursor still fits.
+		used := in.cursorCells()
+		for from = in.pos; from > start && used+int(in.cells[from-1]) <= w; from-- {
+			used += int(in.cells[from-1])
+		}
+	}
+	to, used := from, 0
+	for to < end && used+int(in.cells[to]) <= w {
+		used += int(in.cells[to])
+		to++
+	}
+	if in.pos < from || in.pos > end {
+		text.write(b, string(in.value[from:to]))
+	} else {
+		text.write(b, string(in.value[from:in.pos]))
+		if in.pos < end {
+			cursor.write(b, string(in.value[in.pos]))
+			to = max(to, in.pos+1)
+			text.write(b, string(in.value[in.pos+1:to]))
+			used = 0
+			for _, c := range in.cells[from:to] {
+				used += int(c)
+			}
+		} else {
+			cursor.write(b, " ")
+			used++
+		}
+	}
+	b.WriteString(strings.Repeat(" ", max(w-used, 0)))
 }

@@ -46,6 +46,9 @@ type Options struct {
 	// is accepted, from the event loop: it must not block. The SSH server
 	// uses it to learn at once when the lobby cuts the session loose.
 	OnSession func(*lobby.Session)
+	// Room, if set, is the room to enter right after the name prompt (ssh
+	// -t host ROOM); an unknown one leaves the user in the Lobby, told why.
+	Room string
 }
 
 // The smallest window the UI draws in; below it, it says so instead.
@@ -97,6 +100,7 @@ type Model struct {
 	ctx       context.Context
 	maxSes    int
 	onSession func(*lobby.Session)
+	startRoom string // Options.Room
 
 	st           *styles
 	keys         keyMap
@@ -125,14 +129,22 @@ type Model struct {
 	// until the input is emptied, so a script typing on gets one notice,
 	// not one per key.
 	inputFull bool
+	comp      completion // Tab: complete.go
+	topic     string     // of the room, for the title row
+
+	// The results of the last search, which ↑/↓ choose among while picking.
+	found   []lobby.Message
+	picking bool
+	pick    int
 
 	held    presence // others' join/leave lines and room lists not shown yet
 	actions actions  // lines and room choices on their way to the lobby
 	end     ending
 
 	// The layout: rows of the body (sidebar and scrollback), of the title
-	// above the scrollback (1, or 0 in tiny windows) and of the key help.
-	bodyH, titleRows, helpRows int
+	// above the scrollback (1, or 0 in tiny windows), of the key help and
+	// of the input (more than one while it holds several lines).
+	bodyH, titleRows, helpRows, inputRows int
 
 	frame keptFrame
 }
@@ -154,6 +166,7 @@ func New(opts Options) *Model {
 		ctx:       ctx,
 		maxSes:    opts.MaxSessions,
 		onSession: opts.OnSession,
+		startRoom: opts.Room,
 		st:        st,
 		keys:      newKeyMap(),
 		w:         opts.Width,
@@ -174,6 +187,7 @@ func New(opts Options) *Model {
 	m.help.Styles = st.help
 
 	m.input = newLineInput(&st.input, lobby.MaxMessageLen, "")
+	m.input.multi = true
 	m.input.Focus()
 	m.setPlaceholder()
 	m.layout()
@@ -245,6 +259,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.promptKey(msg)
 		}
 		return m.mainKey(msg)
+	case namesMsg:
+		m.completeNames(msg)
+		return nil
 	case tea.PasteMsg:
 		return m.paste(msg)
 	case tea.MouseClickMsg:

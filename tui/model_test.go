@@ -338,11 +338,13 @@ func TestQuestionMarkHelp(t *testing.T) {
 	}
 }
 
-func TestPasteIsOneLine(t *testing.T) {
+// TestPasteKeepsItsLines: a paste of several lines is one message of
+// several lines (issue 13), never a message per line.
+func TestPasteKeepsItsLines(t *testing.T) {
 	h := newHarness(t, lobbytest.New(t, lobby.Config{}), 100, 30)
 	h.login("alice")
 	h.send(tea.PasteMsg{Content: "one\ntwo\r\nthree"})
-	if got, want := h.m.input.Value(), "one two three"; got != want {
+	if got, want := h.m.input.Value(), "one\ntwo\nthree"; got != want {
 		t.Fatalf("after a paste the input = %q, want %q", got, want)
 	}
 	h.m.input.Reset()

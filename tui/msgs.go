@@ -73,11 +73,11 @@ type execDoneMsg struct {
 	choose bool // it was a SelectRoom
 }
 
-// olderMsg is a page from Lobby.Older. gen ties it to the scrollback that
+// olderMsg is a page from Session.Older. gen ties it to the scrollback that
 // asked, so a page for a room the user has since left is dropped.
 type olderMsg struct {
 	gen  uint64
-	msgs []lobby.Message
+	page lobby.Page
 	err  error
 }
 
@@ -152,11 +152,11 @@ func execCmd(ctx context.Context, s *lobby.Session, o op) tea.Cmd {
 	}
 }
 
-// olderCmd fetches a page of history through the session, which may read
-// it: a private room's history is only for those in it.
+// olderCmd reads a page as the user may see it (Session.Older: the lines
+// of people they ignore and the joins they chose not to see left out).
 func olderCmd(ctx context.Context, s *lobby.Session, gen uint64, room string, before uint64) tea.Cmd {
 	return func() tea.Msg {
-		msgs, err := s.Older(ctx, room, before)
-		return olderMsg{gen: gen, msgs: msgs, err: err}
+		page, err := s.Older(ctx, room, before)
+		return olderMsg{gen: gen, page: page, err: err}
 	}
 }

@@ -85,6 +85,9 @@ func (m *Model) registered(msg registeredMsg) tea.Cmd {
 	m.online = msg.online
 	m.side.setRooms(msg.rooms, msg.online, m.room)
 	m.layout()
+	if m.startRoom != "" {
+		return tea.Batch(nextEventCmd(m.ctx, m.lobby, m.sess), m.choose(m.startRoom))
+	}
 	return nextEventCmd(m.ctx, m.lobby, m.sess)
 }
 

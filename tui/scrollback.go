@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ const (
 	entLoading               // "loading older messages…"
 	entLoadFailed            // a page of older lines could not be read
 	entDay                   // "── Saturday 14 March 2026 ──" where the day changes
+	entWelcome               // the Lobby's: a heading line, then help text
+	entResult                // a search result: msg, numbered text
+	entRuleLive              // below the lines a search result opened at
 	entDirect                // a direct message shown outside its conversation: msg, with text the other party
 	entRuleNew               // "── new ──" above the first line not seen before
 )
@@ -46,7 +50,8 @@ type entry struct {
 	history bool           // a replayed or paged line: shown dimmed
 	mention bool           // a line meant for the user: highlighted
 	mine    bool           // entDirect: the user's own, "you → NAME"
-	msg     *lobby.Message // entChat, entSystem, entDirect; read only
+	marked  bool           // the line a search result opened at
+	msg     *lobby.Message // entChat, entSystem, entResult, entDirect; read only
 	text    string         // the other kinds; entDirect: the other party
 
 	width int      // the width rows were made for; 0: not made yet
@@ -64,7 +69,7 @@ func messageEntry(m *lobby.Message, history bool) entry {
 // seq is the room line's Seq; 0 for lines that are not the room's (a
 // direct message shown here is its conversation's).
 func (e *entry) seq() uint64 {
-	if e.msg == nil || e.kind == entDirect {
+	if e.msg == nil || e.kind == entResult || e.kind == entDirect {
 		return 0
 	}
 	return e.msg.Seq
@@ -106,6 +111,10 @@ type scrollback struct {
 	follow  bool
 	unread  int  // lines added while the last row was off screen
 	syncDue bool // lines were added while following; sync() is due
+	// reply is 1 + the index of the last reply (a notice, help) added
+	// while following since the last sync, 0 for none: a reply taller
+	// than the view is shown from its top.
+	reply int
 
 	limit    int
 	detached bool
@@ -135,6 +144,13 @@ type scrollback struct {
 
 	out  []string // the visible rows, reused frame to frame
 	span []span   // scratch for rendering
+
+	chosen *lobby.Message // the search result chosen with ↑/↓, if any
+
+	// pageFrom is where the last page of older lines began: the next is
+	// asked from there, which may be above the first line held when the
+	// user chose not to see some (lobby.Page.Next).
+	pageFrom uint64
 }
 
 func newScrollback(st *styles, limit int, loc *time.Location) scrollback {
@@ -175,7 +191,7 @@ func (s *scrollback) reset() {
 	s.tail = nil
 	s.follow, s.top, s.topRow, s.unread = true, 0, 0, 0
 	s.detached, s.loading, s.syncDue = false, false, false
-	s.lo = 0
+	s.lo, s.reply, s.pageFrom = 0, 0, 0
 	s.colours.reset()
 	s.lastDay = civilDay{}
 	s.newFrom = 0
@@ -207,7 +223,7 @@ func (s *scrollback) setSize(width, height int) {
 		s.out = make([]string, s.height)
 	}
 	s.out = s.out[:s.height]
-	s.syncDue = false
+	s.syncDue, s.reply = false, 0
 	if s.follow {
 		s.top, s.topRow = s.bottomTop()
 		return
@@ -244,6 +260,9 @@ func (s *scrollback) push(e entry) {
 		// Moving the view waits for the next look at it, so a burst of
 		// lines (a replayed history) wraps only the ones that end up shown.
 		s.syncDue = true
+		if e.isReply() {
+			s.reply = len(s.entries)
+		}
 	} else {
 		s.unread++
 	}
@@ -254,6 +273,7 @@ func (s *scrollback) push(e entry) {
 		d := len(s.entries) - s.limit
 		s.entries = dropFront(s.entries, d)
 		s.lo = max(s.lo-d, 0)
+		s.reply = max(s.reply-d, 0)
 		if s.top -= d; s.top < 0 {
 			s.top, s.topRow = 0, 0
 		}
@@ -269,9 +289,28 @@ func (s *scrollback) sync() {
 		return
 	}
 	s.syncDue = false
-	if s.follow {
-		s.top, s.topRow = s.bottomTop()
+	reply := s.reply
+	s.reply = 0
+	if !s.follow {
+		return
 	}
+	s.top, s.topRow = s.bottomTop()
+	if r := reply - 1; r >= 0 && len(s.rowsOf(r)) > s.height {
+		// The reply (say /commands) does not fit: show its start, and let
+		// the rest wait under "↓ new" for the user to read on.
+		s.top, s.topRow = r, 0
+		s.normalize()
+	}
+}
+
+// isReply reports whether e is an answer to the user (a notice, a refusal,
+// help), which is read from its start.
+func (e *entry) isReply() bool {
+	switch e.kind {
+	case entNotice, entError, entInfo, entInfoHead, entWelcome:
+		return true
+	}
+	return false
 }
 
 // detach sets aside the entries past the limit, which are far below what
@@ -307,7 +346,7 @@ func (s *scrollback) reattach() {
 	}
 	clear(s.entries)
 	s.entries = append(s.entries[:0], s.tail...)
-	s.tail, s.detached, s.lo = nil, false, 0
+	s.tail, s.detached, s.lo, s.pageFrom = nil, false, 0, 0
 	s.follow, s.unread = true, 0
 	s.top, s.topRow = s.bottomTop()
 }
@@ -320,6 +359,22 @@ func (s *scrollback) firstSeq() uint64 {
 		}
 	}
 	return 0
+}
+
+// lastBy is the newest line that name said and did not delete among the
+// newest lines held, nil when there is none.
+func (s *scrollback) lastBy(name string) *lobby.Message {
+	const look = 200
+	es := s.entries
+	if s.detached {
+		es = s.tail // the newest lines; the far-back window is older
+	}
+	for i := len(es) - 1; i >= max(0, len(es)-look); i-- {
+		if m := es[i].msg; m != nil && m.From == name && m.Said() && !m.Deleted {
+			return m
+		}
+	}
+	return nil
 }
 
 // canPage reports whether older lines may exist before the first one held.
@@ -563,13 +618,13 @@ func (s *scrollback) scrollDown(n int) {
 }
 
 func (s *scrollback) toTop() {
-	s.syncDue = false
+	s.syncDue, s.reply = false, 0
 	s.top, s.topRow = 0, 0
 	s.normalize()
 }
 
 func (s *scrollback) toBottom() {
-	s.syncDue = false
+	s.syncDue, s.reply = false, 0
 	s.reattach()
 	s.top, s.topRow = s.bottomTop()
 	s.normalize()
@@ -625,47 +680,40 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		if w < gw+8 {
 			gw = 0 // too narrow for a time column
 		}
-		sp := s.span[:0]
-		switch {
-		case e.kind == entDirect:
-			// Marked as direct wherever it shows: "alice → you: ...",
-			// "you → bob: ...".
-			if e.mine {
-				sp = append(sp, span{&st.direct, "you → " + e.text}, span{&st.text, ": " + m.Text})
-			} else {
-				sp = append(sp, span{&st.users[s.colours.of(m.From)], m.From}, span{&st.direct, " → you"}, span{&st.mention, ": " + m.Text})
-			}
-		case e.kind == entChat:
-			slot := s.colours.of(m.From)
-			text, name := &st.text, &st.users[slot]
-			if e.history {
-				text, name = &st.history, &st.usersOld[slot]
-			}
-			if e.mention {
-				text = &st.mention
-			}
-			sp = append(sp, span{name, m.From}, span{text, ": " + m.Text})
-		default:
+		start := len(dst)
+		if e.kind == entChat || e.kind == entDirect {
+			dst = s.chatRows(dst, e, w-gw)
+		} else {
 			sys := &st.system
 			if e.history {
 				sys = &st.history
 			}
-			sp = append(sp, span{sys, "* " + m.Text})
+			dst = wrapSpans(dst, []span{{style: sys, text: "* " + m.Text}}, w-gw)
 		}
-		start := len(dst)
-		dst = wrapSpans(dst, sp, w-gw)
-		s.span = sp[:0]
 		if gw > 0 {
+			gutter := &st.gutter
+			if e.marked {
+				gutter = &st.mark
+			}
 			pad := strings.Repeat(" ", gw)
 			for i := start; i < len(dst); i++ {
 				if i == start {
-					dst[i] = st.gutter.render(stamp) + " " + dst[i]
+					dst[i] = gutter.render(stamp) + " " + dst[i]
 				} else {
 					dst[i] = pad + dst[i]
 				}
 			}
 		}
 		return dst
+	case entResult:
+		m := e.msg
+		num := &st.faint
+		if s.chosen == m {
+			num = &st.mark
+		}
+		return wrapSpans(dst, []span{{style: num, text: e.text}, {style: &st.notice, text: " " + lobby.ResultLine(m, s.loc)}}, w)
+	case entRuleLive:
+		return append(dst, rule(st, "End: the newest lines", w))
 	case entNotice:
 		return wrapText(dst, e.text, &st.notice, w)
 	case entError:
@@ -674,6 +722,9 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		return wrapText(dst, e.text, &st.info, w)
 	case entInfoHead:
 		return wrapText(dst, e.text, &st.infoHead, w)
+	case entWelcome:
+		head, rest, _ := strings.Cut(e.text, "\n")
+		return wrapText(wrapText(dst, head, &st.infoHead, w), rest, &st.info, w)
 	case entRuleHistory:
 		return append(dst, rule(st, "history", w))
 	case entRuleNow:
@@ -690,6 +741,164 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		return wrapText(dst, "Older messages could not be loaded; scroll up to try again.", &st.errNote, w)
 	}
 	return append(dst, "")
+}
+
+// chatRows makes the rows of a chat or action line at width w: the author,
+// then the text; a text of several lines goes on under its first, indented
+// past the author's name (so that no line of it passes for someone else's),
+// each line wrapped on its own. URLs are links (OSC 8), an edited line says
+// so, and a deleted one leaves a mark.
+func (s *scrollback) chatRows(dst []string, e *entry, w int) []string {
+	st, m := s.st, e.msg
+	slot := s.colours.of(m.From)
+	text, name := &st.text, &st.users[slot]
+	if e.history {
+		text, name = &st.history, &st.usersOld[slot]
+	}
+	if e.mention || e.kind == entDirect && !e.mine {
+		text = &st.mention // meant for the user
+	}
+	sp := s.span[:0]
+	switch {
+	case e.kind == entDirect && e.mine:
+		// Marked as direct wherever it shows: "you → bob: ...".
+		sp = append(sp, span{style: &st.direct, text: "you → " + e.text}, span{style: text, text: ": "})
+	case e.kind == entDirect:
+		// "alice → you: ..."
+		sp = append(sp, span{style: name, text: m.From}, span{style: &st.direct, text: " → you"}, span{style: text, text: ": "})
+	case m.Deleted:
+		sp = append(sp, span{style: name, text: m.From}, span{style: &st.faint, text: ": message deleted"})
+		dst = wrapSpans(dst, sp, w)
+		s.span = sp[:0]
+		return dst
+	case m.Kind == lobby.KindAction:
+		sp = append(sp, span{style: text, text: "* "}, span{style: name, text: m.From}, span{style: text, text: " "})
+	default:
+		sp = append(sp, span{style: name, text: m.From}, span{style: text, text: ": "})
+	}
+	lead := 0
+	for _, p := range sp {
+		lead += ansi.StringWidth(p.text)
+	}
+	lines := m.Lines()
+	for i, line := range lines {
+		if i > 0 {
+			sp = sp[:0]
+		}
+		sp = s.linkSpans(sp, line, text, m.Seq, i)
+		if i == len(lines)-1 && !m.Edited.IsZero() {
+			sp = append(sp, span{style: &st.faint, text: " (edited)"})
+		}
+		if i == 0 {
+			dst = wrapSpans(dst, sp, w)
+			continue
+		}
+		indent := min(lead, w/3)
+		at := len(dst)
+		dst = wrapSpans(dst, sp, w-indent)
+		pad := strings.Repeat(" ", indent)
+		for j := at; j < len(dst); j++ {
+			dst[j] = pad + dst[j]
+		}
+	}
+	s.span = sp[:0]
+	return dst
+}
+
+// linkSpans appends text to sp in style, its URLs as links named after the
+// line (seq) and its place in it, so that the pieces of one URL wrapped over
+// rows are one link.
+func (s *scrollback) linkSpans(sp []span, text string, style *paint, seq uint64, line int) []span {
+	at := 0
+	for k, r := range findLinks(text) {
+		if r[0] > at {
+			sp = append(sp, span{style: style, text: text[at:r[0]]})
+		}
+		u := text[r[0]:r[1]]
+		id := "l" + strconv.FormatUint(seq, 10) + "-" + strconv.Itoa(line) + "-" + strconv.Itoa(k)
+		sp = append(sp, span{style: &s.st.link, text: u, link: linkOpen(u, id)})
+		at = r[1]
+	}
+	if at < len(text) || at == 0 {
+		sp = append(sp, span{style: style, text: text[at:]})
+	}
+	return sp
+}
+
+// replace puts the new version of a line (an edit, a deletion) in place of
+// the old one wherever it is held, and reports whether it was.
+func (s *scrollback) replace(m *lobby.Message) bool {
+	found := false
+	for _, es := range [][]entry{s.entries, s.tail} {
+		for i := range es {
+			e := &es[i]
+			if e.kind == entChat && e.msg.Seq == m.Seq && e.msg.Room == m.Room {
+				e.msg, e.rows, e.width = m, nil, 0
+				found = true
+			}
+		}
+	}
+	return found
+}
+
+// setLocation shows times in loc from now on.
+func (s *scrollback) setLocation(loc *time.Location) {
+	if loc == nil || loc == s.loc {
+		return
+	}
+	s.loc = loc
+	for _, es := range [][]entry{s.entries, s.tail} {
+		for i := range es {
+			es[i].rows, es[i].width = nil, 0
+		}
+	}
+	s.drawnDay = civilDay{}
+}
+
+// choose marks the search result m as the one chosen (nil: none).
+func (s *scrollback) choose(m *lobby.Message) {
+	if s.chosen == m {
+		return
+	}
+	old := s.chosen
+	s.chosen = m
+	for i := len(s.entries) - 1; i >= 0; i-- {
+		if e := &s.entries[i]; e.kind == entResult && (e.msg == old || e.msg == m) {
+			e.rows, e.width = nil, 0
+		}
+	}
+}
+
+// jump shows lines around the line seq of the room (a search result
+// opened), that line marked, in place of what was shown, which is set
+// aside with the live lines still to come: End brings it back.
+func (s *scrollback) jump(room string, lines []lobby.Message, seq uint64) {
+	s.sync()
+	live := append(s.entries, s.tail...)
+	if len(live) > s.limit {
+		live = live[len(live)-s.limit:]
+	}
+	view := make([]entry, 0, len(lines)+3)
+	if len(lines) == 0 || lines[0].Seq <= 1 {
+		view = append(view, entry{kind: entBeginning, text: room})
+	}
+	view = append(view, entry{kind: entRuleHistory})
+	target := 0
+	for i := range lines {
+		e := messageEntry(&lines[i], true)
+		if lines[i].Seq == seq {
+			e.marked, target = true, len(view)
+		}
+		view = append(view, e)
+	}
+	view = append(view, entry{kind: entRuleLive})
+	s.entries, s.tail = view, live
+	s.detached, s.follow, s.unread, s.lo, s.reply, s.pageFrom = true, false, 0, 0, 0, 0
+	// The line asked for a few rows below the top, the lines before it
+	// above.
+	s.top, s.topRow = target, 0
+	s.scrollUp(min(3, s.height/3))
+	s.normalize()
 }
 
 // rule is a full-width "── label ───…" line.

@@ -438,3 +438,28 @@ func TestDaysInTheScrollback(t *testing.T) {
 		}
 	})
 }
+
+// TestTallReplyFromItsTop: a reply taller than the view (/commands) is
+// shown from its first row, not its last; lines after it wait below, and a
+// reply that fits changes nothing.
+func TestTallReplyFromItsTop(t *testing.T) {
+	s := newTestScrollback(1000, 40, 5)
+	addLines(s, 1, 20, false)
+	s.add(entry{kind: entNotice, text: "short"})
+	if got := screenOf(s); !strings.Contains(got[4], "short") {
+		t.Fatalf("a short reply: %q", got)
+	}
+	s.add(entry{kind: entInfo, text: "Commands:\n  one\n  two\n  three\n  four\n  five\n  six"})
+	got := screenOf(s)
+	if got[0] != "Commands:" || got[4] != "  four" {
+		t.Fatalf("a tall reply shows %q, want it from its top", got)
+	}
+	addLines(s, 21, 22, false)
+	if got := screenOf(s); got[0] != "Commands:" || s.unread != 2 {
+		t.Fatalf("after two lines: %q, unread %d", got, s.unread)
+	}
+	s.toBottom()
+	if got := screenOf(s); !strings.Contains(got[4], "line 22") {
+		t.Fatalf("End shows %q", got)
+	}
+}

@@ -30,6 +30,8 @@ type styles struct {
 	title    paint
 	warn     paint
 	faint    paint
+	link     paint // a URL, which is also an OSC 8 link
+	mark     paint // the line a search result opened at; the chosen result
 	mention  paint // a line meant for the user
 	direct   paint // the "→ you" of a direct message
 	newRule  paint // "── new ──"
@@ -77,6 +79,8 @@ func newStyles() *styles {
 	s.title = paintOf(base.Bold(true))
 	s.warn = paintOf(base.Foreground(lipgloss.Color("#d75f00")).Bold(true))
 	s.faint = paintOf(base.Faint(true))
+	s.link = paintOf(base.Underline(true))
+	s.mark = paintOf(base.Reverse(true).Bold(true))
 	s.mention = paintOf(base.Foreground(lipgloss.Color("#d7005f")).Bold(true))
 	s.direct = paintOf(base.Foreground(lipgloss.Color("#8700d7")).Bold(true))
 	s.newRule = paintOf(base.Foreground(lipgloss.Color("#d7005f")))

@@ -41,11 +41,12 @@ type titleKey struct {
 	width int
 	room  string
 	users int
+	topic string
 }
 
 type statusKey struct {
 	width, online, unread int
-	room                  string
+	me, room              string
 	detached, loading     bool
 	termW, termH          int
 }
@@ -74,7 +75,8 @@ func (m *Model) layout() {
 	m.help.ShowAll = m.showAll
 	m.help.SetWidth(m.w)
 	m.renderHelp()
-	m.bodyH = max(m.h-2-m.helpRows, 1)
+	m.inputRows = m.input.Rows()
+	m.bodyH = max(m.h-1-m.inputRows-m.helpRows, 1)
 	sideW := sideWide
 	if m.w < 64 {
 		sideW = sideNarrow
@@ -169,7 +171,7 @@ func (m *Model) title() string {
 	if i := m.side.current; i >= 0 && i < len(m.side.items) {
 		users = m.side.items[i].users
 	}
-	tk := titleKey{width: m.sb.width, room: where, users: users}
+	tk := titleKey{width: m.sb.width, room: where, users: users, topic: m.topic}
 	if tk == m.frame.titleKey && m.frame.title != "" {
 		return m.frame.title
 	}
@@ -179,8 +181,14 @@ func (m *Model) title() string {
 	}
 	var b strings.Builder
 	m.st.title.write(&b, ansi.Truncate(where, max(m.sb.width-1, 1), "…"))
-	if w := ansi.StringWidth(where) + ansi.StringWidth(people); w < m.sb.width {
+	w := ansi.StringWidth(where) + ansi.StringWidth(people)
+	if w < m.sb.width {
 		m.st.faint.write(&b, people)
+	}
+	if left := m.sb.width - w - 3; m.topic != "" && left >= 8 {
+		// The topic, as much of it as fits; /topic shows it whole.
+		b.WriteString(" · ")
+		m.st.text.write(&b, ansi.Truncate(m.topic, left, "…"))
 	}
 	m.frame.titleKey, m.frame.title = tk, b.String()
 	return m.frame.title
@@ -189,7 +197,7 @@ func (m *Model) title() string {
 // status is the line under the scrollback: who, where, how many; on the
 // right what the scrollback is doing. Rebuilt only when one of those changes.
 func (m *Model) status() string {
-	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, room: m.room, detached: m.sb.detached, loading: m.sb.loading, termW: m.termW, termH: m.termH}
+	sk := statusKey{width: m.w, online: m.online, unread: m.sb.unread, me: m.me, room: m.room, detached: m.sb.detached, loading: m.sb.loading, termW: m.termW, termH: m.termH}
 	if sk == m.frame.statusKey && m.frame.status != "" {
 		return m.frame.status
 	}
@@ -226,7 +234,11 @@ func (m *Model) status() string {
 // inputLine is the input's row, made again only when it changed.
 func (m *Model) inputLine() string {
 	if m.frame.inputDirty {
-		m.frame.input = ansi.Truncate(m.input.View(), m.w, "")
+		rows := strings.Split(m.input.View(), "\n") // several while it holds several lines
+		for i, r := range rows {
+			rows[i] = ansi.Truncate(r, m.w, "")
+		}
+		m.frame.input = strings.Join(rows, "\n")
 		m.frame.inputDirty = false
 	}
 	return m.frame.input

@@ -11,6 +11,7 @@ import (
 type span struct {
 	style *paint // nil: unstyled
 	text  string
+	link  string // linkOpen of the URL the text links to, "" for none
 }
 
 // wrapSpans wraps one paragraph (text without '\n') made of spans to width
@@ -61,10 +62,19 @@ func wrapSpans(dst []string, spans []span, width int) []string {
 	)
 	closeRun := func(end int) {
 		if cur >= 0 && end > runStart {
+			// A link is opened and closed on each row it is wrapped
+			// over, under one id, so that every piece is clickable.
+			link := spans[cur].link
+			if link != "" {
+				row.WriteString(link)
+			}
 			if st := spans[cur].style; st != nil {
 				st.write(&row, w[runStart:end])
 			} else {
 				row.WriteString(w[runStart:end])
+			}
+			if link != "" {
+				row.WriteString(linkClose)
 			}
 		}
 		cur = -1
@@ -114,7 +124,7 @@ func wrapSpans(dst []string, spans []span, width int) []string {
 // style, appending the rows to dst.
 func wrapText(dst []string, text string, style *paint, width int) []string {
 	for para := range strings.SplitSeq(text, "\n") {
-		dst = wrapSpans(dst, []span{{style, para}}, width)
+		dst = wrapSpans(dst, []span{{style: style, text: para}}, width)
 	}
 	return dst
 }

@@ -38,7 +38,7 @@ func TestWrapSpans(t *testing.T) {
 	}
 	for _, tt := range texts {
 		for width := 2; width <= 40; width++ {
-			rows := wrapSpans(nil, []span{{&bold, tt.from}, {&red, ": " + tt.text}}, width)
+			rows := wrapSpans(nil, []span{{style: &bold, text: tt.from}, {style: &red, text: ": " + tt.text}}, width)
 			var got strings.Builder
 			for i, r := range rows {
 				if w := ansi.StringWidth(r); w > width {
@@ -59,7 +59,7 @@ func TestWrapSpans(t *testing.T) {
 
 func TestWrapSpansKeepsStylesPerRow(t *testing.T) {
 	bold := paintOf(lipgloss.NewStyle().Bold(true))
-	rows := wrapSpans(nil, []span{{&bold, "aaaa bbbb cccc"}}, 5)
+	rows := wrapSpans(nil, []span{{style: &bold, text: "aaaa bbbb cccc"}}, 5)
 	if len(rows) != 3 {
 		t.Fatalf("got %d rows %q, want 3", len(rows), rows)
 	}
@@ -75,7 +75,7 @@ func TestWrapSpansWideCharNeverSplit(t *testing.T) {
 	// whole to the next row; it is never cut or split between styles.
 	a := paintOf(lipgloss.NewStyle().Bold(true))
 	b := paintOf(lipgloss.NewStyle().Italic(true))
-	rows := wrapSpans(nil, []span{{&a, "abc"}, {&b, "漢字漢字"}}, 4)
+	rows := wrapSpans(nil, []span{{style: &a, text: "abc"}, {style: &b, text: "漢字漢字"}}, 4)
 	var all strings.Builder
 	for _, r := range rows {
 		if w := ansi.StringWidth(r); w > 4 {
@@ -119,7 +119,7 @@ func BenchmarkWrapSpans(b *testing.B) {
 	var lines [][]span
 	for i := range 200 {
 		m := benchMessage(i)
-		lines = append(lines, []span{{&st.users[userIndex(m.From)], m.From}, {&st.history, ": " + m.Text}})
+		lines = append(lines, []span{{style: &st.users[userIndex(m.From)], text: m.From}, {style: &st.history, text: ": " + m.Text}})
 	}
 	for _, impl := range []struct {
 		name string

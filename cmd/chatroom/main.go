@@ -16,6 +16,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// The zone database, for /tz on a host that has none of its own (a
+	// minimal system, a scratch image): the system's is used when there.
+	_ "time/tzdata"
 
 	"github.com/chatroom-ssh/chatroom/cluster"
 	"github.com/chatroom-ssh/chatroom/internal/authkeys"

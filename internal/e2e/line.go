@@ -38,6 +38,15 @@ func ConnectLine(t testing.TB, addr string) *Line {
 // (none when nil).
 func ConnectLineKey(t testing.TB, addr string, signer gossh.Signer) *Line {
 	t.Helper()
+	return ConnectLineWith(t, addr, signer, nil, "")
+}
+
+// ConnectLineWith opens a session without a PTY to addr with signer's key
+// (none when nil), running setup (when not nil) before the shell, or
+// before the exec request for command, as `ssh -T host COMMAND` sends,
+// when command is not "".
+func ConnectLineWith(t testing.TB, addr string, signer gossh.Signer, setup func(*gossh.Session) error, command string) *Line {
+	t.Helper()
 	conn, err := DialKey(addr, signer)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +59,17 @@ func ConnectLineKey(t testing.TB, addr string, signer gossh.Signer) *Line {
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
 	c := &Line{t: t, conn: conn, sess: sess, Stdin: stdin, exit: make(chan error, 1), grew: make(chan struct{}), readers: 2}
-	if err := sess.Shell(); err != nil {
+	if setup != nil {
+		if err := setup(sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if command != "" {
+		err = sess.Start(command)
+	} else {
+		err = sess.Shell()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	c.read.Add(2)

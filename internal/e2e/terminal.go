@@ -139,7 +139,19 @@ func Connect(t testing.TB, addr string, w, h int) *Terminal {
 // (none when nil), failing the test on error.
 func ConnectKey(t testing.TB, addr string, w, h int, signer gossh.Signer) *Terminal {
 	t.Helper()
-	c, err := tryConnect(t, addr, w, h, signer, nil)
+	c, err := tryConnect(t, addr, w, h, signer, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ConnectExec opens a PTY session of w×h cells to addr without a key, as
+// `ssh -t host COMMAND` does: an exec request for command instead of a
+// shell.
+func ConnectExec(t testing.TB, addr string, w, h int, command string) *Terminal {
+	t.Helper()
+	c, err := tryConnect(t, addr, w, h, nil, nil, command)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,19 +161,20 @@ func ConnectKey(t testing.TB, addr string, w, h int, signer gossh.Signer) *Termi
 // TryConnect opens a PTY session of w×h cells to addr. The session is closed
 // when the test ends.
 func TryConnect(t testing.TB, addr string, w, h int) (*Terminal, error) {
-	return tryConnect(t, addr, w, h, nil, nil)
+	return tryConnect(t, addr, w, h, nil, nil, "")
 }
 
 // TryConnectWith is TryConnect with a step between the PTY request and the
 // shell (window changes, env requests), when beforeShell is not nil. It
 // gives up on a shell request the server does not answer.
 func TryConnectWith(t testing.TB, addr string, w, h int, beforeShell func(*gossh.Session) error) (*Terminal, error) {
-	return tryConnect(t, addr, w, h, nil, beforeShell)
+	return tryConnect(t, addr, w, h, nil, beforeShell, "")
 }
 
 // tryConnect connects with signer's key (none when nil), running
-// beforeShell (when not nil) between the PTY request and the shell.
-func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer, beforeShell func(*gossh.Session) error) (*Terminal, error) {
+// beforeShell (when not nil) between the PTY request and the shell, or the
+// exec request for command when it is not "".
+func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer, beforeShell func(*gossh.Session) error, command string) (*Terminal, error) {
 	conn, err := DialKey(addr, signer)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -187,7 +200,13 @@ func tryConnect(t testing.TB, addr string, w, h int, signer gossh.Signer, before
 		}
 	}
 	shell := make(chan error, 1)
-	go func() { shell <- sess.Shell() }()
+	go func() {
+		if command != "" {
+			shell <- sess.Start(command)
+			return
+		}
+		shell <- sess.Shell()
+	}()
 	select {
 	case err = <-shell:
 	case <-time.After(WaitTimeout):
