@@ -235,6 +235,15 @@ func (l *Lobby) applyDirect(c *Change) error {
 	if s != nil {
 		s.rememberLocked(r, seq) // /edit and /delete find it
 	}
+	if to.m != nil {
+		if why, away := l.awayLocked(to.m); away {
+			if why != "" {
+				l.tellLocked(s, false, "%s is away: %s", to.shown(), why)
+			} else {
+				l.tellLocked(s, false, "%s is away.", to.shown())
+			}
+		}
+	}
 	return nil
 }
 
@@ -275,7 +284,7 @@ func (l *Lobby) deliverConvLocked(r *room, msg *Message, author *reader) int {
 			ev.Kind = EventMessage
 		}
 		if rd != author && msg.Kind == KindChat {
-			s.replyTo = other.shown()
+			s.replyTo = other
 			if ev.Kind == EventDirect {
 				select {
 				case s.changed <- struct{}{}: // its count changed
@@ -378,10 +387,13 @@ func (s *Session) cmdReply(arg string) error {
 	switch {
 	case arg == "":
 		l.noticeLocked(s, true, "Usage: /reply text answers the last direct message you were sent.")
-	case s.replyTo == "":
+	case s.replyTo == nil:
 		l.noticeLocked(s, true, "Nobody has sent you a direct message in this session, so there is nobody to reply to. /msg NAME text writes to someone.")
+	case s.replyTo.m == nil && s.replyTo.reg == nil:
+		l.noticeLocked(s, true, "%s has left the chat, so there is nobody to reply to.", s.replyTo.shown())
 	default:
-		return s.cmdMsg(s.replyTo + " " + arg)
+		// By the name they have now: a guest may have changed it.
+		return s.cmdMsg(s.replyTo.shown() + " " + arg)
 	}
 	return nil
 }

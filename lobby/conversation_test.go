@@ -378,3 +378,55 @@ func queued(s *Session) []Event {
 		}
 	}
 }
+
+// TestDirectAndTalking: a direct message from someone you ignore is
+// dropped for you (no line, no count) and delivered for them as usual, and
+// a line of theirs naming you is no mention; the sender of a message to
+// someone away is told their away message; a /nick takes a guest's counts
+// and conversations along, and a line naming the new name counts.
+func TestDirectAndTalking(t *testing.T) {
+	l := identityLobby(t, Config{FloodRate: -1})
+	alice := registered(t, l, fp(1), "alice")
+	bob := registered(t, l, fp(2), "bob")
+	createRoom(t, alice, "alpha")
+	joinRoom(t, bob, "alpha")
+	exec(t, alice, "/leave")
+	until(t, alice, isNotice("You left room alpha."))
+
+	exec(t, alice, "/ignore bob")
+	until(t, alice, func(ev Event) bool { return ev.Kind == EventNotice && strings.Contains(ev.Text, "no longer see") })
+	exec(t, bob, "/msg alice are you ignoring me?")
+	direct(t, bob, "are you ignoring me?")
+	exec(t, bob, "alice, hello?")
+	until(t, bob, isLine("alice, hello?"))
+	barrier(t, l)
+	for _, ev := range queued(alice) {
+		if ev.Msg != nil && ev.Msg.From == "bob" {
+			t.Errorf("alice got a line from bob, whom she ignores: %s", describe(ev))
+		}
+	}
+	wantCounts(t, l, alice, "@bob", 0, 0)
+	wantCounts(t, l, alice, "alpha", 1, 0)
+	exec(t, alice, "/unignore bob")
+	until(t, alice, func(ev Event) bool { return ev.Kind == EventNotice && strings.Contains(ev.Text, "again") })
+
+	exec(t, bob, "/away out for lunch")
+	until(t, bob, func(ev Event) bool { return ev.Kind == EventNotice && strings.Contains(ev.Text, "marked away") })
+	exec(t, alice, "/msg bob ping")
+	until(t, alice, isNotice("bob is away: out for lunch"))
+
+	guest := register(t, l, "guest7")
+	joinRoom(t, guest, "alpha")
+	exec(t, guest, "/msg alice hi from a guest")
+	direct(t, alice, "hi from a guest")
+	exec(t, guest, "/leave")
+	until(t, guest, isNotice("You left room alpha."))
+	exec(t, guest, "/nick visitor")
+	until(t, guest, func(ev Event) bool { return ev.Kind == EventNamed })
+	exec(t, bob, "visitor: welcome")
+	until(t, bob, isLine("visitor: welcome"))
+	wantCounts(t, l, guest, "alpha", 1, 1)
+	wantCounts(t, l, alice, "@visitor", 1, 1)
+	exec(t, alice, "/reply hello visitor")
+	direct(t, guest, "hello visitor")
+}

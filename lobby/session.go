@@ -116,7 +116,7 @@ type Session struct {
 	settledCh  chan struct{}     // closed and replaced when settled moves
 	lastChange time.Time         // owned by the goroutine calling Next
 	settings   map[string]string // a guest's settings, kept while the session lasts
-	replyTo    string            // who sent the last direct message, for /reply
+	replyTo    *reader           // who sent the last direct message, for /reply
 
 	// Talking (talk.go), guarded by lobby.mu but for loc.
 	view      prefs               // what its user chose to see, from the settings

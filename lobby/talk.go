@@ -567,13 +567,14 @@ func (l *Lobby) applyNick(c *Change) error {
 	l.names.remove(old, m)
 	m.name = name
 	l.names.add(name, m)
+	l.renamedLocked(m, old) // its read positions and conversations
 	l.saveMemberLocked(m)
 	if s != nil {
 		s.name = name
 		s.loadPrefsLocked() // a registered name brings its own settings
 		l.deliverLocked(s, Event{Kind: EventNamed, Text: name})
 	}
-	if r := m.room; r != nil {
+	if r := m.room; r != nil && r.conv == nil {
 		if at, ok := r.spoke[old]; ok {
 			r.noteSpokeLocked(name, at) // still a talker for /joins
 		}

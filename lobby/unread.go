@@ -318,6 +318,9 @@ func (l *Lobby) mentionsLocked(r *room, msg *Message, author *reader) []*Session
 			return false
 		}
 		seen = append(seen, rd)
+		if l.readerIgnoresLocked(rd, msg.From) {
+			return false // hidden from them: it names nobody they see
+		}
 		if rd.m != nil && rd.m.room == r {
 			if s := rd.session(); s != nil {
 				named = append(named, s)
