@@ -9,29 +9,70 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chatroom-ssh/chatroom/internal/testutil"
+	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// writeDatabase makes a real database in dir with a few thousand lines over
-// a few rooms, closed cleanly, and returns its path.
+// writeDatabase puts a real database in dir with a few thousand lines over
+// a few rooms, closed cleanly, and returns its path. It is written once per
+// test process (indexing 9,000 lines is slow under the race detector) and
+// copied for each test, which may damage its copy.
 func writeDatabase(t *testing.T, dir string) string {
 	t.Helper()
-	s, err := Open(context.Background(), dir, testutil.Logger(t))
-	if err != nil {
+	pristineOnce.Do(func() { pristine, pristineErr = buildPristine() })
+	if pristineErr != nil {
+		t.Fatal(pristineErr)
+	}
+	path := filepath.Join(dir, FileName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	createRooms(t, s, "alpha", "beta", "gamma")
+	if err := os.WriteFile(path, pristine, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+var (
+	pristineOnce sync.Once
+	pristine     []byte // the file writeDatabase copies
+	pristineErr  error
+)
+
+func buildPristine() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "chatroom-check-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	s, err := Open(ctx, dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	w := &lobby.Writes{}
+	for _, room := range []string{"alpha", "beta", "gamma"} {
+		w.Rooms = append(w.Rooms, lobby.RoomRecord{Name: room, Created: t0})
+	}
+	if err := s.Apply(ctx, w); err != nil {
+		s.Close()
+		return nil, err
+	}
 	for _, room := range []string{"alpha", "beta", "gamma"} {
 		for first := uint64(1); first <= 3000; first += 500 {
-			appendT(t, s, lines(room, first, first+499))
+			if err := s.Apply(ctx, &lobby.Writes{Messages: lines(room, first, first+499)}); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
 	}
 	if err := s.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return s.Path()
+	return os.ReadFile(filepath.Join(dir, FileName))
 }
 
 // damage overwrites pages of the database file at path with random bytes,

@@ -80,6 +80,18 @@ func (s *SQLite) logHead(ctx context.Context) (uint64, error) {
 	return head, nil
 }
 
+// Unapplied is the number of batches in the log table that the store has
+// not applied: what a server that stopped abruptly applies at its next
+// start. Tools that read the store (export) say so when it is not 0.
+func (s *SQLite) Unapplied(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM log WHERE seq > coalesce((SELECT CAST(value AS INTEGER) FROM local WHERE key = 'cursor'), 0)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unapplied batches: %w", err)
+	}
+	return n, nil
+}
+
 // ID implements lobby.Log.
 func (g *LocalLog) ID() string { return LocalLogID }
 

@@ -51,9 +51,15 @@ func TestLocalLog(t *testing.T) {
 		t.Errorf("followed %v, want %s", got, want)
 	}
 
+	if n, err := s.Unapplied(ctx); err != nil || n != 6 {
+		t.Errorf("Unapplied before any apply = %d, %v; want 6", n, err)
+	}
 	// Applied batches leave the table; the numbering goes on after a reopen.
 	if err := s.Apply(ctx, &lobby.Writes{LogID: LocalLogID, Cursor: 4}); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := s.Unapplied(ctx); err != nil || n != 2 {
+		t.Errorf("Unapplied after applying 4 = %d, %v; want 2", n, err)
 	}
 	if first, _ := g.First(ctx); first != 5 {
 		t.Errorf("First after applying 4 = %d, want 5", first)

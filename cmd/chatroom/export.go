@@ -42,6 +42,12 @@ func runExport(args []string, out, stderr io.Writer) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
+	if n, err := st.Unapplied(ctx); err == nil && n > 0 {
+		// The server stopped before it applied what its log holds (a crash,
+		// or it is catching up right now): those lines are safe, but not
+		// in the history yet.
+		fmt.Fprintf(stderr, "chatroom export: %d batches of changes in %s are not in the history yet; start the server once to apply them, then export again.\n", n, *data)
+	}
 	if err := st.Export(ctx, rooms[0], out, *format); err != nil {
 		if errors.Is(err, lobby.ErrNoSuchRoom) {
 			return fmt.Errorf("there is no room named %s in %s", rooms[0], *data)
