@@ -27,6 +27,7 @@ var appliers = map[ChangeType]applier{
 	ChangeJoin:   (*Lobby).applyJoin,
 	ChangeLeave:  (*Lobby).applyLeave,
 	ChangeSay:    (*Lobby).applySay,
+	ChangeDirect: (*Lobby).applyDirect,
 
 	ChangeRegister:   (*Lobby).applyRegister,
 	ChangeUnregister: (*Lobby).applyUnregister,
@@ -88,6 +89,7 @@ func (l *Lobby) applyBatch(seq uint64, batch []Change) error {
 		c := &batch[i]
 		l.applyOneLocked(c)
 	}
+	l.flushChatsLocked()
 	l.cursor = seq
 	l.writes.LogID, l.writes.Cursor = l.logID, seq
 	l.mu.Unlock()
@@ -222,10 +224,12 @@ func (l *Lobby) applyName(c *Change) error {
 	l.named++
 	l.online.Store(int64(l.named))
 	l.saveMemberLocked(m)
+	l.attachReaderLocked(m)
 	if s := m.sess; s != nil {
 		s.name = name
 		s.loadPrefsLocked()                           // a registered name brings its settings
 		l.deliverLocked(s, Event{Kind: EventEntered}) // the first event says where the user is
+		l.awayNoticeLocked(s, m.rd)
 	}
 	l.changedLocked()
 	return nil
@@ -246,6 +250,7 @@ func (l *Lobby) removeMemberLocked(m *member, reason error, c *Change) {
 	if m.room != nil {
 		l.leaveRoomLocked(m, leaveNotice(m.name, m.room.name, reason), c)
 	}
+	l.detachReaderLocked(m, m.name+" left the chat: your conversation with them is over, and it was not kept.")
 	if m.name != "" {
 		l.names.remove(m.name, m)
 		l.named--
@@ -324,11 +329,12 @@ func (l *Lobby) applyCreate(c *Change) error {
 		return nil
 	}
 	r := &room{
-		name:    c.Room,
-		created: c.Time(),
-		members: make(map[*member]struct{}),
-		locals:  make(map[*Session]struct{}),
-		loaded:  true, // new: nothing to load
+		name:     c.Room,
+		created:  c.Time(),
+		members:  make(map[*member]struct{}),
+		locals:   make(map[*Session]struct{}),
+		watchers: make(map[*Session]struct{}),
+		loaded:   true, // new: nothing to load
 	}
 	// The registered creator owns the room; a guest's room has no owner
 	// until a server operator names one.
@@ -337,6 +343,7 @@ func (l *Lobby) applyCreate(c *Change) error {
 	}
 	r.meta.Private = c.Flag
 	l.rooms[foldKey(c.Room)] = r
+	l.roomOrder = nil
 	l.roomIx.add(r.name, r)
 	l.saveRoomLocked(r)
 	if s != nil {
@@ -395,12 +402,17 @@ func (l *Lobby) applyLeave(c *Change) error {
 		}
 		return nil
 	}
-	name := m.room.name
-	l.leaveRoomLocked(m, fmt.Sprintf("%s left %s", m.name, name), c)
+	left := m.room
+	label := convLabel(m, left)
+	l.leaveRoomLocked(m, fmt.Sprintf("%s left %s", m.name, left.name), c)
 	l.saveMemberLocked(m)
 	if s != nil {
 		l.deliverLocked(s, Event{Kind: EventEntered})
-		l.noticeLocked(s, false, "You left room %s.", name)
+		if left.conv != nil {
+			l.noticeLocked(s, false, "You left %s.", label)
+		} else {
+			l.noticeLocked(s, false, "You left room %s.", label)
+		}
 	}
 	l.changedLocked()
 	return nil
@@ -415,7 +427,11 @@ func (l *Lobby) applySay(c *Change) error {
 		// Moved out of the room by someone else before the line came
 		// back: it is not said anywhere else.
 		if s := m.sess; s != nil {
-			l.noticeLocked(s, true, "Your message was not sent: you are no longer in %s.", c.Room)
+			where := c.Room
+			if isConvName(where) {
+				where = "that conversation"
+			}
+			l.noticeLocked(s, true, "Your message was not sent: you are no longer in %s.", where)
 		}
 		return nil
 	}
@@ -428,16 +444,17 @@ func (l *Lobby) applySay(c *Change) error {
 	if c.Flag {
 		kind = KindAction
 	}
-	seq := l.postLocked(m.room, kind, m.name, c.Text, c)
+	seq := l.sayLocked(m, m.room, kind, c.Text, c)
 	if s := m.sess; s != nil {
 		s.rememberLocked(m.room, seq)
 	}
 	return nil
 }
 
-// enterRoomLocked moves m into r, out of the room it was in, and tells its
-// session, if on this node, with the history it should show. l.mu must be
-// held.
+// enterRoomLocked moves m into r (a room, or one of its conversations),
+// out of the room it was in, and tells its session, if on this node, with
+// the history it should show and where its unread lines start. l.mu must
+// be held.
 func (l *Lobby) enterRoomLocked(m *member, r *room, c *Change) {
 	l.loadLocked(r)
 	if m.room != nil {
@@ -449,17 +466,30 @@ func (l *Lobby) enterRoomLocked(m *member, r *room, c *Change) {
 	if s := m.sess; s != nil {
 		r.locals[s] = struct{}{}
 		history := r.recent[max(0, len(r.recent)-l.cfg.History):] // recent holds more
-		l.deliverLocked(s, Event{Kind: EventEntered, Room: r.name, History: s.view.filter(s.name, slices.Clone(history)), Topic: r.meta.Topic})
+		ev := Event{Kind: EventEntered, Room: r.name, History: s.view.filter(s.name, slices.Clone(history)), Topic: r.meta.Topic}
+		if m.rd != nil {
+			if p := m.rd.pos[r]; p != nil && p.unread(r) > 0 {
+				ev.NewFrom = p.seq + 1
+			}
+			if r.conv != nil {
+				ev.With = r.conv.other(m.rd).shown()
+				ev.Room = "@" + ev.With
+			}
+		}
+		l.deliverLocked(s, ev)
 		if !r.loaded {
-			l.noticeLocked(s, true, "The history of %s could not be read: you see only what is said from now on.", r.name)
+			l.noticeLocked(s, true, "The history of %s could not be read: you see only what is said from now on.", ev.Room)
 		}
 	}
-	l.presenceLocked(r, m.name, fmt.Sprintf("%s joined %s", m.name, r.name), c)
+	if r.conv == nil {
+		l.presenceLocked(r, m.name, fmt.Sprintf("%s joined %s", m.name, r.name), c)
+	}
 	l.changedLocked()
 }
 
-// leaveRoomLocked takes m out of its room, which is told with notice. l.mu
-// must be held.
+// leaveRoomLocked takes m out of its room, which is told with notice (a
+// conversation is told nothing), and moves m's read position there to the
+// room's last line. l.mu must be held.
 func (l *Lobby) leaveRoomLocked(m *member, notice string, c *Change) {
 	r := m.room
 	delete(r.members, m)
@@ -467,7 +497,12 @@ func (l *Lobby) leaveRoomLocked(m *member, notice string, c *Change) {
 		delete(r.locals, m.sess)
 	}
 	m.room = nil
-	l.presenceLocked(r, m.name, notice, c)
+	if r.conv == nil {
+		l.presenceLocked(r, m.name, notice, c)
+	}
+	if m.rd != nil {
+		l.markReadLocked(m.rd, r)
+	}
 }
 
 // loadLocked fills r's recent lines from the store the first time the
@@ -502,8 +537,15 @@ func (l *Lobby) presenceLocked(r *room, name, text string, c *Change) {
 	l.postLineLocked(r, Message{Kind: KindSystem, From: name, Text: text, Presence: true}, c)
 }
 
-// postLocked adds a line to r, stores it with the batch and delivers it to
-// r's members on this node, and returns its Seq. l.mu must be held.
+// isChat reports whether a line of this kind is chat, something a user
+// said (a line or an action): what unread counts count and mentions are
+// looked for in.
+func isChat(k Kind) bool { return k == KindChat || k == KindAction }
+
+// postLocked adds a line to r, stores it with the batch (unless r is a
+// conversation that is not kept) and delivers it to r's members on this
+// node, or to a conversation's parties, and returns its Seq. l.mu must be
+// held.
 func (l *Lobby) postLocked(r *room, kind Kind, from, text string, c *Change) uint64 {
 	return l.postLineLocked(r, Message{Kind: kind, From: from, Text: text}, c)
 }
@@ -515,7 +557,16 @@ func (l *Lobby) postLineLocked(r *room, msg Message, c *Change) uint64 {
 	r.seq++
 	msg.Room, msg.Seq, msg.At = r.name, r.seq, c.Time()
 	kind, from := msg.Kind, msg.From
-	l.writes.Messages = append(l.writes.Messages, msg)
+	if r.kept() {
+		l.writes.Messages = append(l.writes.Messages, msg)
+	}
+	var author *reader
+	if isChat(kind) {
+		l.countChatLocked(r)
+		if m := l.members[c.Session]; m != nil {
+			author = m.rd
+		}
+	}
 	if r.loaded {
 		r.recent = append(r.recent, msg)
 		if n, keep := len(r.recent), l.recentKeep(); n >= 2*keep {
@@ -526,6 +577,18 @@ func (l *Lobby) postLineLocked(r *room, msg Message, c *Change) uint64 {
 		r.noteSpokeLocked(from, c.At)
 	}
 	shared := &msg // one copy shared by every member's event
+	if r.conv != nil {
+		delivered := l.deliverConvLocked(r, shared, author)
+		if l.obs != nil {
+			l.observePostLocked(kind, delivered, c)
+		}
+		return msg.Seq
+	}
+	var named []*Session
+	if isChat(kind) {
+		named = l.mentionsLocked(r, shared, author)
+		l.unreadTouchedLocked(r)
+	}
 	facts := lineFacts{msg: shared, r: r}
 	delivered := 0
 	for s := range r.locals {
@@ -540,7 +603,11 @@ func (l *Lobby) postLineLocked(r *room, msg Message, c *Change) uint64 {
 			s.skipped++
 			continue
 		}
-		if l.deliverLocked(s, Event{Kind: EventMessage, Msg: shared}) {
+		ev := Event{Kind: EventMessage, Msg: shared}
+		if named != nil && slices.Contains(named, s) {
+			ev.Mention = true
+		}
+		if l.deliverLocked(s, ev) {
 			delivered++
 		}
 	}

@@ -1,6 +1,7 @@
 package lobby
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,34 @@ func BenchmarkNameLookup(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				x.find(name)
+			}
+		})
+	}
+}
+
+// BenchmarkMentions: what finding the names in a line costs the applier,
+// once per chat line (not per member), with 1000 readers to look them up
+// among.
+//
+//	go test ./lobby -run '^$' -bench Mentions
+func BenchmarkMentions(b *testing.B) {
+	l := &Lobby{readers: make(map[string]*reader)}
+	for i := range 1000 {
+		l.indexReaderLocked(newReader(fmt.Sprintf("user%03d", i), nil))
+	}
+	r := &room{name: "alpha"}
+	for _, c := range []struct{ name, text string }{
+		{"plain-80", "Has anyone tried the new build? It crashed twice for me on startup, then worked."},
+		{"naming-80", "user042: has anyone tried the new build? @user007 said it crashed, user999 too."},
+		{"mixed-80", "Zoë: the café opens at 9 — see you there 🙂 (日本語もOK) and bring the ½ kg of tea"},
+		{"hostile-2000", strings.Repeat("_.-", 300) + strings.Repeat("a_b.c-d ", 137)},
+	} {
+		msg := &Message{Room: "alpha", Seq: 1, Text: c.text}
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				l.mentionsLocked(r, msg, nil)
 			}
 		})
 	}

@@ -34,6 +34,10 @@ const (
 	ChangeSay ChangeType = "say"
 	// ChangeGone: the node instance Target is dead; its sessions end.
 	ChangeGone ChangeType = "gone"
+	// ChangeDirect: the session named Name sends the user called Target the
+	// direct message Text, in their conversation (made if need be); with no
+	// Text it moves into that conversation instead. See conversation.go.
+	ChangeDirect ChangeType = "direct"
 
 	// Who you are (identity.go). Each is proposed by the session named Name
 	// and refused in place if it no longer has that name.

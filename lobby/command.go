@@ -49,6 +49,8 @@ var commandList = []*command{
 	{name: "join", usage: "/join NAME", does: "join a room, leaving the one you are in", bare: true, run: (*Session).cmdJoin},
 	{name: "leave", usage: "/leave", does: "go back to the Lobby", bare: true, run: (*Session).cmdLeave},
 	{name: "quit", usage: "/quit", does: "leave the chat", bare: true, run: (*Session).cmdQuit},
+	{name: "msg", aliases: []string{"dm"}, usage: "/msg NAME [text]", does: "a direct message to NAME; without text, open your conversation with NAME (also /dm)", run: (*Session).cmdMsg},
+	{name: "reply", usage: "/reply text", does: "answer the last direct message you were sent", run: (*Session).cmdReply},
 	{name: "register", usage: "/register", does: "hold your name for your SSH key", run: (*Session).cmdRegister},
 	{name: "keys", usage: "/keys [add|remove]", does: "your name's SSH keys: list them, add one (a second machine), remove one", run: (*Session).cmdKeys},
 	{name: "unregister", usage: "/unregister", does: "let your registered name go", run: (*Session).cmdUnregister},
@@ -144,7 +146,7 @@ func OrderHelp() string {
 // ShortHelp is the start of the command list, for the Lobby's screen: the
 // original chatroom's commands, and where to find the rest.
 func ShortHelp() string {
-	return helpText(originalCommands, "\nAnd more (/who, /me, /nick, /topic, /search, /register...): /commands lists them all.")
+	return helpText(originalCommands, "\nAnd more (/msg, /who, /me, /nick, /topic, /search...): /commands lists them all.")
 }
 
 func helpText(list []Command, end string) string {
@@ -334,16 +336,19 @@ func (s *Session) chatLocked(r *room, text string) {
 	}
 }
 
+// listText is /list's answer: the rooms of a room list, conversations
+// left out.
 func listText(rooms []RoomInfo) string {
-	if len(rooms) == 0 {
+	var b strings.Builder
+	for _, r := range rooms {
+		if r.With == "" {
+			fmt.Fprintf(&b, "\n  %s (%s)", r.Name, plural(r.Users, "user"))
+		}
+	}
+	if b.Len() == 0 {
 		return "No rooms yet. Create one with /create NAME."
 	}
-	var b strings.Builder
-	b.WriteString("Rooms:")
-	for _, r := range rooms {
-		fmt.Fprintf(&b, "\n  %s (%s)", r.Name, plural(r.Users, "user"))
-	}
-	return b.String()
+	return "Rooms:" + b.String()
 }
 
 func plural(n int, word string) string {
@@ -407,6 +412,12 @@ func (s *Session) cmdJoin(arg string) error {
 	if arg == "" {
 		l.noticeLocked(s, true, "Usage: /join NAME")
 		return nil
+	}
+	if name, ok := strings.CutPrefix(arg, "@"); ok {
+		// "@NAME" is the user's conversation with NAME, as the room
+		// list names it.
+		name, _, _ = strings.Cut(name, " ")
+		return s.cmdMsg(name)
 	}
 	m := l.members[s.id]
 	r, ok := l.rooms[foldKey(CleanText(arg))]

@@ -149,7 +149,7 @@ func TestCreate(t *testing.T) {
 		if m.From != "alice" || m.Seq != 1 || !m.At.Equal(fixedTime) || m.Room != "Alpha" {
 			t.Errorf("join line = %+v, want from alice, Seq 1, at the fixed time, room Alpha", m)
 		}
-		if got, want := l.Rooms(), []RoomInfo{{"Alpha", 1}}; !slices.Equal(got, want) {
+		if got, want := l.Rooms(), []RoomInfo{{Name: "Alpha", Users: 1}}; !slices.Equal(got, want) {
 			t.Errorf("Rooms() = %v, want %v", got, want)
 		}
 		if got := alice.Room(); got != "Alpha" {
@@ -185,7 +185,7 @@ func TestCreate(t *testing.T) {
 		barrier(t, l)
 		quiet(t, alice)
 		quiet(t, bob)
-		if got, want := l.Rooms(), []RoomInfo{{"alpha", 1}, {"beta", 1}}; !slices.Equal(got, want) {
+		if got, want := l.Rooms(), []RoomInfo{{Name: "alpha", Users: 1}, {Name: "beta", Users: 1}}; !slices.Equal(got, want) {
 			t.Errorf("Rooms() = %v, want %v", got, want)
 		}
 	})
@@ -242,7 +242,7 @@ func TestJoin(t *testing.T) {
 			}
 			line(t, bob, KindSystem, "bob joined Alpha")
 			line(t, alice, KindSystem, "bob joined Alpha")
-			if got, want := l.Rooms(), []RoomInfo{{"Alpha", 2}}; !slices.Equal(got, want) {
+			if got, want := l.Rooms(), []RoomInfo{{Name: "Alpha", Users: 2}}; !slices.Equal(got, want) {
 				t.Errorf("Rooms() = %v, want %v", got, want)
 			}
 		})
@@ -259,7 +259,7 @@ func TestJoin(t *testing.T) {
 		barrier(t, l)
 		quiet(t, alice)
 		quiet(t, bob)
-		if got, want := l.Rooms(), []RoomInfo{{"Alpha", 1}, {"beta", 1}}; !slices.Equal(got, want) {
+		if got, want := l.Rooms(), []RoomInfo{{Name: "Alpha", Users: 1}, {Name: "beta", Users: 1}}; !slices.Equal(got, want) {
 			t.Errorf("Rooms() = %v, want %v", got, want)
 		}
 	})
@@ -304,7 +304,7 @@ func TestLeave(t *testing.T) {
 	if got := bob.Room(); got != "" {
 		t.Errorf("Room() = %q, want the Lobby", got)
 	}
-	if got, want := l.Rooms(), []RoomInfo{{"alpha", 1}}; !slices.Equal(got, want) {
+	if got, want := l.Rooms(), []RoomInfo{{Name: "alpha", Users: 1}}; !slices.Equal(got, want) {
 		t.Errorf("Rooms() = %v, want %v", got, want)
 	}
 	exec(t, bob, "/leave")
@@ -342,7 +342,7 @@ func TestQuit(t *testing.T) {
 			if got := l.Online(); got != 1 {
 				t.Errorf("Online() = %d, want 1", got)
 			}
-			if got, want := l.Rooms(), []RoomInfo{{"alpha", 1}}; !slices.Equal(got, want) {
+			if got, want := l.Rooms(), []RoomInfo{{Name: "alpha", Users: 1}}; !slices.Equal(got, want) {
 				t.Errorf("Rooms() = %v, want %v", got, want)
 			}
 			register(t, l, "BOB") // the name is free again

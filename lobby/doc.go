@@ -37,6 +37,9 @@
 //	text.go       CleanText, validName: what untrusted text may be
 //	invisible.go  lines with nothing visible in them
 //	lookalike.go  names that look alike, taken together
+//	conversation.go direct messages: /msg, /reply, conversations kept or not
+//	unread.go     read positions, unread and mention counts, the session's room list
+//	mention.go    Mentions: whether a line names a user
 //	moderation.go keeping order: roles, bans and mutes, who may see a private room
 //	modapply.go   the appliers of kick, ban, mute, roles, invitations, modes, announcements
 //	modcommands.go /kick, /ban, /mute, /private, /invite, /op, /owner, /mode, /announce
@@ -111,6 +114,20 @@
 // Session.SetSetting) are changes on the log like any other (identity.go)
 // and records of the node's Store, so a name registered on one node is
 // held on every node and across restarts.
+//
+// # Direct messages, mentions, unread counts
+//
+// A direct message (/msg, ChangeDirect) is a line in a conversation: a
+// room kept apart from the rooms, which only its two parties can list,
+// enter or read, and which front ends name "@NAME" after the other party
+// (conversation.go). Between registered names it is stored like a room;
+// with a guest it lives in memory while both sessions last. Every reader
+// (a registered name, or a guest's session) keeps a read position in each
+// room it has been in, moved when it leaves the room as part of applying
+// that leave, so it costs no change of its own; a room counts its chat
+// lines, so an unread count is a subtraction (unread.go). A line that
+// names a user as a whole word (Mentions, mention.go) is marked on their
+// event, or counted on their position in a room they are not in.
 //
 // # Talking
 //

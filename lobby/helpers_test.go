@@ -246,6 +246,10 @@ func describe(ev Event) string {
 		return "entered " + ev.Room
 	case EventRoomsChanged:
 		return "rooms changed"
+	case EventDirect:
+		return "direct " + ev.Msg.From + " (with " + ev.With + "): " + ev.Msg.Text
+	case EventMention:
+		return "mention in " + ev.Msg.Room + " " + ev.Msg.From + ": " + ev.Msg.Text
 	case EventEdited:
 		return fmt.Sprintf("edited line %d: %q (deleted %v)", ev.Msg.Seq, ev.Msg.Text, ev.Msg.Deleted)
 	case EventTopic:

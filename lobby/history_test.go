@@ -136,7 +136,7 @@ func TestHistoryAfterRestart(t *testing.T) {
 	}
 
 	l2 := newLobby(t, Config{Store: store})
-	if got, want := l2.Rooms(), []RoomInfo{{"alpha", 0}}; !slices.Equal(got, want) {
+	if got, want := l2.Rooms(), []RoomInfo{{Name: "alpha", Users: 0}}; !slices.Equal(got, want) {
 		t.Errorf("Rooms() after restart = %v, want %v", got, want)
 	}
 	bob := register(t, l2, "bob")

@@ -52,6 +52,7 @@ type registration struct {
 	since    int64  // Unix nanoseconds
 	keys     []heldKey
 	settings map[string]string
+	rd       *reader // its read positions and conversations (unread.go)
 }
 
 // heldKey is one key of a registration, as stored.
@@ -200,6 +201,8 @@ func (l *Lobby) restoreRegistration(rec StateRecord) error {
 		return nil
 	}
 	r := &registration{name: rr.Name, since: rr.Since, keys: rr.Keys, settings: make(map[string]string)}
+	r.rd = newReader(r.name, r)
+	l.indexReaderLocked(r.rd)
 	l.regs.add(r.name, r)
 	for _, hk := range r.keys {
 		l.keyNames[hk.FP] = r
@@ -293,6 +296,7 @@ func (l *Lobby) applyRegister(c *Change) error {
 	l.regs.add(r.name, r)
 	l.keyNames[m.fp] = r
 	l.saveRegistrationLocked(r)
+	l.readerRegisteredLocked(m, r)
 	l.settingsChangedLocked(r.name)
 	l.tellLocked(s, false, "%s %s is now registered to your SSH key %s: only sessions with one of its keys may use the name. /keys add adds another key (a second machine).", r.name, RegisteredMark, m.fp)
 	return nil
@@ -308,6 +312,7 @@ func (l *Lobby) applyUnregister(c *Change) error {
 		l.tellLocked(s, true, "%s", why)
 		return nil
 	}
+	l.readerUnregisteredLocked(r)
 	l.regs.remove(r.name, r)
 	for _, hk := range r.keys {
 		delete(l.keyNames, hk.FP)

@@ -109,19 +109,22 @@ type Lobby struct {
 	mu sync.Mutex // guards the fields from here to the next comment
 
 	// Shared state, as of cursor.
-	rooms    map[string]*room         // by foldKey of the name
-	roomIx   lookIndex[*room]         // by every look-alike key of the name
-	members  map[SessionID]*member    // every session of the chat, on any node
-	names    lookIndex[*member]       // named members, by every look-alike key of the name
-	named    int                      // named members
-	regs     lookIndex[*registration] // registered names, by every look-alike key of the name
-	keyNames map[string]*registration // the same, by the fingerprint of each of their keys
-	gone     map[string]bool          // node instances known dead
-	order    orderState               // bans, mutes, the server's raid guard: moderation.go
-	users    uint64                   // users ever named: Guest<N> counts on from it
-	cursor   uint64                   // the log's sequence number applied through
-	locals   map[SessionID]*Session   // this node's sessions
-	node     string                   // this node's instance: Config.Node and a nonce
+	rooms     map[string]*room         // by foldKey of the name
+	convs     map[string]*room         // conversations, by foldKey of their own name
+	roomOrder []*room                  // the rooms in room-list order; nil when a room was added since
+	readers   map[string]*reader       // read positions, by mentionKey of the name they are kept for
+	roomIx    lookIndex[*room]         // by every look-alike key of the name
+	members   map[SessionID]*member    // every session of the chat, on any node
+	names     lookIndex[*member]       // named members, by every look-alike key of the name
+	named     int                      // named members
+	regs      lookIndex[*registration] // registered names, by every look-alike key of the name
+	keyNames  map[string]*registration // the same, by the fingerprint of each of their keys
+	gone      map[string]bool          // node instances known dead
+	order     orderState               // bans, mutes, the server's raid guard: moderation.go
+	users     uint64                   // users ever named: Guest<N> counts on from it
+	cursor    uint64                   // the log's sequence number applied through
+	locals    map[SessionID]*Session   // this node's sessions
+	node      string                   // this node's instance: Config.Node and a nonce
 
 	// Proposals on their way to the log.
 	outbox   []Change
@@ -137,6 +140,8 @@ type Lobby struct {
 	closed            bool      // Shutdown: no new sessions
 	logDown           string    // why the log cannot be reached, "" when it can
 	batchAt           time.Time // when the applier took the batch it applies; only with an Observer
+	dirtyChats        []*room   // rooms whose chat count the batch being applied changed
+	keyBuf            []byte    // scratch for readerNamed
 
 	// Not guarded by mu.
 	writes Writes          // what applying the current batch stores; the applier's own
@@ -153,11 +158,17 @@ type room struct {
 	created time.Time
 	meta    roomMeta              // topic, owner...: see roommeta.go
 	seq     uint64                // the Seq of the newest line applied
+	chats   uint64                // how many of its lines are chat (unread.go)
 	members map[*member]struct{}  // on every node
 	locals  map[*Session]struct{} // this node's members, to deliver to
-	recent  []Message             // the newest lines, at most 2×recentKeep
-	loaded  bool                  // recent holds the store's tail
-	spoke   map[string]int64      // when each name last said something, Unix ns: see talkedLocked
+	// watchers are this node's sessions whose readers keep a position
+	// here, told when its unread counts change.
+	watchers   map[*Session]struct{}
+	recent     []Message        // the newest lines, at most 2×recentKeep
+	loaded     bool             // recent holds the store's tail
+	spoke      map[string]int64 // when each name last said something, Unix ns: see talkedLocked
+	chatsDirty bool             // chats changed in the batch being applied
+	conv       *conversation    // non-nil for a direct conversation (conversation.go)
 }
 
 // member is one session of the chat, on any node. Guarded by Lobby.mu.
@@ -170,6 +181,7 @@ type member struct {
 	fp    string // its SSH key's fingerprint, "" for none
 	addr  string // its client's address
 	sess  *Session
+	rd    *reader // keeps its read positions once named (unread.go)
 
 	operator bool // a server operator's session
 
@@ -202,6 +214,8 @@ func New(ctx context.Context, cfg Config) (*Lobby, error) {
 		logID:     cfg.Log.ID(),
 		obs:       cfg.Observer,
 		rooms:     make(map[string]*room, len(snap.Rooms)),
+		convs:     make(map[string]*room),
+		readers:   make(map[string]*reader),
 		members:   make(map[SessionID]*member),
 		names:     make(lookIndex[*member]),
 		roomIx:    make(lookIndex[*room]),
@@ -384,6 +398,14 @@ func nodeName(inst string) string {
 type RoomInfo struct {
 	Name  string
 	Users int
+	// With is, for a conversation, the other party's name (Name is then
+	// "@" and With, and Users 1 while they are online, else 0); "" for a
+	// room.
+	With string
+	// Unread is how many chat lines the session's user has not seen there
+	// (0 where they are now, and where they have never been); Mentions how
+	// many of those name them (every line of a conversation does).
+	Unread, Mentions int
 }
 
 // Rooms lists every room, private ones included, with its number of users,
@@ -400,16 +422,35 @@ func (l *Lobby) Rooms() []RoomInfo {
 // show is nil), as Rooms does. l.mu must be held.
 func (l *Lobby) roomsLocked(show func(*room) bool) []RoomInfo {
 	out := make([]RoomInfo, 0, len(l.rooms))
-	for _, r := range l.rooms {
+	for _, r := range l.orderedRoomsLocked() {
 		if show != nil && !show(r) {
 			continue
 		}
 		out = append(out, RoomInfo{Name: r.name, Users: len(r.members)})
 	}
-	slices.SortFunc(out, func(a, b RoomInfo) int {
-		return cmp.Or(cmp.Compare(foldKey(a.Name), foldKey(b.Name)), cmp.Compare(a.Name, b.Name))
-	})
 	return out
+}
+
+// orderedRoomsLocked is every room, ordered by name without regard to
+// case: sorted once after rooms are added, not at every look, since every
+// session reads the list whenever its counts change. l.mu must be held.
+func (l *Lobby) orderedRoomsLocked() []*room {
+	if l.roomOrder == nil {
+		type keyed struct {
+			key string
+			r   *room
+		}
+		ks := make([]keyed, 0, len(l.rooms))
+		for _, r := range l.rooms {
+			ks = append(ks, keyed{foldKey(r.name), r})
+		}
+		slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.r.name, b.r.name)) })
+		l.roomOrder = make([]*room, len(ks))
+		for i, k := range ks {
+			l.roomOrder[i] = k.r
+		}
+	}
+	return l.roomOrder
 }
 
 // Online is the number of users in the chat right now, on every node,

@@ -73,14 +73,23 @@ func (l *Lobby) loadRoom(rec RoomRecord) {
 		l.logger.Error("stored room meta unreadable; the room goes on without it", "room", rec.Name, "err", err)
 	}
 	r := &room{
-		meta:    meta,
-		name:    rec.Name,
-		created: rec.Created,
-		seq:     rec.LastSeq,
-		members: make(map[*member]struct{}),
-		locals:  make(map[*Session]struct{}),
+		meta:     meta,
+		name:     rec.Name,
+		created:  rec.Created,
+		seq:      rec.LastSeq,
+		members:  make(map[*member]struct{}),
+		locals:   make(map[*Session]struct{}),
+		watchers: make(map[*Session]struct{}),
+	}
+	if meta.Conversation {
+		// Its parties are found once the registrations are in
+		// (linkConversations).
+		r.conv = &conversation{kept: true}
+		l.convs[foldKey(rec.Name)] = r
+		return
 	}
 	l.rooms[foldKey(rec.Name)] = r
+	l.roomOrder = nil
 	if other, ok := l.roomIx.find(r.name); ok {
 		l.logger.Warn("stored rooms look alike; both are kept", "room", r.name, "like", other.name)
 	}

@@ -45,6 +45,9 @@ func (l *Lobby) expelLocked(m *member, told string) {
 		delete(r.locals, m.sess)
 	}
 	m.room = nil
+	if m.rd != nil {
+		l.markReadLocked(m.rd, r) // what it was shown there, it has read
+	}
 	l.saveMemberLocked(m)
 	if s := m.sess; s != nil {
 		l.deliverLocked(s, Event{Kind: EventEntered})

@@ -54,6 +54,15 @@ func (s *Session) moderatorLocked(act action) (*member, *room, bool) {
 		return nil, nil, false
 	}
 	r := a.room
+	if r != nil && r.conv != nil {
+		// A conversation has nobody to keep order in it: only what is
+		// not done in a room is done from there.
+		if act != actAnnounce {
+			l.noticeLocked(s, true, "/%s works in a room, not in a conversation.", act.cmd)
+			return nil, nil, false
+		}
+		r = nil
+	}
 	if why := l.refusalLocked(a, r, act); why != "" {
 		l.noticeLocked(s, true, "%s", why)
 		return nil, nil, false

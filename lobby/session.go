@@ -24,8 +24,9 @@ const (
 	// Room is "". History holds the room's newest lines, oldest first, to
 	// show before any live line; older ones come from Lobby.Older.
 	EventEntered
-	// EventRoomsChanged says rooms, their user counts or the online count
-	// changed; read them with Lobby.Rooms and Lobby.Online. It is coalesced.
+	// EventRoomsChanged says rooms, their user counts, the session's unread
+	// counts or the online count changed; read them with Session.Rooms and
+	// Lobby.Online. It is coalesced.
 	EventRoomsChanged
 	// EventEdited says a line of the session's room was edited or deleted
 	// by its author: Msg is its new version, with the Room and Seq of the
@@ -44,19 +45,40 @@ const (
 	// Seq, oldest first, to show in place of the scrollback, the line Seq
 	// marked; the live end of the room comes back after them.
 	EventJump
+	// EventDirect is a line of one of the session's conversations that it
+	// is not in: Msg, from the other party (With) or the session's own echo
+	// (Msg.From is the session's name). Show it in the current pane,
+	// marked as direct ("alice → you: ...", "you → bob: ..."). A line of
+	// the conversation the session is in comes as EventMessage, with With.
+	EventDirect
+	// EventMention is a line that names the user in a room they have been
+	// in but are not in now: Msg (Msg.Room is the room). Its room's
+	// Mentions count in Session.Rooms already holds it.
+	EventMention
 )
 
 // Event is one thing for a session to show, in order.
 type Event struct {
-	Kind    EventKind
+	Kind  EventKind
+	Error bool
+	// Mention says a line (EventMessage) names the session's user: see
+	// Mentions.
+	Mention bool
 	Msg     *Message // shared between sessions: read only
 	Text    string
-	Error   bool
 	Room    string
+	// With is the other party of the conversation a line (EventDirect,
+	// EventMessage) is in, or that the session entered (EventEntered,
+	// whose Room is then "@" and With); "" for rooms.
+	With    string
 	History []Message
 	Topic   string    // EventEntered, EventTopic: the room's topic
 	Results []Message // EventSearch
 	Seq     uint64    // EventJump: the line asked for
+	// NewFrom (EventEntered) is the Seq from which lines are new to the
+	// user: a "new" rule goes before the first chat line at or after it.
+	// 0 when nothing is new, or the user was never here before.
+	NewFrom uint64
 }
 
 // Visitor is what the front door knows of someone opening a session.
@@ -94,6 +116,7 @@ type Session struct {
 	settledCh  chan struct{}     // closed and replaced when settled moves
 	lastChange time.Time         // owned by the goroutine calling Next
 	settings   map[string]string // a guest's settings, kept while the session lasts
+	replyTo    *reader           // who sent the last direct message, for /reply
 
 	// Talking (talk.go), guarded by lobby.mu but for loc.
 	view      prefs               // what its user chose to see, from the settings
@@ -218,33 +241,34 @@ func (s *Session) Name() string {
 	return s.name
 }
 
-// Rooms lists the rooms this session's user may see, with their numbers of
-// users, ordered by name without regard to case: what its room list and
-// /list show.
+// Rooms lists what this session's user may see in their room list: the
+// rooms, with their numbers of users and the user's unread counts, ordered
+// by name without regard to case, then the user's conversations ("@NAME",
+// With set), ordered the same way. /list shows the rooms.
 func (s *Session) Rooms() []RoomInfo {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
 	return s.roomsLocked()
 }
 
-// roomsLocked is Rooms with l.mu held.
-func (s *Session) roomsLocked() []RoomInfo {
-	l := s.lobby
-	return l.roomsLocked(l.seerLocked(l.members[s.id]))
-}
-
-// Room is the name of the session's current room, or "" in the Lobby.
+// Room is the name of the session's current room, "@NAME" in a
+// conversation, or "" in the Lobby.
 func (s *Session) Room() string {
 	s.lobby.mu.Lock()
 	defer s.lobby.mu.Unlock()
-	if m := s.lobby.members[s.id]; m != nil && m.room != nil {
-		return m.room.name
+	m := s.lobby.members[s.id]
+	switch {
+	case m == nil || m.room == nil:
+		return ""
+	case m.room.conv != nil && m.rd != nil && !m.room.conv.closed():
+		return "@" + m.room.conv.other(m.rd).shown()
 	}
-	return ""
+	return m.room.name
 }
 
 // RoomMembers names the members of the session's room, sorted, and the
-// room; in the Lobby it returns neither. A room of more than max members
+// room (a conversation as "@NAME", with its two parties); in the Lobby it
+// returns neither. A room of more than max members
 // is named without its members: a front end that tells people apart (by
 // colour) cannot do it in a crowd, and a crowd's list costs.
 func (s *Session) RoomMembers(max int) (room string, names []string) {
@@ -255,6 +279,13 @@ func (s *Session) RoomMembers(max int) (room string, names []string) {
 		return "", nil
 	}
 	r := m.room
+	if r.conv != nil && m.rd != nil && !r.conv.closed() {
+		// A conversation, as the session names it, with its two parties.
+		other := r.conv.other(m.rd).shown()
+		names = []string{m.name, other}
+		slices.Sort(names)
+		return "@" + other, names
+	}
 	if len(r.members) > max {
 		return r.name, nil
 	}

@@ -52,9 +52,16 @@ func (l *Lobby) restore(snap Snapshot) error {
 	l.users = snap.Counters[counterUsers]
 	l.cursor = snap.Cursor
 	var errs []error
-	var settings []StateRecord
+	var settings, reads []StateRecord
+	var named []*member
 	for _, rec := range snap.State {
 		switch rec.Kind {
+		case kindRead:
+			reads = append(reads, rec)
+		case kindChats:
+			if err := l.restoreChats(rec); err != nil {
+				errs = append(errs, err)
+			}
 		case kindRegistration:
 			if err := l.restoreRegistration(rec); err != nil {
 				errs = append(errs, err)
@@ -76,18 +83,24 @@ func (l *Lobby) restore(snap Snapshot) error {
 			m := &member{id: SessionID(rec.Key), node: mr.Node, name: mr.Name, since: mr.Since, fp: mr.Key, addr: mr.Addr, operator: mr.Op,
 				away: mr.Away, awayMsg: mr.AwayMsg, awayAt: mr.AwayAt, active: mr.Since}
 			if mr.Room != "" {
-				r := l.rooms[foldKey(mr.Room)]
-				if r == nil {
+				r := l.findRoomLocked(mr.Room)
+				switch {
+				case r == nil && isConvName(mr.Room):
+					// A conversation that was not kept, gone with the
+					// node's memory: the Lobby, as far as this node knows.
+				case r == nil:
 					errs = append(errs, fmt.Errorf("session %s: in room %q, which does not exist", rec.Key, mr.Room))
 					continue
+				default:
+					r.members[m] = struct{}{}
+					m.room = r
 				}
-				r.members[m] = struct{}{}
-				m.room = r
 			}
 			l.members[m.id] = m
 			if m.name != "" {
 				l.names.add(m.name, m)
 				l.named++
+				named = append(named, m)
 			}
 		}
 	}
@@ -95,6 +108,15 @@ func (l *Lobby) restore(snap Snapshot) error {
 		if err := l.restoreSetting(rec); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	l.linkConversations()
+	for _, rec := range reads {
+		if err := l.restoreRead(rec); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, m := range named {
+		l.attachReaderLocked(m)
 	}
 	l.online.Store(int64(l.named))
 	if len(errs) > 0 {

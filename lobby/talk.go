@@ -567,13 +567,14 @@ func (l *Lobby) applyNick(c *Change) error {
 	l.names.remove(old, m)
 	m.name = name
 	l.names.add(name, m)
+	l.renamedLocked(m, old) // its read positions and conversations
 	l.saveMemberLocked(m)
 	if s != nil {
 		s.name = name
 		s.loadPrefsLocked() // a registered name brings its own settings
 		l.deliverLocked(s, Event{Kind: EventNamed, Text: name})
 	}
-	if r := m.room; r != nil {
+	if r := m.room; r != nil && r.conv == nil {
 		if at, ok := r.spoke[old]; ok {
 			r.noteSpokeLocked(name, at) // still a talker for /joins
 		}
@@ -1128,18 +1129,34 @@ func (s *Session) gotoLocked(arg string) func(context.Context) {
 // (see Lobby.Older), as the session's user may read it: nothing from a
 // room they may not read (mayReadLocked: a private room's history is only
 // for those in it; to anyone else the room does not exist, ErrNoSuchRoom),
-// without the lines they chose not to see.
+// without the lines they chose not to see. "@NAME" is the session's
+// conversation with NAME, and nobody else's.
 func (s *Session) Older(ctx context.Context, roomName string, seq uint64) (Page, error) {
 	l := s.lobby
 	l.mu.Lock()
-	r, ok := l.rooms[foldKey(roomName)]
-	if !ok || !l.mayReadLocked(s.me(), r) {
+	var r *room
+	if strings.HasPrefix(roomName, "@") {
+		r = s.convByAliasLocked(roomName)
+	} else if rr, ok := l.rooms[foldKey(roomName)]; ok && l.mayReadLocked(s.me(), rr) {
+		r = rr
+	}
+	if r == nil {
 		l.mu.Unlock()
 		return Page{}, fmt.Errorf("older history of %q: %w", roomName, ErrNoSuchRoom)
 	}
 	view, me, name := s.view, s.name, r.name
-	l.mu.Unlock()
-	msgs, err := l.older(ctx, name, seq)
+	var msgs []Message
+	var err error
+	if r.kept() {
+		l.mu.Unlock()
+		msgs, err = l.older(ctx, name, seq)
+	} else {
+		// A conversation with a guest is held in memory only, up to
+		// twice a page: what is not there is gone.
+		end, _ := slices.BinarySearchFunc(r.recent, seq, func(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) })
+		msgs = slices.Clone(r.recent[max(0, end-l.cfg.History):end])
+		l.mu.Unlock()
+	}
 	if err != nil {
 		return Page{}, err
 	}

@@ -161,7 +161,11 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 			reason = err
 			break
 		}
-		if !say(formatEvent(ev, time.Now(), ls.Location())...) {
+		me := ""
+		if ev.With != "" {
+			me = ls.Name() // a guest may change names
+		}
+		if !say(formatEvent(ev, time.Now(), ls.Location(), me)...) {
 			ls.Close()
 		}
 	}
@@ -179,11 +183,15 @@ func (s *Server) runLineMode(ctx context.Context, cancel func(), sl *slot, log *
 const syncOnEOF = 2 * time.Second
 
 // formatEvent renders one lobby event as plain lines, with times as now
-// is in the user's zone loc.
-func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
+// is in the user's zone loc. me is the user's name, needed only for lines
+// of a conversation (ev.With set).
+func formatEvent(ev lobby.Event, now time.Time, loc *time.Location, me string) []string {
 	switch ev.Kind {
-	case lobby.EventMessage:
-		return formatMessage(ev.Msg, now, loc)
+	case lobby.EventMessage, lobby.EventDirect:
+		return formatMessage(ev.Msg, now, loc, ev.With, me)
+	case lobby.EventMention:
+		m := ev.Msg
+		return indent(fmt.Sprintf("[%s] %s mentioned you in %s: ", m.Stamp(now, loc), m.From, m.Room), m.Lines())
 	case lobby.EventNotice, lobby.EventSearch:
 		return strings.Split(ev.Text, "\n")
 	case lobby.EventEntered:
@@ -191,6 +199,9 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 			return []string{"You are in the Lobby. Type /commands to see what you can do."}
 		}
 		lines := []string{"You are in " + ev.Room + "."}
+		if ev.With != "" {
+			lines[0] = "You are in your conversation with " + ev.With + ": what you type goes to them. /leave ends it."
+		}
 		if ev.Topic != "" {
 			lines = append(lines, "Topic: "+ev.Topic)
 		}
@@ -200,8 +211,14 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 				head = "-- history: the last line --"
 			}
 			lines = append(lines, head)
+			rule := ev.NewFrom != 0
 			for i := range ev.History {
-				lines = append(lines, formatMessage(&ev.History[i], now, loc)...)
+				m := &ev.History[i]
+				if rule && m.Seq >= ev.NewFrom && m.Said() {
+					lines = append(lines, "-- new --")
+					rule = false
+				}
+				lines = append(lines, formatMessage(m, now, loc, ev.With, me)...)
 			}
 			lines = append(lines, "-- end of history --")
 		}
@@ -219,7 +236,7 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 		lines := []string{fmt.Sprintf("-- %s, the lines around the one you asked for (marked >) --", ev.Room)}
 		for i := range ev.History {
 			m := &ev.History[i]
-			for j, l := range formatMessage(m, now, loc) {
+			for j, l := range formatMessage(m, now, loc, "", "") {
 				mark := "  "
 				if m.Seq == ev.Seq && j == 0 {
 					mark = "> "
@@ -234,25 +251,35 @@ func formatEvent(ev lobby.Event, now time.Time, loc *time.Location) []string {
 	return nil
 }
 
-// formatMessage renders a room line: the time, the author and the text; a
-// block of several lines goes on indented under its first, so that none of
-// its lines can pass for someone else's.
-func formatMessage(m *lobby.Message, now time.Time, loc *time.Location) []string {
+// formatMessage renders a line: the time, the author and the text, as
+// "[15:04] alice: text" in a room, and in a conversation with with as
+// "[15:04] alice → you: text" from them and "[15:04] you → bob: text" from
+// the user (me); a block of several lines goes on indented under its
+// first, so that none of its lines can pass for someone else's.
+func formatMessage(m *lobby.Message, now time.Time, loc *time.Location, with, me string) []string {
 	at := m.Stamp(now, loc)
+	from := m.From
+	switch {
+	case with == "":
+	case m.From == me && m.From != with:
+		from = "you → " + with
+	default:
+		from = m.From + " → you"
+	}
 	switch {
 	case m.Kind == lobby.KindSystem:
 		return []string{"* " + m.Text}
 	case m.Deleted:
-		return []string{fmt.Sprintf("[%s] %s: (message deleted)", at, m.From)}
+		return []string{fmt.Sprintf("[%s] %s: (message deleted)", at, from)}
 	}
 	lines := m.Lines()
 	if !m.Edited.IsZero() {
 		lines[len(lines)-1] += " (edited)"
 	}
 	if m.Kind == lobby.KindAction {
-		return indent(fmt.Sprintf("[%s] * %s ", at, m.From), lines)
+		return indent(fmt.Sprintf("[%s] * %s ", at, from), lines)
 	}
-	return indent(fmt.Sprintf("[%s] %s: ", at, m.From), lines)
+	return indent(fmt.Sprintf("[%s] %s: ", at, from), lines)
 }
 
 // indent puts head before the first line and as many spaces before each

@@ -93,6 +93,13 @@ func TestFormatEvent(t *testing.T) {
 	yesterday := lobby.Message{Room: "alpha", At: at.AddDate(0, 0, -1), From: "alice", Kind: lobby.KindChat, Text: "hello"}
 	lastYear := lobby.Message{Room: "alpha", At: at.AddDate(-1, 0, 0), From: "alice", Kind: lobby.KindChat, Text: "hello"}
 	join := lobby.Message{Room: "alpha", At: at, From: "bob", Kind: lobby.KindSystem, Text: "bob joined alpha"}
+	mine := lobby.Message{Room: "@alice@me", At: at, From: "me", Kind: lobby.KindChat, Text: "mine"}
+	chat1, join5 := chat, join
+	chat1.Seq, join5.Seq = 1, 5
+	mine2 := mine
+	mine2.Seq = 2
+	chat6 := lobby.Message{Room: "alpha", Seq: 6, At: at, From: "alice", Kind: lobby.KindChat, Text: "six"}
+	chat7 := lobby.Message{Room: "alpha", Seq: 7, At: at, From: "alice", Kind: lobby.KindChat, Text: "seven"}
 	plus10 := time.FixedZone("UTC+10", 10*3600) // 01:04 on the 27th there, today too
 	tests := []struct {
 		name string
@@ -112,11 +119,19 @@ func TestFormatEvent(t *testing.T) {
 			[]string{"You are in alpha.", "-- history: the last line --", "* bob joined alpha", "-- end of history --"}},
 		{"two lines of history", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{join, chat}}, nil,
 			[]string{"You are in alpha.", "-- history: the last 2 lines --", "* bob joined alpha", "[15:04] alice: hello", "-- end of history --"}},
+		{"history with new lines", lobby.Event{Kind: lobby.EventEntered, Room: "alpha", History: []lobby.Message{chat1, join5, chat6, chat7}, NewFrom: 5}, nil,
+			[]string{"You are in alpha.", "-- history: the last 4 lines --", "[15:04] alice: hello", "* bob joined alpha", "-- new --", "[15:04] alice: six", "[15:04] alice: seven", "-- end of history --"}},
+		{"a direct message", lobby.Event{Kind: lobby.EventDirect, Msg: &chat, With: "alice"}, nil, []string{"[15:04] alice → you: hello"}},
+		{"the sender's echo", lobby.Event{Kind: lobby.EventDirect, Msg: &mine, With: "alice"}, nil, []string{"[15:04] you → alice: mine"}},
+		{"a line of the conversation you are in", lobby.Event{Kind: lobby.EventMessage, Msg: &chat, With: "alice"}, nil, []string{"[15:04] alice → you: hello"}},
+		{"a mention elsewhere", lobby.Event{Kind: lobby.EventMention, Msg: &chat}, nil, []string{"[15:04] alice mentioned you in alpha: hello"}},
+		{"a conversation", lobby.Event{Kind: lobby.EventEntered, Room: "@alice", With: "alice", History: []lobby.Message{chat1, mine2}, NewFrom: 1}, nil,
+			[]string{"You are in your conversation with alice: what you type goes to them. /leave ends it.", "-- history: the last 2 lines --", "-- new --", "[15:04] alice → you: hello", "[15:04] you → alice: mine", "-- end of history --"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			loc := cmp.Or(tc.loc, time.UTC)
-			if got := formatEvent(tc.ev, now, loc); !slices.Equal(got, tc.want) {
+			if got := formatEvent(tc.ev, now, loc, "me"); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent = %q, want %q", got, tc.want)
 			}
 		})
@@ -165,7 +180,7 @@ func TestFormatTalk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatEvent(tc.ev, at, tc.loc); !slices.Equal(got, tc.want) {
+			if got := formatEvent(tc.ev, at, tc.loc, "me"); !slices.Equal(got, tc.want) {
 				t.Errorf("formatEvent =\n%q\nwant\n%q", got, tc.want)
 			}
 		})

@@ -44,7 +44,8 @@
 //	                                                   (external content: kept by triggers on messages)
 //	counters (name, value)                             'users': users ever named
 //	state    (kind, key, value)                        other shared state (sessions, dead nodes, registered names
-//	                                                   by name, their settings by "name/key"...), the lobby's JSON
+//	                                                   by name, their settings and read positions by "name/key",
+//	                                                   rooms' chat counts...), the lobby's JSON
 //	local    (key, value)                              this node's own: 'log_id', 'cursor'
 //	log      (seq, batch)                              a node's own log: batches not yet applied
 //

@@ -17,7 +17,8 @@
 //	lineinput.go  the editor of the prompt's line and of the message (several lines)
 //	view.go       layout and drawing: the kept frame, title, status and input lines
 //	scrollback.go the message pane: entries, their wrapped rows, scrolling, bounds
-//	sidebar.go    the room list
+//	sidebar.go    the room list: rooms, then Direct; unread and mention badges
+//	alerts.go     what is meant for the user: the bell, the window title's count, the next unread
 //	styles.go     colours and styles; wrap.go wraps styled text; links.go makes URLs OSC 8 links
 //	colours.go    which colour each name in a room is drawn in
 //	msgs.go       the Cmds that call the lobby, and the messages they answer with

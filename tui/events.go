@@ -24,14 +24,18 @@ func (m *Model) events(msg eventMsg) (tea.Cmd, bool) {
 	if msg.members != nil && msg.membersOf == m.room {
 		m.sb.colours.setMembers(msg.members)
 	}
+	var bell tea.Cmd
+	if msg.bell {
+		bell = bellCmd()
+	}
 	if m.sess == nil {
-		return flush, shown
+		return tea.Batch(flush, bell), shown
 	}
 	if loc := m.sess.Location(); loc != m.sb.loc {
 		m.sb.setLocation(loc) // /tz, or the zone the client sent
 		shown = true
 	}
-	return tea.Batch(flush, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
+	return tea.Batch(flush, bell, nextEventCmd(m.ctx, m.lobby, m.sess)), shown
 }
 
 // event applies one lobby event. It reports whether the screen may have
@@ -47,7 +51,20 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 			return m.deferPresence(ev.Msg), false
 		}
 		m.flushPresence() // keep the room's order
-		m.sb.add(messageEntry(ev.Msg, false))
+		e := messageEntry(ev.Msg, false)
+		e.mention = ev.Mention
+		m.sb.add(e)
+	case lobby.EventDirect:
+		if ev.Msg == nil {
+			return nil, false
+		}
+		m.flushPresence()
+		mine := ev.Msg.From == m.me && ev.Msg.From != ev.With
+		m.sb.add(entry{kind: entDirect, msg: ev.Msg, text: ev.With, mine: mine})
+	case lobby.EventMention:
+		// Its room's count says it, at the next room-list refresh, and
+		// the bell rang.
+		return nil, false
 	case lobby.EventNotice:
 		e := entry{kind: entNotice, text: ev.Text}
 		if ev.Error {
@@ -95,7 +112,7 @@ func (m *Model) event(ev lobby.Event, rooms []lobby.RoomInfo, online int) (tea.C
 
 // enter starts a new scrollback for the room (or the Lobby) just entered.
 func (m *Model) enter(ev lobby.Event) {
-	m.room, m.topic = ev.Room, ev.Topic
+	m.room, m.with, m.topic = ev.Room, ev.With, ev.Topic
 	m.gen++
 	m.pickDone()
 	m.sb.reset()
@@ -110,9 +127,14 @@ func (m *Model) enter(ev lobby.Event) {
 		if len(h) > 0 {
 			m.sb.add(entry{kind: entRuleHistory})
 			for i := range h {
-				m.sb.add(messageEntry(&h[i], true))
+				e := messageEntry(&h[i], true)
+				// In a conversation every line is for the user:
+				// highlighting them all would highlight nothing.
+				e.mention = ev.With == "" && h[i].Said() && h[i].From != m.me && lobby.Mentions(h[i].Text, m.me)
+				m.sb.add(e)
 			}
 			m.sb.add(entry{kind: entRuleNow})
+			m.sb.markNew(ev.NewFrom)
 		}
 	}
 	// Replies that came just before the move ("You created alpha.") belong

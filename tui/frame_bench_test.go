@@ -101,3 +101,64 @@ func tokenMessage(seq int) *lobby.Message {
 	m.Text = fmt.Sprintf("tkq7x-%03d-%05d", seq%5, seq)
 	return m
 }
+
+// BenchmarkFrameUnread is what unread counts cost a session with a sidebar
+// of 40 rooms and a Direct section: a line in its room while another
+// room's count goes up in the same frame (the worst case: the lobby
+// refreshes a session's counts at most five times a second, whatever the
+// rate of lines elsewhere), and a count going up alone.
+//
+//	go test ./tui -run '^$' -bench FrameUnread -benchtime 2000x
+func BenchmarkFrameUnread(b *testing.B) {
+	const w, h, lines, rooms = 120, 40, 100, 40
+	list := func(n int) []lobby.RoomInfo {
+		var out []lobby.RoomInfo
+		for i := range rooms - 1 {
+			ri := lobby.RoomInfo{Name: fmt.Sprintf("room-%02d", i), Users: i}
+			if i == 7 {
+				ri.Unread, ri.Mentions = n, n/10
+			}
+			out = append(out, ri)
+		}
+		out = append(out, lobby.RoomInfo{Name: "alpha", Users: 42})
+		return append(out,
+			lobby.RoomInfo{Name: "@bob", With: "bob", Users: 1, Unread: 1, Mentions: 1},
+			lobby.RoomInfo{Name: "@carol", With: "carol"})
+	}
+	for _, c := range []struct {
+		name        string
+		line, count bool
+	}{
+		{"line-only", true, false},
+		{"line-and-count", true, true},
+		{"count-only", false, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r := newFrameRig(benchModel(b, w, h, lines, rooms, tokenMessage))
+			// Fewer online than a crowd: a crowd's room lists wait for
+			// the next presence flush, which would hide the cost.
+			r.m.Update(eventMsg{evs: []lobby.Event{{Kind: lobby.EventRoomsChanged}}, rooms: list(0), online: crowd - 1})
+			r.frame()
+			msgs := make([]eventMsg, 1024)
+			for i := range msgs {
+				var m eventMsg
+				if c.line {
+					m.evs = append(m.evs, lobby.Event{Kind: lobby.EventMessage, Msg: tokenMessage(lines + 1 + i)})
+				}
+				if c.count {
+					m.evs = append(m.evs, lobby.Event{Kind: lobby.EventRoomsChanged})
+					m.rooms, m.online = list(i+1), crowd-1
+				}
+				msgs[i] = m
+			}
+			b.ReportAllocs()
+			total, i := 0, 0
+			for b.Loop() {
+				r.m.Update(msgs[i%len(msgs)])
+				total += r.frame()
+				i++
+			}
+			b.ReportMetric(float64(total)/float64(i), "bytes/frame")
+		})
+	}
+}

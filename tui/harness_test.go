@@ -25,6 +25,8 @@ type harness struct {
 	ctx  context.Context
 	wg   sync.WaitGroup
 	quit bool
+	// bells counts the BELs the model wrote (tea.Raw).
+	bells int
 }
 
 func newHarness(t *testing.T, l *lobby.Lobby, w, h int) *harness {
@@ -74,6 +76,11 @@ func (h *harness) send(msg tea.Msg) {
 		return
 	case tea.QuitMsg:
 		h.quit = true
+		return
+	case tea.RawMsg:
+		if msg.Msg == "\a" {
+			h.bells++
+		}
 		return
 	}
 	_, cmd := h.m.Update(msg)

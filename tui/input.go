@@ -39,6 +39,8 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.step(1)
 	case key.Matches(msg, k.Prev):
 		return m.step(-1)
+	case key.Matches(msg, k.Unread):
+		return m.nextUnread()
 	case key.Matches(msg, k.Complete) && m.focus == focusInput && m.input.Len() > 0:
 		return m.complete(msg.String() == "shift+tab")
 	case key.Matches(msg, k.Focus):

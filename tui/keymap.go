@@ -11,6 +11,7 @@ type keyMap struct {
 	Focus    key.Binding
 	Next     key.Binding
 	Prev     key.Binding
+	Unread   key.Binding
 	PageUp   key.Binding
 	PageDown key.Binding
 	Top      key.Binding
@@ -35,6 +36,7 @@ func newKeyMap() keyMap {
 		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "rooms")),
 		Next:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "next room")),
 		Prev:     key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "prev room")),
+		Unread:   key.NewBinding(key.WithKeys("alt+u"), key.WithHelp("alt+u", "next unread")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
@@ -71,7 +73,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	helpKeys := key.NewBinding(key.WithKeys("?"), key.WithHelp("?/f1", "keys"))
 	return [][]key.Binding{
 		{k.Send, k.Newline, k.Complete, k.EditLast},
-		{k.Focus, k.Next, k.Prev, move},
+		{k.Focus, k.Next, k.Prev, k.Unread, move},
 		{k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.LineUp, wheel, click},
 		{k.Back, helpKeys, k.Quit},
@@ -85,7 +87,7 @@ func keyHelpText() string {
 		"  Enter          send; Alt+Enter: a new line\n" +
 		"  Tab            complete; empty input: room list\n" +
 		"  ↑              empty input: edit your last line\n" +
-		"  Ctrl+N Ctrl+P  next or previous room\n" +
+		"  Ctrl+N Ctrl+P  next/previous room, Alt+U next unread\n" +
 		"  PgUp PgDn      scroll; Home End: oldest, newest\n" +
 		"  ? or F1        all keys    Ctrl+C  quit"
 }

@@ -113,7 +113,8 @@ type Model struct {
 	// The main screen.
 	sess    *lobby.Session
 	me      string
-	room    string // "" is the Lobby
+	room    string // "" is the Lobby; "@NAME" a conversation
+	with    string // the other party of the conversation the user is in
 	gen     uint64 // counts room entries; ties pages of older lines to one
 	online  int
 	focus   focus

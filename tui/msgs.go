@@ -35,6 +35,9 @@ type eventMsg struct {
 	// none for a crowd.
 	membersOf string
 	members   []string
+	// bell says to ring the terminal's bell: a line among evs is meant
+	// for the user (see meantFor) and the user has not turned it off.
+	bell bool
 }
 
 // eventBatch bounds one read of a session's queue: half of what it holds
@@ -135,6 +138,7 @@ func nextEventCmd(ctx context.Context, l *lobby.Lobby, s *lobby.Session) tea.Cmd
 		if membership {
 			msg.membersOf, msg.members = s.RoomMembers(paletteSize)
 		}
+		msg.bell = rings(s, evs)
 		return msg
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,8 @@ const (
 	entWelcome               // the Lobby's: a heading line, then help text
 	entResult                // a search result: msg, numbered text
 	entRuleLive              // below the lines a search result opened at
+	entDirect                // a direct message shown outside its conversation: msg, with text the other party
+	entRuleNew               // "── new ──" above the first line not seen before
 )
 
 // entry is one logical line of the scrollback and its rendered rows. It is
@@ -45,9 +48,11 @@ const (
 type entry struct {
 	kind    entryKind
 	history bool           // a replayed or paged line: shown dimmed
+	mention bool           // a line meant for the user: highlighted
+	mine    bool           // entDirect: the user's own, "you → NAME"
 	marked  bool           // the line a search result opened at
-	msg     *lobby.Message // entChat, entSystem, entResult; read only
-	text    string         // the other kinds
+	msg     *lobby.Message // entChat, entSystem, entResult, entDirect; read only
+	text    string         // the other kinds; entDirect: the other party
 
 	width int      // the width rows were made for; 0: not made yet
 	rows  []string // self-contained styled rows, each at most width cells
@@ -61,9 +66,10 @@ func messageEntry(m *lobby.Message, history bool) entry {
 	return e
 }
 
-// seq is the room line's Seq; 0 for lines that are not the room's.
+// seq is the room line's Seq; 0 for lines that are not the room's (a
+// direct message shown here is its conversation's).
 func (e *entry) seq() uint64 {
-	if e.msg == nil || e.kind == entResult {
+	if e.msg == nil || e.kind == entResult || e.kind == entDirect {
 		return 0
 	}
 	return e.msg.Seq
@@ -126,6 +132,11 @@ type scrollback struct {
 	lastDay  civilDay // of the newest line added, zero before the first
 	drawnDay civilDay // today, as when the rows were made
 
+	// newFrom is the Seq from which the room's lines are new to the
+	// user (0: none); the "new" rule goes before the first chat line at
+	// or after it, and moves when a page of older lines holds that line.
+	newFrom uint64
+
 	// Entries before lo hold no rows. Rows of lines that scrolled far off
 	// the top are dropped (they are made again if the user scrolls back),
 	// so a session keeps about 64 bytes per line, not the rows as well.
@@ -183,6 +194,27 @@ func (s *scrollback) reset() {
 	s.lo, s.reply, s.pageFrom = 0, 0, 0
 	s.colours.reset()
 	s.lastDay = civilDay{}
+	s.newFrom = 0
+}
+
+// markNew puts the "new" rule before the first chat line held whose Seq
+// is from or more. When the lines held start after from, older ones may
+// be new too: the rule goes above the first line held, and a page of older
+// lines that holds the true first moves it there (prepend).
+func (s *scrollback) markNew(from uint64) {
+	s.newFrom = from
+	if from == 0 {
+		return
+	}
+	for i := range s.entries {
+		if e := &s.entries[i]; e.kind == entChat && e.seq() >= from {
+			s.entries = slices.Insert(s.entries, i, entry{kind: entRuleNew})
+			if s.top >= i && (s.top > 0 || s.topRow > 0) {
+				s.top++
+			}
+			return
+		}
+	}
 }
 
 func (s *scrollback) setSize(width, height int) {
@@ -409,6 +441,7 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		front = append(front, entry{kind: entRuleHistory})
 	}
 	first := s.firstSeq()
+	moved := false   // the new rule is in this page now
 	var day civilDay // of the last line of the page
 	for i := range older {
 		if first == 0 || older[i].Seq < first {
@@ -416,6 +449,10 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 				front = append(front, rule)
 			}
 			day = s.dayOf(older[i].At)
+			if s.newFrom != 0 && !moved && older[i].Seq >= s.newFrom && older[i].Kind == lobby.KindChat {
+				front = append(front, entry{kind: entRuleNew})
+				moved = true
+			}
 			// Points into the page, which only this session holds.
 			front = append(front, messageEntry(&older[i], true))
 		}
@@ -430,6 +467,9 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		if rule {
 			next++
 		}
+		if next < len(s.entries) && s.entries[next].kind == entRuleNew {
+			next++ // the line it marks is what the day goes by
+		}
 		if next < len(s.entries) && s.entries[next].msg != nil {
 			at := s.entries[next].msg.At
 			switch r, differs := s.dayRule(at, day); {
@@ -441,7 +481,14 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 		}
 	}
 	n := len(front)
-	front = append(front, s.entries[kept:]...)
+	dropped := -1 // where the new rule was, if it moved into the page
+	for i := kept; i < len(s.entries); i++ {
+		if moved && s.entries[i].kind == entRuleNew {
+			dropped = i
+			continue
+		}
+		front = append(front, s.entries[i])
+	}
 	clear(s.entries)
 	s.entries = front
 	s.lo = 0 // the new lines are unrendered; release() walks the rest once
@@ -455,6 +502,9 @@ func (s *scrollback) prepend(room string, older []lobby.Message, begin bool) {
 	case s.top < kept: // on the rule that went
 		s.top, s.topRow = n, 0
 	default:
+		if dropped >= 0 && dropped < s.top {
+			s.top--
+		}
 		s.top += n - kept
 	}
 	if len(s.entries) > s.limit+s.slack() {
@@ -623,7 +673,7 @@ func (s *scrollback) release() {
 func (s *scrollback) render(e *entry, dst []string) []string {
 	st, w := s.st, s.width
 	switch e.kind {
-	case entChat, entSystem:
+	case entChat, entSystem, entDirect:
 		m := e.msg
 		stamp := m.Stamp(s.now(), s.loc)
 		gw := len(stamp) + 1
@@ -631,7 +681,7 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 			gw = 0 // too narrow for a time column
 		}
 		start := len(dst)
-		if e.kind == entChat {
+		if e.kind == entChat || e.kind == entDirect {
 			dst = s.chatRows(dst, e, w-gw)
 		} else {
 			sys := &st.system
@@ -679,6 +729,8 @@ func (s *scrollback) render(e *entry, dst []string) []string {
 		return append(dst, rule(st, "history", w))
 	case entRuleNow:
 		return append(dst, rule(st, "now", w))
+	case entRuleNew:
+		return append(dst, st.newRule.render(ruleText("new", w)))
 	case entBeginning:
 		return wrapText(dst, "This is the beginning of "+e.text+".", &st.system, w)
 	case entLoading:
@@ -703,8 +755,17 @@ func (s *scrollback) chatRows(dst []string, e *entry, w int) []string {
 	if e.history {
 		text, name = &st.history, &st.usersOld[slot]
 	}
+	if e.mention || e.kind == entDirect && !e.mine {
+		text = &st.mention // meant for the user
+	}
 	sp := s.span[:0]
 	switch {
+	case e.kind == entDirect && e.mine:
+		// Marked as direct wherever it shows: "you → bob: ...".
+		sp = append(sp, span{style: &st.direct, text: "you → " + e.text}, span{style: text, text: ": "})
+	case e.kind == entDirect:
+		// "alice → you: ..."
+		sp = append(sp, span{style: name, text: m.From}, span{style: &st.direct, text: " → you"}, span{style: text, text: ": "})
 	case m.Deleted:
 		sp = append(sp, span{style: name, text: m.From}, span{style: &st.faint, text: ": message deleted"})
 		dst = wrapSpans(dst, sp, w)
@@ -842,9 +903,13 @@ func (s *scrollback) jump(room string, lines []lobby.Message, seq uint64) {
 
 // rule is a full-width "── label ───…" line.
 func rule(st *styles, label string, w int) string {
+	return st.rule.render(ruleText(label, w))
+}
+
+func ruleText(label string, w int) string {
 	head := "── " + label + " "
 	if n := w - ansi.StringWidth(head); n > 0 {
-		return st.rule.render(head + strings.Repeat("─", n))
+		return head + strings.Repeat("─", n)
 	}
-	return st.rule.render(ansi.Truncate(head, w, ""))
+	return ansi.Truncate(head, w, "")
 }

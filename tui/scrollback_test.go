@@ -248,6 +248,98 @@ func TestScrollbackReleasesRowsFarAbove(t *testing.T) {
 	}
 }
 
+// ruleAt is the index of the "new" rule among s's entries, -1 for none, and
+// the Seq of the line after it.
+func ruleAt(s *scrollback) (int, uint64) {
+	for i := range s.entries {
+		if s.entries[i].kind == entRuleNew {
+			if i+1 < len(s.entries) {
+				return i, s.entries[i+1].seq()
+			}
+			return i, 0
+		}
+	}
+	return -1, 0
+}
+
+func TestScrollbackNewRule(t *testing.T) {
+	// The first new line is among the history shown.
+	s := newTestScrollback(100, 40, 10)
+	s.add(entry{kind: entRuleHistory})
+	addLines(s, 11, 30, true)
+	s.markNew(25)
+	if i, next := ruleAt(s); i < 0 || next != 25 {
+		t.Fatalf("rule at %d before line %d, want before line 25", i, next)
+	}
+	screen := strings.Join(screenOf(s), "\n")
+	if !strings.Contains(screen, "── new ──") {
+		t.Errorf("the rule is not on screen:\n%s", screen)
+	}
+
+	// Older than the history shown: above it, then in the page that holds it.
+	s = newTestScrollback(100, 40, 10)
+	s.add(entry{kind: entRuleHistory})
+	addLines(s, 21, 30, true)
+	s.markNew(15)
+	if _, next := ruleAt(s); next != 21 {
+		t.Fatalf("rule before line %d, want above the first line held, 21", next)
+	}
+	s.toTop()
+	s.prepend("alpha", msgs(11, 20), false)
+	if i, next := ruleAt(s); next != 15 {
+		t.Fatalf("after a page: rule at %d before line %d, want before 15", i, next)
+	}
+	n := 0
+	for i := range s.entries {
+		if s.entries[i].kind == entRuleNew {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d new rules, want 1", n)
+	}
+	// A page older still leaves it alone.
+	s.toTop()
+	s.prepend("alpha", msgs(1, 10), true)
+	if _, next := ruleAt(s); next != 15 {
+		t.Errorf("after an older page the rule is before %d, want 15", next)
+	}
+	// Nothing new: no rule.
+	s = newTestScrollback(100, 40, 10)
+	addLines(s, 1, 5, true)
+	s.markNew(0)
+	if i, _ := ruleAt(s); i >= 0 {
+		t.Errorf("a rule with nothing new, at %d", i)
+	}
+}
+
+func TestScrollbackDirectAndMention(t *testing.T) {
+	s := newTestScrollback(100, 60, 4)
+	at := time.Now() // today: no day rule
+	in := lobby.Message{Room: "@alice@me", Seq: 7, At: at, From: "alice", Kind: lobby.KindChat, Text: "psst"}
+	out := lobby.Message{Room: "@alice@me", Seq: 8, At: at, From: "me", Kind: lobby.KindChat, Text: "what?"}
+	named := lobby.Message{Room: "alpha", Seq: 3, At: at, From: "bob", Kind: lobby.KindChat, Text: "me: look"}
+	s.add(entry{kind: entDirect, msg: &in, text: "alice"})
+	s.add(entry{kind: entDirect, msg: &out, text: "alice", mine: true})
+	e := messageEntry(&named, false)
+	e.mention = true
+	s.add(e)
+	rows := s.visible()
+	for i, want := range []string{"alice → you: psst", "you → alice: what?", "bob: me: look"} {
+		if got := ansi.Strip(rows[i]); !strings.Contains(got, want) {
+			t.Errorf("row %d = %q, want %q", i, got, want)
+		}
+	}
+	if plain := messageEntry(&named, false); s.render(&plain, nil)[0] == rows[2] {
+		t.Errorf("a mention looks like any line: %q", rows[2])
+	}
+	// A direct message shown in a room is no line of the room's: paging
+	// goes by the room's own lines.
+	if got := s.firstSeq(); got != 3 {
+		t.Errorf("firstSeq = %d, want 3, the room's line", got)
+	}
+}
+
 // dayLines are lines at the given times, numbered from seq.
 func dayLines(seq uint64, at ...time.Time) []lobby.Message {
 	var out []lobby.Message

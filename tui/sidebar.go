@@ -10,14 +10,39 @@ import (
 	"github.com/chatroom-ssh/chatroom/lobby"
 )
 
-// sideItem is one line of the room list; name "" is the Lobby.
+// sideItem is one line of the room list; name "" is the Lobby, and a
+// conversation's name is "@" and the other party's.
 type sideItem struct {
-	name  string
-	users int
+	name     string
+	users    int
+	unread   int  // chat lines not seen
+	mentions int  // of those, the ones meant for the user
+	direct   bool // a conversation
+	header   bool // the "Direct" heading: a row, not a place to go
+}
+
+// directHead names the heading of the conversations; no room can be
+// called so.
+const directHead = " Direct"
+
+// maxShownCount is the largest count a badge shows as it is; more shows
+// as "999+".
+const maxShownCount = 999
+
+func countText(n int) string {
+	if n > maxShownCount {
+		return strconv.Itoa(maxShownCount) + "+"
+	}
+	return strconv.Itoa(n)
 }
 
 // sidebar is the room list: a header row, "Lobby", then the rooms in the
-// Lobby's order, and a border with one blank column on the right.
+// Lobby's order, then a "Direct" heading and the user's conversations, and
+// a border with one blank column on the right. A room's row shows the
+// number of users in it at the right edge, faint; unread lines show
+// before it as a bold "(12)", and the lines among them that name the user
+// as "@2" in the mention colour. A conversation shows its unread lines
+// alone, in the mention colour, since every one is meant for the user.
 //
 // Its rows are rendered once per change (rooms, counts, current room,
 // cursor, focus, size) and reused for every frame in between. Rows below the
@@ -59,12 +84,19 @@ func (s *sidebar) setSize(width, height int) {
 func (s *sidebar) setRooms(rooms []lobby.RoomInfo, online int, current string) {
 	inRooms := 0
 	for _, r := range rooms {
-		inRooms += r.Users
+		if r.With == "" {
+			inRooms += r.Users
+		}
 	}
-	items := make([]sideItem, 0, len(rooms)+1)
+	items := make([]sideItem, 0, len(rooms)+2)
 	items = append(items, sideItem{name: "", users: max(online-inRooms, 0)})
+	direct := false
 	for _, r := range rooms {
-		items = append(items, sideItem{name: r.Name, users: r.Users})
+		if r.With != "" && !direct {
+			items = append(items, sideItem{name: directHead, header: true})
+			direct = true
+		}
+		items = append(items, sideItem{name: r.Name, users: r.Users, unread: r.Unread, mentions: r.Mentions, direct: r.With != ""})
 	}
 	if !equalItems(items, s.items) {
 		cursorName := s.items[min(s.cursor, len(s.items)-1)].name
@@ -89,7 +121,7 @@ func equalItems(a, b []sideItem) bool {
 // index finds a room by name, 0 (the Lobby) when it is not listed.
 func (s *sidebar) index(name string) int {
 	for i, it := range s.items {
-		if strings.EqualFold(it.name, name) {
+		if !it.header && strings.EqualFold(it.name, name) {
 			return i
 		}
 	}
@@ -102,7 +134,7 @@ func (s *sidebar) has(name string) bool {
 		return true
 	}
 	for _, it := range s.items {
-		if strings.EqualFold(it.name, name) {
+		if !it.header && strings.EqualFold(it.name, name) {
 			return true
 		}
 	}
@@ -115,11 +147,34 @@ func (s *sidebar) ensure(name string) {
 	if s.has(name) {
 		return
 	}
-	s.items = append(s.items, sideItem{name: name, users: 1})
+	direct := strings.HasPrefix(name, "@")
+	if direct && !slices.ContainsFunc(s.items, func(it sideItem) bool { return it.header }) {
+		s.items = append(s.items, sideItem{name: directHead, header: true})
+	}
+	s.items = append(s.items, sideItem{name: name, users: 1, direct: direct})
+	// Rooms after the Lobby, conversations after their heading, each by
+	// name.
 	slices.SortStableFunc(s.items[1:], func(a, b sideItem) int {
+		if a.direct || a.header || b.direct || b.header {
+			switch ra, rb := sectionRank(a), sectionRank(b); {
+			case ra != rb:
+				return ra - rb
+			}
+		}
 		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
 	})
 	s.dirty = true
+}
+
+// sectionRank orders the sections: rooms, the Direct heading, conversations.
+func sectionRank(it sideItem) int {
+	switch {
+	case it.header:
+		return 1
+	case it.direct:
+		return 2
+	}
+	return 0
 }
 
 func (s *sidebar) setCurrent(name string) {
@@ -139,21 +194,64 @@ func (s *sidebar) setFocus(f bool) {
 
 func (s *sidebar) move(d int) {
 	c := min(max(s.cursor+d, 0), len(s.items)-1)
+	if s.items[c].header {
+		// Over the heading, or stay if it is at the end.
+		if c+sign(d) >= 0 && c+sign(d) < len(s.items) {
+			c += sign(d)
+		} else {
+			c = s.cursor
+		}
+	}
 	if c != s.cursor {
 		s.cursor, s.dirty = c, true
 	}
 }
 
-// step returns the name of the room d places from name, wrapping around.
+func sign(d int) int {
+	if d < 0 {
+		return -1
+	}
+	return 1
+}
+
+// step returns the name of the room d places from name, wrapping around,
+// headings not counted.
 func (s *sidebar) step(name string, d int) string {
 	n := len(s.items)
-	return s.items[((s.index(name)+d)%n+n)%n].name
+	i := s.index(name)
+	for range n {
+		i = ((i+d)%n + n) % n
+		if !s.items[i].header {
+			break
+		}
+		d = sign(d)
+	}
+	return s.items[i].name
+}
+
+// nextUnread is the next entry after name, wrapping around, with lines
+// meant for the user unread (a mention, a direct message), or else with
+// lines unread; ok is false when nothing is unread anywhere.
+func (s *sidebar) nextUnread(name string) (string, bool) {
+	n := len(s.items)
+	from := s.index(name)
+	for _, want := range []func(sideItem) bool{
+		func(it sideItem) bool { return it.mentions > 0 },
+		func(it sideItem) bool { return it.unread > 0 },
+	} {
+		for k := 1; k <= n; k++ {
+			if it := s.items[(from+k)%n]; !it.header && want(it) {
+				return it.name, true
+			}
+		}
+	}
+	return "", false
 }
 
 // hit returns the item at row y of the sidebar, or -1.
 func (s *sidebar) hit(y int) int {
 	i := y - 1 + s.offset
-	if y < 1 || y >= s.height || i >= len(s.items) {
+	if y < 1 || y >= s.height || i >= len(s.items) || s.items[i].header {
 		return -1
 	}
 	return i
@@ -205,25 +303,73 @@ func (s *sidebar) view() []string {
 }
 
 // itemRow renders one item in inner cells: a cursor mark, the name, the
-// user count on the right.
+// unread badges and the user count on the right (see sidebar).
 func (s *sidebar) itemRow(i, inner int) string {
 	st, it := s.st, s.items[i]
+	if it.header {
+		head := ansi.Truncate(it.name, inner, "")
+		return st.sideHead.Render(head) + strings.Repeat(" ", inner-ansi.StringWidth(head))
+	}
 	name := it.name
 	if name == "" {
 		name = "Lobby"
 	}
-	count := strconv.Itoa(it.users)
-	room := inner - 1 - len(count) - 2 // the mark, the count, a space each side of it
+	// The right part: badges, then the count, each followed by a space.
+	var mentions, unread, count string
+	if it.mentions > 0 && !it.direct {
+		mentions = "@" + countText(it.mentions) + " "
+	}
+	if it.unread > 0 {
+		unread = "(" + countText(it.unread) + ") "
+	}
+	if !it.direct {
+		count = strconv.Itoa(it.users) + " "
+	}
+	right := len(mentions) + len(unread) + len(count)
+	room := inner - 1 - right - 1 // the mark, the right part, a space before it
+	// A narrow sidebar keeps the name readable: the user count goes
+	// first, then the mentions' number (the name keeps their colour).
+	if room < 3 && count != "" {
+		right -= len(count)
+		room += len(count)
+		count = ""
+	}
+	if room < 3 && mentions != "" {
+		right -= len(mentions)
+		room += len(mentions)
+		mentions = ""
+	}
 	if ansi.StringWidth(name) > room {
 		name = ansi.Truncate(name, max(room, 1), "…")
 	}
-	left := name + strings.Repeat(" ", max(inner-1-ansi.StringWidth(name)-len(count)-1, 1))
+	pad := strings.Repeat(" ", max(inner-1-ansi.StringWidth(name)-right, 1))
 	mark, markStyle, nameStyle := " ", &st.sideItem, &st.sideItem
-	if s.focused && i == s.cursor {
+	switch {
+	case s.focused && i == s.cursor:
 		mark, markStyle, nameStyle = ">", &st.sideCursor, &st.sideCursor
+	case it.mentions > 0 && mentions == "" && !it.direct:
+		nameStyle = &st.sideMention
+	case it.unread > 0:
+		nameStyle = &st.sideUnread
+	case it.direct && it.users == 0:
+		nameStyle = &st.sideCount // the other party is away
 	}
 	if i == s.current {
-		return markStyle.Render(mark) + st.sideCurrent.Render(left+count+" ")
+		return markStyle.Render(mark) + st.sideCurrent.Render(name+pad+mentions+unread+count)
 	}
-	return markStyle.Render(mark) + nameStyle.Render(left) + st.sideCount.Render(count) + " "
+	unreadStyle := &st.sideUnread
+	if it.direct {
+		unreadStyle = &st.sideMention
+	}
+	row := markStyle.Render(mark) + nameStyle.Render(name) + pad
+	if mentions != "" {
+		row += st.sideMention.Render(mentions[:len(mentions)-1]) + " "
+	}
+	if unread != "" {
+		row += unreadStyle.Render(unread[:len(unread)-1]) + " "
+	}
+	if count != "" {
+		row += st.sideCount.Render(count[:len(count)-1]) + " "
+	}
+	return row
 }

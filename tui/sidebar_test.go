@@ -122,3 +122,82 @@ func TestSidebarFocusAndStep(t *testing.T) {
 		}
 	}
 }
+
+func TestSidebarUnread(t *testing.T) {
+	rooms := []lobby.RoomInfo{
+		{Name: "alpha", Users: 2, Unread: 12, Mentions: 3},
+		{Name: "beta", Users: 0},
+		{Name: "gamma", Users: 5, Unread: 1234},
+		{Name: "@bob", With: "bob", Users: 1, Unread: 2, Mentions: 2},
+		{Name: "@carol", With: "carol"},
+	}
+	s := newTestSidebar(rooms, 20, "beta", 10)
+	rows := s.view()
+	want := []string{
+		" Rooms              │ ",
+		" Lobby           13 │ ",
+		" alpha    @3 (12) 2 │ ",
+		" beta             0 │ ",
+		" gamma     (999+) 5 │ ",
+		" Direct             │ ",
+		" @bob           (2) │ ",
+		" @carol             │ ",
+	}
+	for i, w := range want {
+		if got := ansi.Strip(rows[i]); got != w {
+			t.Errorf("row %d = %q, want %q", i, got, w)
+		}
+	}
+	// The heading is no place to go: keys, steps and clicks pass it by.
+	if got := s.step("gamma", 1); got != "@bob" {
+		t.Errorf("step from gamma = %q, want @bob", got)
+	}
+	if got := s.step("@bob", -1); got != "gamma" {
+		t.Errorf("step back from @bob = %q, want gamma", got)
+	}
+	if s.hit(5) != -1 {
+		t.Errorf("a click on the Direct heading hits item %d", s.hit(5))
+	}
+	s.setFocus(true)
+	s.cursor = 4
+	s.move(1)
+	if s.items[s.cursor].name != "@bob" {
+		t.Errorf("↓ from gamma lands on %q", s.items[s.cursor].name)
+	}
+	// Next unread: what is meant for the user first, from where the user is.
+	for _, tt := range []struct{ from, want string }{{"beta", "@bob"}, {"@bob", "alpha"}, {"alpha", "@bob"}} {
+		if got, ok := s.nextUnread(tt.from); !ok || got != tt.want {
+			t.Errorf("nextUnread(%q) = %q, %v; want %q", tt.from, got, ok, tt.want)
+		}
+	}
+	s.setRooms([]lobby.RoomInfo{{Name: "gamma", Users: 5, Unread: 1}}, 5, "")
+	if got, ok := s.nextUnread(""); !ok || got != "gamma" {
+		t.Errorf("nextUnread with no mentions = %q, %v; want gamma", got, ok)
+	}
+	s.setRooms([]lobby.RoomInfo{{Name: "gamma", Users: 5}}, 5, "")
+	if got, ok := s.nextUnread(""); ok {
+		t.Errorf("nextUnread with nothing unread = %q", got)
+	}
+}
+
+// TestSidebarBadgesFit: whatever the counts and the width, every row is
+// exactly the sidebar's width.
+func TestSidebarBadgesFit(t *testing.T) {
+	for _, width := range []int{sideNarrow, sideWide} {
+		for _, n := range []int{0, 1, 99, 1000, 123456} {
+			rooms := []lobby.RoomInfo{
+				{Name: "a-rather-long-room-name", Users: n, Unread: n, Mentions: n},
+				{Name: "漢字の部屋漢字の部屋", Users: n, Unread: n},
+				{Name: "@someone-with-a-long-name", With: "someone-with-a-long-name", Unread: n, Mentions: n},
+			}
+			s := newSidebar(newStyles())
+			s.setSize(width, 8)
+			s.setRooms(rooms, 3, "")
+			for i, r := range s.view() {
+				if w := ansi.StringWidth(r); w != width {
+					t.Errorf("width %d, counts %d: row %d is %d cells: %q", width, n, i, w, ansi.Strip(r))
+				}
+			}
+		}
+	}
+}

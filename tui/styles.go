@@ -32,6 +32,9 @@ type styles struct {
 	faint    paint
 	link     paint // a URL, which is also an OSC 8 link
 	mark     paint // the line a search result opened at; the chosen result
+	mention  paint // a line meant for the user
+	direct   paint // the "→ you" of a direct message
+	newRule  paint // "── new ──"
 
 	sideHead      lipgloss.Style
 	sideHeadFocus lipgloss.Style
@@ -39,6 +42,8 @@ type styles struct {
 	sideCurrent   lipgloss.Style
 	sideCursor    lipgloss.Style
 	sideCount     lipgloss.Style
+	sideUnread    lipgloss.Style // a room with lines not seen, and their count
+	sideMention   lipgloss.Style // lines meant for the user
 	border        lipgloss.Style
 
 	status lipgloss.Style
@@ -76,6 +81,9 @@ func newStyles() *styles {
 	s.faint = paintOf(base.Faint(true))
 	s.link = paintOf(base.Underline(true))
 	s.mark = paintOf(base.Reverse(true).Bold(true))
+	s.mention = paintOf(base.Foreground(lipgloss.Color("#d7005f")).Bold(true))
+	s.direct = paintOf(base.Foreground(lipgloss.Color("#8700d7")).Bold(true))
+	s.newRule = paintOf(base.Foreground(lipgloss.Color("#d7005f")))
 
 	s.sideHead = base.Bold(true)
 	s.sideHeadFocus = base.Bold(true).Underline(true)
@@ -83,6 +91,8 @@ func newStyles() *styles {
 	s.sideCurrent = base.Reverse(true).Bold(true)
 	s.sideCursor = base.Foreground(lipgloss.Color("#0087d7")).Bold(true)
 	s.sideCount = base.Faint(true)
+	s.sideUnread = base.Bold(true)
+	s.sideMention = base.Foreground(lipgloss.Color("#d7005f")).Bold(true)
 	s.border = base.Faint(true)
 
 	s.status = base.Reverse(true)

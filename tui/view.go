@@ -111,6 +111,9 @@ func (m *Model) View() tea.View {
 		m.frame.text, m.frame.valid = m.content(), true
 	}
 	v := tea.NewView(m.frame.text)
+	if m.screen == screenMain {
+		v.WindowTitle = m.windowTitle()
+	}
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	return v
@@ -173,6 +176,9 @@ func (m *Model) title() string {
 		return m.frame.title
 	}
 	people := " · " + strconv.Itoa(users) + " here"
+	if m.with != "" {
+		people = " · direct messages with " + m.with
+	}
 	var b strings.Builder
 	m.st.title.write(&b, ansi.Truncate(where, max(m.sb.width-1, 1), "…"))
 	w := ansi.StringWidth(where) + ansi.StringWidth(people)

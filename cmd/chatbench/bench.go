@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	b.res = Result{
 		Label: cfg.Label, Server: cfg.Addr, Profile: cfg.Profile.String(), Started: time.Now().UTC(),
 		N: cfg.N, Emulate: cfg.Emulate, Senders: cfg.Senders, Rate: cfg.Rate, Count: cfg.Count,
-		Size: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Rooms: cfg.Rooms, History: cfg.History, Stall: cfg.Stall,
+		Size: fmt.Sprintf("%dx%d", cfg.W, cfg.H), Rooms: cfg.Rooms, History: cfg.History, Stall: cfg.Stall, Unread: cfg.Unread,
 		ServerArgs: cfg.ServerArgs,
 	}
 	if cfg.Profile == profLine {
@@ -87,6 +87,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := b.login(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Unread {
+		if err := b.directMessages(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if b.pid > 0 {
 		b.settle(ctx, cfg.Settle)

@@ -38,6 +38,7 @@ func TestShortLoad(t *testing.T) {
 	}{
 		{"tui", Config{Profile: profTUI, N: 6, Emulate: 3, Senders: 2, Count: 10, Rate: 5, W: 120, H: 40, Rooms: 2, History: 30}},
 		{"line", Config{Profile: profLine, N: 4, Emulate: 2, Senders: 2, Count: 10, Rate: 5}},
+		{"tui-unread", Config{Profile: profTUI, N: 4, Emulate: 2, Senders: 1, Count: 10, Rate: 5, W: 120, H: 40, Unread: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

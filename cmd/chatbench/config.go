@@ -34,6 +34,11 @@ type Config struct {
 	StallResize float64 // window changes per second a stalled client keeps sending while the others are measured
 	Rooms       int     // extra rooms created first, to fill the sidebar
 	History     int     // lines posted into Room before anyone joins
+	// Unread puts unread counts in play (chatroom): every client has been
+	// in a second room before Room, where a line-mode client says a line
+	// for every line of the run, and has a direct message from another
+	// client that it has not read.
+	Unread bool
 
 	Concurrency  int           // connections dialled at once; 0 = all
 	LoginTimeout time.Duration // per client, connect to joined
@@ -66,8 +71,10 @@ func (c *Config) check() error {
 		return errors.New("at most 999 senders and 99999 messages each")
 	case c.Nodes > 1 && (c.Server == "" || c.Profile == profSSHChat):
 		return errors.New("-nodes needs -server and chatroom")
-	case c.Profile == profSSHChat && (c.Rooms > 0 || c.History > 0):
-		return errors.New("-rooms and -history need chatroom (ssh-chat has one room)")
+	case c.Profile == profSSHChat && (c.Rooms > 0 || c.History > 0 || c.Unread):
+		return errors.New("-rooms, -history and -unread need chatroom (ssh-chat has one room)")
+	case c.Unread && c.N < 2:
+		return errors.New("-unread needs at least 2 clients")
 	}
 	return nil
 }

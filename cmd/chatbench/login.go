@@ -36,6 +36,11 @@ func (b *bench) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	if b.cfg.Unread {
+		if _, err := s.create(elsewhere); err != nil {
+			return err
+		}
+	}
 	if err := s.enter(b.cfg.Room); err != nil {
 		return err
 	}
@@ -270,6 +275,12 @@ func (b *bench) loginOne(ctx context.Context, c *client, sem chan struct{}, t0 t
 	if c.prof == profSSHChat {
 		// ssh-chat puts everyone in its one room.
 		return login, login, nil
+	}
+	if b.cfg.Unread {
+		// Been there: its lines count as unread from now on.
+		if err := c.join(ctx, elsewhere); err != nil {
+			return 0, 0, err
+		}
 	}
 	if err := c.join(ctx, b.cfg.Room); err != nil {
 		return 0, 0, err

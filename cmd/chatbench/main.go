@@ -111,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg Config, out outputs, err e
 	fs.IntVar(&cfg.StallFill, "stall-fill", 40, "window changes each stalled client sends to fill its buffers before the send phase")
 	fs.Float64Var(&cfg.StallResize, "stall-resize", 0, "window changes per second each stalled client keeps sending during the send phase (forces full repaints, so its buffers fill fast)")
 	fs.IntVar(&cfg.Rooms, "rooms", 0, "extra rooms to create first, to fill the sidebar (chatroom)")
+	fs.BoolVar(&cfg.Unread, "unread", false, "put unread counts in play (chatroom): every client has been in a room where a line is said for every line of the run, and has an unread direct message")
 	fs.IntVar(&cfg.History, "history", 0, "lines to post into the room before the logins (chatroom; needs the flood limit off, and --history on the server to replay them)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "connections dialled at once (default: all)")
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", 90*time.Second, "per client, from dial to joined")
@@ -169,6 +170,7 @@ func summary(r *Result) string {
 		{"count", strconv.Itoa(r.Count)},
 		{"size", r.Size},
 		{"rooms", strconv.Itoa(r.Rooms)},
+		{"unread", strconv.FormatBool(r.Unread)},
 		{"history", strconv.Itoa(r.History)},
 		{"stall", strconv.Itoa(r.Stall)},
 		{"sent", strconv.Itoa(r.Sent)},

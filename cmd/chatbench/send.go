@@ -18,6 +18,14 @@ func (b *bench) send(ctx context.Context) error {
 	stopResizing := b.keepResizingStalled()
 	defer stopResizing()
 
+	if cfg.Unread {
+		stop, err := b.startElsewhere(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	toks, names := b.tokens()
 	receivers := b.clientsWhere(func(i int, _ *client) bool { return b.isEmulator(i) })
 	toks.epoch = time.Now()

@@ -22,6 +22,7 @@ type Result struct {
 	Count      int       `json:"count"`
 	Size       string    `json:"size"`
 	Rooms      int       `json:"rooms"`
+	Unread     bool      `json:"unread,omitempty"`
 	History    int       `json:"history"`
 	Stall      int       `json:"stall"`
 	ServerArgs []string  `json:"server_args,omitempty"`
